@@ -1,0 +1,44 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root, whatever the working directory of the process. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The shared test and benchmark assets (models, datasets, media) are third-party files that never enter the
+ * repository. They are found through one setting: POSESTREAM_ASSETS, default `<repo>/../shared`.
+ */
+export function assetsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.POSESTREAM_ASSETS ?? path.join(repoRoot, '..', 'shared'));
+}
+
+export const sharedAssets = {
+  fp32Onnx: 'models/yolov8n-pose-fp32.onnx',
+  int8ReferenceIr: 'models/yolov8n-pose-int8-reference/yolov8n-pose.xml',
+  cocoMini: 'datasets/coco-mini-val2017-person-kpts',
+  coco8Pose: 'datasets/coco8-pose',
+  walkingVideo: 'media/walking_person_720p.mp4',
+  streetVideo: 'media/street_pedestrians_1080p.mp4',
+  squatVideo: 'media/squat_single_person_960x544.mp4',
+  busImage: 'media/bus.jpg',
+  zidaneImage: 'media/zidane.jpg',
+} as const;
+
+export type SharedAssetName = keyof typeof sharedAssets;
+
+export function assetPath(name: SharedAssetName, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(assetsDir(env), sharedAssets[name]);
+}
+
+export function assetExists(name: SharedAssetName, env: NodeJS.ProcessEnv = process.env): boolean {
+  return existsSync(assetPath(name, env));
+}
+
+/** Where generated, git-ignored artefacts go (converted models, reports, test artefacts). */
+export const buildDir = path.join(repoRoot, 'build');
+
+export const defaultModelPaths = {
+  fp32: path.join(buildDir, 'models', 'yolov8n-pose', 'fp32', 'yolov8n-pose-fp32.xml'),
+  int8: path.join(buildDir, 'models', 'yolov8n-pose', 'int8', 'yolov8n-pose-fp32.xml'),
+} as const;

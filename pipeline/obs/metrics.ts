@@ -1,0 +1,30 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * All posestream metrics, defined once. Base units, counters end in _total, rates are left to PromQL.
+ * Labels stay bounded: stream_id (configured streams), stage, reason, channel, worker.
+ * The gateway observes results as they pass through Redis, so one scrape of the gateway covers the whole pipeline
+ * whichever machines the ingest and inference processes run on.
+ */
+export function createMetrics(registry: Registry = new Registry()) {
+  collectDefaultMetrics({ register: registry, prefix: 'posestream_process_' });
+  const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12];
+  return {
+    registry,
+    framesIngested: new Counter({ name: 'posestream_frames_ingested_total', help: 'Frames published by ingest', labelNames: ['stream_id'], registers: [registry] }),
+    framesDropped: new Counter({ name: 'posestream_frames_dropped_total', help: 'Frames dropped, by reason (stale, fps_cap, decode_error, ...)', labelNames: ['stream_id', 'reason'], registers: [registry] }),
+    results: new Counter({ name: 'posestream_results_total', help: 'Pose results published', labelNames: ['stream_id'], registers: [registry] }),
+    persons: new Counter({ name: 'posestream_persons_detected_total', help: 'Persons in published results', labelNames: ['stream_id'], registers: [registry] }),
+    stageDuration: new Histogram({ name: 'posestream_stage_duration_seconds', help: 'Per-frame time in each stage (decode, queue, infer, post, gateway, total)', labelNames: ['stream_id', 'stage'], buckets: latencyBuckets, registers: [registry] }),
+    queueDepth: new Gauge({ name: 'posestream_queue_depth', help: 'Frames waiting in the Redis frame stream', labelNames: ['stream_id'], registers: [registry] }),
+    streamUp: new Gauge({ name: 'posestream_stream_up', help: '1 while the stream is running', labelNames: ['stream_id'], registers: [registry] }),
+    streamRestarts: new Counter({ name: 'posestream_stream_restarts_total', help: 'Source pipeline restarts', labelNames: ['stream_id'], registers: [registry] }),
+    batchSize: new Histogram({ name: 'posestream_batch_frames', help: 'Frames per inference batch', buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32], registers: [registry] }),
+    workerUtilisation: new Gauge({ name: 'posestream_worker_utilisation_ratio', help: 'Share of time the worker had inference in flight', labelNames: ['worker'], registers: [registry] }),
+    wsClients: new Gauge({ name: 'posestream_ws_clients', help: 'Connected WebSocket clients', registers: [registry] }),
+    wsDropped: new Counter({ name: 'posestream_ws_dropped_messages_total', help: 'Messages dropped for slow WebSocket clients', labelNames: ['channel'], registers: [registry] }),
+    wsRejected: new Counter({ name: 'posestream_ws_rejected_total', help: 'WebSocket connections or messages rejected', labelNames: ['reason'], registers: [registry] }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,37 @@
+/**
+ * Every Redis key and BullMQ queue name posestream uses, versioned with the wire format. Roles meet only here.
+ *
+ *   frames(id)      STREAM  ingest -> workers. Entries {m: FrameEntry JSON, px: RGB bytes}. Consumer group
+ *                           FRAME_CONSUMER_GROUP. Bounded: live = MAXLEN ~ingest.liveQueueLength (oldest dropped),
+ *                           lossless = ingest waits while XLEN >= ingest.losslessQueueLength. Workers XACK+XDEL.
+ *   results(id)     STREAM  workers -> gateway/watchers. Entries {r: StreamResult JSON}; MAXLEN ~results.retention.
+ *   preview(id)     STREAM  workers -> gateway, only while viewers(id) exists: {r: PoseResult JSON, m, px};
+ *                           MAXLEN ~PREVIEW_LENGTH. Lets the gateway draw a result on exactly its own frame.
+ *   viewers(id)     STRING  gateway sets it (with a TTL, refreshed) while a client watches frames of the stream.
+ *   streams         HASH    id -> StreamConfig JSON: the registry of desired streams (config + REST).
+ *   streamState     HASH    id -> StreamState JSON: what ingest reports.
+ *   events          STREAM  registry changes and state changes {e: JSON}; MAXLEN ~EVENTS_LENGTH.
+ *   workerInfo(id)  HASH    per-process heartbeat and utilisation, TTL WORKER_INFO_TTL_SEC.
+ */
+export const KEY_PREFIX = 'ps:v1:';
+
+export const keys = {
+  frames: (streamId: string) => `${KEY_PREFIX}frames:${streamId}`,
+  results: (streamId: string) => `${KEY_PREFIX}results:${streamId}`,
+  preview: (streamId: string) => `${KEY_PREFIX}preview:${streamId}`,
+  viewers: (streamId: string) => `${KEY_PREFIX}viewers:${streamId}`,
+  streams: `${KEY_PREFIX}streams`,
+  streamState: `${KEY_PREFIX}stream-state`,
+  events: `${KEY_PREFIX}events`,
+  workerInfo: (processId: string) => `${KEY_PREFIX}worker:${processId}`,
+} as const;
+
+export const FRAME_CONSUMER_GROUP = 'workers';
+export const PREVIEW_LENGTH = 4;
+export const EVENTS_LENGTH = 1_000;
+export const VIEWERS_TTL_SEC = 10;
+export const WORKER_INFO_TTL_SEC = 15;
+
+/** BullMQ: one long-running job per stream, held by the ingest process that runs it. */
+export const BULL_PREFIX = 'ps:v1:bull';
+export const INGEST_QUEUE = 'ingest';
