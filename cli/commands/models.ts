@@ -1,4 +1,60 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { repoRoot } from '../../pipeline/assets.js';
+import { PosestreamError } from '../../pipeline/errors.js';
 
-// Placeholder until its owner lands the real command; registered so the CLI stays whole meanwhile.
-export function registerModelsCommand(_program: Command): void {}
+/**
+ * `posestream models <subcommand> ...` forwards everything to the Python toolchain in models/
+ * (`python -m posestream_models`), which owns conversion, NNCF quantization, COCO scoring and benchmark_app.
+ * Options are not re-declared here so the two CLIs cannot drift; `--help` is answered by Python too.
+ */
+const modelsSubcommands: ReadonlyArray<readonly [name: string, summary: string]> = [
+  ['convert', 'ONNX or Ultralytics .pt -> FP32 OpenVINO IR + metadata.json'],
+  ['quantize', 'NNCF post-training INT8 quantization (video/image/COCO calibration)'],
+  ['eval', 'box + pose mAP of an IR/ONNX model on a COCO keypoint dataset'],
+  ['score', 'box + pose mAP of a COCO results file (the reference scoring)'],
+  ['predict', 'golden YOLOv8-pose decode of images as JSON'],
+  ['bench', 'benchmark_app throughput and latency'],
+  ['report', 'FP32 vs INT8 accuracy/speed report with chart'],
+];
+
+export function modelsPython(env: NodeJS.ProcessEnv = process.env): string {
+  return env.POSESTREAM_PYTHON ?? path.join(repoRoot, '.venv', 'bin', 'python');
+}
+
+/** Runs the toolchain with inherited stdio; resolves to the exit code (128 + n when killed by signal n). */
+export function runModelsToolchain(args: readonly string[], python: string = modelsPython()): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, ['-m', 'posestream_models', ...args], { stdio: 'inherit' });
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      const hint = error.code === 'ENOENT' ? ' (set POSESTREAM_PYTHON or create .venv and `pip install -e models`)' : '';
+      reject(new PosestreamError('PS_MODELS_PYTHON_FAILED', `cannot start ${python}: ${error.message}${hint}`, { cause: error }));
+    });
+    child.once('exit', (code, signal) => {
+      resolve(code ?? 128 + (signal === null ? 0 : signalNumber(signal)));
+    });
+  });
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+  return numbers[signal] ?? 1;
+}
+
+export function registerModelsCommand(program: Command): void {
+  const models = program
+    .command('models')
+    .description('YOLOv8-pose model toolchain (Python, in models/): convert, quantize, eval, score, predict, bench, report');
+  for (const [name, summary] of modelsSubcommands) {
+    models
+      .command(name)
+      .description(`${summary} (options: posestream models ${name} --help)`)
+      .helpOption(false)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .action(async (_options: unknown, command: Command) => {
+        process.exitCode = await runModelsToolchain([name, ...command.args]);
+      });
+  }
+}

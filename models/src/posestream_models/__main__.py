@@ -1,0 +1,3 @@
+from posestream_models.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,177 @@
+"""`python -m posestream_models <subcommand>`: one argparse entry, one handler turning ModelsError into exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from posestream_models.errors import EXIT_BAD_INPUT, ModelsError
+
+
+def repo_root() -> Path:
+    """Defaults live under <repo>/build; with an editable install the package sits at <repo>/models/src/."""
+    candidate = Path(__file__).resolve().parents[3]
+    return candidate if (candidate / "package.json").is_file() else Path.cwd()
+
+
+def default_model_dir(precision: str) -> Path:
+    return repo_root() / "build" / "models" / "yolov8n-pose" / precision
+
+
+_result_stream: TextIO = sys.stdout
+
+
+def emit(payload: Any, as_json: bool, text: str) -> None:
+    print(json.dumps(payload) if as_json else text, file=_result_stream, flush=True)
+
+
+def cmd_convert(args: argparse.Namespace) -> None:
+    from posestream_models.convert import convert
+
+    result = convert(args.source, args.out)
+    emit(result, args.json, f"wrote {result['xml']} (+ .bin, metadata.json)")
+
+
+def cmd_quantize(args: argparse.Namespace) -> None:
+    from posestream_models.quantize import quantize
+
+    result = quantize(
+        args.model, args.calib, args.out, subset=args.subset, max_drop=args.max_drop, validation_data=args.data,
+        fast_bias_correction=not args.no_fast_bias_correction, smooth_quant_alpha=args.smooth_quant_alpha,
+    )  # fmt: skip
+    emit(result, args.json, f"wrote {result['xml']} (INT8, {result['metadata']['calibration']['subset_size']} calibration frames)")
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    from posestream_models.evaluate import evaluate_model, format_metrics, log
+
+    metrics = evaluate_model(args.model, args.data, args.device, args.precision, progress=log)
+    emit(metrics, args.json, format_metrics(metrics))
+
+
+def cmd_score(args: argparse.Namespace) -> None:
+    from posestream_models.evaluate import format_metrics, score_files
+
+    metrics = score_files(args.gt, args.dt)
+    emit(metrics, args.json, format_metrics(metrics))
+
+
+def cmd_predict(args: argparse.Namespace) -> None:
+    from posestream_models.decode import decode_pose
+    from posestream_models.preprocess import preprocess_image
+    from posestream_models.runtime import compile_pose_model
+
+    runner = compile_pose_model(args.model, args.device, args.precision)
+    results = []
+    for image in args.images:
+        tensor, letterbox = preprocess_image(image)
+        persons = decode_pose(runner.infer(tensor), letterbox, args.conf, args.iou, 300)
+        results.append({"image": str(image), "width": letterbox.source_width, "height": letterbox.source_height,
+                        "persons": [person.to_json() for person in persons]})  # fmt: skip
+    text = "\n".join(f"{r['image']}: {len(r['persons'])} person(s)" for r in results)
+    emit(results, args.json, text + f"\n(inference precision {runner.precision})")
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    from posestream_models.benchmark import format_benchmark, run_benchmark
+
+    result = run_benchmark(args.model, args.device, args.seconds, args.precision)
+    emit(result, args.json, format_benchmark(result))
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from posestream_models.report import build_report
+
+    path = build_report(args.fp32, args.int8, args.data, args.out, args.device, args.seconds, args.precision)
+    emit({"report": str(path)}, args.json, f"wrote {path}")
+
+
+def add_runtime_options(parser: argparse.ArgumentParser, json_flag: bool = True) -> None:
+    parser.add_argument("--device", default="CPU", help="OpenVINO device (default CPU)")
+    parser.add_argument(
+        "--precision", default="f32",
+        help="INFERENCE_PRECISION_HINT: f32 (default; this CPU would otherwise pick bf16), bf16, f16, or 'default' to let OpenVINO choose",
+    )  # fmt: skip
+    if json_flag:
+        parser.add_argument("--json", action="store_true", help="print one JSON value on stdout")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="posestream-models", description="YOLOv8-pose model toolchain for posestream")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    convert = sub.add_parser("convert", help="ONNX or Ultralytics .pt -> FP32 OpenVINO IR + metadata.json")
+    convert.add_argument("--source", type=Path, required=True, help="yolov8*-pose .onnx or .pt")
+    convert.add_argument("--out", type=Path, default=default_model_dir("fp32"))
+    convert.add_argument("--json", action="store_true")
+    convert.set_defaults(run=cmd_convert)
+
+    quantize = sub.add_parser("quantize", help="NNCF post-training INT8 quantization")
+    quantize.add_argument("--model", type=Path, required=True, help="FP32 IR .xml")
+    quantize.add_argument("--calib", type=Path, nargs="+", required=True, help="videos, image folders or COCO datasets")
+    quantize.add_argument("--out", type=Path, default=default_model_dir("int8"))
+    quantize.add_argument("--subset", type=int, default=300, help="calibration frames in total (default 300)")
+    quantize.add_argument("--max-drop", type=float, help="use accuracy control: max absolute pose mAP50-95 drop")
+    quantize.add_argument("--data", type=Path, help="COCO keypoint dataset for --max-drop validation")
+    quantize.add_argument("--no-fast-bias-correction", action="store_true", help="full bias correction (slower)")
+    quantize.add_argument("--smooth-quant-alpha", type=float, help="SmoothQuant alpha for convolutions")
+    quantize.add_argument("--json", action="store_true")
+    quantize.set_defaults(run=cmd_quantize)
+
+    evaluate = sub.add_parser("eval", help="box + pose mAP of an IR/ONNX model on a COCO keypoint dataset")
+    evaluate.add_argument("--model", type=Path, required=True)
+    evaluate.add_argument("--data", type=Path, required=True, help="dataset dir (annotations/*.json + images) or the json")
+    add_runtime_options(evaluate)
+    evaluate.set_defaults(run=cmd_eval)
+
+    score = sub.add_parser("score", help="box + pose mAP of a COCO results file (same scoring as eval)")
+    score.add_argument("--gt", type=Path, required=True, help="COCO keypoint annotation json")
+    score.add_argument("--dt", type=Path, required=True, help="COCO results list json")
+    score.add_argument("--json", action="store_true")
+    score.set_defaults(run=cmd_score)
+
+    predict = sub.add_parser("predict", help="golden pose decode for images (reference for the TS decoder)")
+    predict.add_argument("--model", type=Path, required=True)
+    predict.add_argument("images", type=Path, nargs="+")
+    predict.add_argument("--conf", type=float, default=0.25)
+    predict.add_argument("--iou", type=float, default=0.7)
+    add_runtime_options(predict)
+    predict.set_defaults(run=cmd_predict)
+
+    bench = sub.add_parser("bench", help="benchmark_app throughput/latency")
+    bench.add_argument("--model", type=Path, required=True)
+    bench.add_argument("--seconds", type=int, default=15)
+    add_runtime_options(bench)
+    bench.set_defaults(run=cmd_bench)
+
+    report = sub.add_parser("report", help="eval + bench FP32 and INT8, write report.md and a chart")
+    report.add_argument("--fp32", type=Path, required=True)
+    report.add_argument("--int8", type=Path, required=True)
+    report.add_argument("--data", type=Path, required=True)
+    report.add_argument("--out", type=Path, default=repo_root() / "build" / "reports")
+    report.add_argument("--seconds", type=int, default=15)
+    add_runtime_options(report)
+    report.set_defaults(run=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], None] = args.run
+    global _result_stream
+    _result_stream = sys.stdout
+    try:
+        # NNCF and pycocotools print progress on stdout; stdout carries the result alone (see emit).
+        with contextlib.redirect_stdout(sys.stderr):
+            run(args)
+    except ModelsError as error:
+        print(f"posestream models {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    return 0
