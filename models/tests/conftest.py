@@ -83,3 +83,14 @@ def gt_file(tmp_path: Path) -> Path:
     path = tmp_path / "gt.json"
     path.write_text(json.dumps(synthetic_ground_truth()))
     return path
+
+
+@pytest.fixture(scope="session")
+def int8_ir(fp32_ir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A quick INT8 model: 12 calibration frames (video + coco8 images) keep this under a minute on 2 cores."""
+    video = asset_or_skip("media/walking_person_720p.mp4")
+    coco8 = asset_or_skip("datasets/coco8-pose")
+    out = tmp_path_factory.mktemp("int8")
+    completed = run_cli("quantize", "--model", fp32_ir, "--calib", video, coco8, "--subset", "12", "--out", out)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return out / fp32_ir.name
