@@ -1,0 +1,54 @@
+/**
+ * Memory soak for the OpenVINO addon: N inferences through one AsyncInferQueue in one process, RSS printed after
+ * warm-up and at the end (target: growth < 30 MB). Run: `nice -n 10 npx tsx test/bench/addon-memory.bench.ts`
+ * Env: POSESTREAM_BENCH_INFERENCES (default 20000), POSESTREAM_BENCH_MODEL (default: the shared INT8 reference IR).
+ */
+import { assetPath } from '../../pipeline/assets.js';
+import { AsyncInferQueue } from '../../workers/inference/native/index.js';
+import { compilePoseModel } from '../../workers/inference/native/pose-model.js';
+
+const total = Number(process.env.POSESTREAM_BENCH_INFERENCES ?? 20_000);
+const warmup = 200;
+const modelPath = process.env.POSESTREAM_BENCH_MODEL ?? assetPath('int8ReferenceIr');
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
+
+function memory(label: string): number {
+  const usage = process.memoryUsage();
+  console.log(`${label}: rss ${mb(usage.rss)} MB, heapUsed ${mb(usage.heapUsed)} MB, external ${mb(usage.external)} MB`);
+  return usage.rss;
+}
+
+async function run(queue: AsyncInferQueue, count: number, onProgress?: (done: number) => void): Promise<void> {
+  // A fresh frame per job, as the pipeline does, so input buffers are allocated and freed throughout.
+  let started = 0;
+  let done = 0;
+  await new Promise<void>((resolve, reject) => {
+    const pump = () => {
+      while (started < count && queue.pending < queue.size + queue.maxQueued) {
+        const frame = new Uint8Array(640 * 640 * 3).fill(started % 255);
+        started++;
+        queue.startAsync({ data: frame, shape: [1, 640, 640, 3] }, started).then((result) => {
+          if (result.outputs[0]!.length !== 56 * 8400) reject(new Error('bad output length'));
+          done++;
+          if (done % 2000 === 0) onProgress?.(done);
+          if (done === count) resolve();
+          else pump();
+        }, reject);
+      }
+    };
+    pump();
+  });
+}
+
+const pose = await compilePoseModel({ path: modelPath, hint: 'THROUGHPUT' });
+const queue = new AsyncInferQueue(pose.compiled);
+console.log(`model ${modelPath}, precision ${pose.precision}, queue size ${queue.size}, maxQueued ${queue.maxQueued}`);
+await run(queue, warmup);
+const startRss = memory(`after warm-up (${warmup})`);
+const t0 = performance.now();
+await run(queue, total, (done) => memory(`  ${done}/${total}`));
+const seconds = (performance.now() - t0) / 1000;
+const endRss = memory(`after ${total}`);
+console.log(`throughput ${(total / seconds).toFixed(1)} inferences/s over ${seconds.toFixed(0)} s`);
+console.log(`RSS growth ${mb(endRss - startRss)} MB (target < 30 MB): ${endRss - startRss < 30 * 1024 * 1024 ? 'PASS' : 'FAIL'}`);
+await queue.release();
