@@ -263,8 +263,8 @@ describe.skipIf(skipWithout('fp32Onnx', 'int8ReferenceIr', 'busImage', 'zidaneIm
     await expectCode(() => tensor.getShape(), 'PS_OV_DISPOSED');
 
     const owned = new Tensor('u8', [4]);
-    owned.view().set([9, 8, 7, 6]);
-    expect(Array.from(owned.data)).toEqual([9, 8, 7, 6]);
+    (owned.view() as Uint8Array).set([9, 8, 7, 6]);
+    expect(Array.from(owned.data as Uint8Array)).toEqual([9, 8, 7, 6]);
     owned.dispose();
 
     const model = await core.readModel(assetPath('int8ReferenceIr'));
