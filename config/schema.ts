@@ -145,22 +145,22 @@ export const configObjectSchema = z
   .strict();
 
 export const configSchema = configObjectSchema.superRefine((config, ctx) => {
-    const seen = new Map<string, number>();
-    config.streams.forEach((stream, index) => {
-      const first = seen.get(stream.id);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['streams', index, 'id'],
-          message: `duplicate stream id "${stream.id}" (also streams[${first}])`,
-        });
-      } else {
-        seen.set(stream.id, index);
-      }
-    });
-    if (config.ingest.backoffMaxMs < config.ingest.backoffInitialMs) {
-      ctx.addIssue({ code: 'custom', path: ['ingest', 'backoffMaxMs'], message: 'must be >= ingest.backoffInitialMs' });
+  const seen = new Map<string, number>();
+  config.streams.forEach((stream, index) => {
+    const first = seen.get(stream.id);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['streams', index, 'id'],
+        message: `duplicate stream id "${stream.id}" (also streams[${first}])`,
+      });
+    } else {
+      seen.set(stream.id, index);
     }
   });
+  if (config.ingest.backoffMaxMs < config.ingest.backoffInitialMs) {
+    ctx.addIssue({ code: 'custom', path: ['ingest', 'backoffMaxMs'], message: 'must be >= ingest.backoffInitialMs' });
+  }
+});
 
 export type PosestreamConfig = z.infer<typeof configSchema>;

@@ -95,6 +95,20 @@ export const streamStateSchema = z.object({
 });
 export type StreamState = z.infer<typeof streamStateSchema>;
 
+/**
+ * Registry events on the Redis events stream: what changed, never the new value (readers take it from the
+ * registry hash), so an event can never disagree with the registry.
+ */
+export const streamChangedEventSchema = z.object({
+  v: z.literal(WIRE_VERSION),
+  kind: z.literal('stream-changed'),
+  streamId: streamIdSchema,
+  change: z.enum(['added', 'updated', 'removed']),
+  ts: finite,
+});
+export const registryEventSchema = z.discriminatedUnion('kind', [streamChangedEventSchema, streamStateSchema]);
+export type RegistryEvent = z.infer<typeof registryEventSchema>;
+
 // ---------------------------------------------------------------------------------------------------------------
 // Frames on Redis: metadata in small fields, pixels in one binary field (see pipeline/wire/redis-codec.ts).
 
