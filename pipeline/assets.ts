@@ -40,5 +40,5 @@ export const buildDir = path.join(repoRoot, 'build');
 
 export const defaultModelPaths = {
   fp32: path.join(buildDir, 'models', 'yolov8n-pose', 'fp32', 'yolov8n-pose-fp32.xml'),
-  int8: path.join(buildDir, 'models', 'yolov8n-pose', 'int8', 'yolov8n-pose-fp32.xml'),
+  int8: path.join(buildDir, 'models', 'yolov8n-pose', 'int8', 'yolov8n-pose-int8.xml'),
 } as const;

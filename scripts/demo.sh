@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 ASSETS=${POSESTREAM_ASSETS:-$(pwd)/../shared}
 M=build/models/yolov8n-pose
-if [ ! -f $M/int8/yolov8n-pose-fp32.xml ]; then
+if [ ! -f $M/int8/yolov8n-pose-int8.xml ]; then
   echo "[demo] quantizing the FP32 IR to INT8 (about a minute)" >&2
   node bin/posestream.js models quantize --model $M/fp32/yolov8n-pose-fp32.xml --out $M/int8 --subset 300 \
     --calib "$ASSETS"/media/*.mp4 "$ASSETS/datasets/coco8-pose"

@@ -93,4 +93,4 @@ def int8_ir(fp32_ir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("int8")
     completed = run_cli("quantize", "--model", fp32_ir, "--calib", video, coco8, "--subset", "12", "--out", out)
     assert completed.returncode == 0, completed.stderr[-3000:]
-    return out / fp32_ir.name
+    return out / "yolov8n-pose-int8.xml"

@@ -58,3 +58,10 @@ def test_empty_folder_and_missing_path_are_named(tmp_path: Path) -> None:
         load_calibration_frames([tmp_path], subset=5)
     with pytest.raises(ModelsError, match="not found: .*missing.mp4"):
         load_calibration_frames([tmp_path / "missing.mp4"], subset=5)
+
+
+def test_int8_file_name_says_int8() -> None:
+    from posestream_models.quantize import int8_stem
+
+    assert int8_stem("yolov8n-pose-fp32") == "yolov8n-pose-int8"
+    assert int8_stem("custom") == "custom-int8"

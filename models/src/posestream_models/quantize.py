@@ -145,7 +145,7 @@ def quantize(
             **common,
         )
     out_dir.mkdir(parents=True, exist_ok=True)
-    xml_path = out_dir / f"{model_path.stem}.xml"
+    xml_path = out_dir / f"{int8_stem(model_path.stem)}.xml"
     ov.save_model(quantized, str(xml_path), compress_to_fp16=False)
     base = read_metadata(model_path.parent) or {}
     metadata = {
@@ -168,3 +168,8 @@ def quantize(
     }
     write_metadata(out_dir, metadata)
     return {"xml": str(xml_path), "metadata": metadata}
+
+
+def int8_stem(fp32_stem: str) -> str:
+    """`yolov8n-pose-fp32` -> `yolov8n-pose-int8`, otherwise `<stem>-int8`: the file name says what it holds."""
+    return re.sub(r"fp32", "int8", fp32_stem, flags=re.IGNORECASE) if re.search(r"fp32", fp32_stem, re.IGNORECASE) else f"{fp32_stem}-int8"
