@@ -12,6 +12,11 @@
  *   streamState     HASH    id -> StreamState JSON: what ingest reports.
  *   events          STREAM  registry changes and state changes {e: JSON}; MAXLEN ~EVENTS_LENGTH.
  *   workerInfo(id)  HASH    per-process heartbeat and utilisation, TTL WORKER_INFO_TTL_SEC.
+ *   workers         ZSET    inference process id -> last heartbeat (ms); members older than WORKER_INFO_TTL_SEC are
+ *                           dead. Workers size their fair share of streams from it.
+ *   lease(id)       STRING  the inference process that owns a stream's frames (PX leaseMs, renewed). One owner per
+ *                           stream keeps its results in seq order across workers; a dead owner's lease expires and
+ *                           the next owner claims its unacknowledged frames first.
  */
 export const KEY_PREFIX = 'ps:v1:';
 
@@ -24,6 +29,8 @@ export const keys = {
   streamState: `${KEY_PREFIX}stream-state`,
   events: `${KEY_PREFIX}events`,
   workerInfo: (processId: string) => `${KEY_PREFIX}worker:${processId}`,
+  workers: `${KEY_PREFIX}workers`,
+  lease: (streamId: string) => `${KEY_PREFIX}lease:${streamId}`,
 } as const;
 
 export const FRAME_CONSUMER_GROUP = 'workers';

@@ -1,0 +1,76 @@
+import type { ChainableCommander } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { keys, PREVIEW_LENGTH } from '../../pipeline/redis/keys.js';
+import { decodePreviewFields, ResultPublisher } from '../../pipeline/redis/result-stream.js';
+import { WIRE_VERSION, type FrameMeta, type PoseResult } from '../../pipeline/wire/v1.js';
+
+const meta: FrameMeta = {
+  v: WIRE_VERSION, streamId: 'cam1', seq: 7, captureTs: 1000, publishTs: 1005, decodeMs: 3,
+  width: 4, height: 2, sourceWidth: 8, sourceHeight: 4, format: 'rgb24',
+};
+const result: PoseResult = {
+  v: WIRE_VERSION, kind: 'pose', streamId: 'cam1', seq: 7, captureTs: 1000, sourceWidth: 8, sourceHeight: 4,
+  persons: [], timings: { decodeMs: 3, queueMs: 1, inferMs: 10, postMs: 1 }, worker: 'w1', publishedTs: 1020,
+};
+
+/** Records the commands a MULTI would receive. */
+function recordingMulti() {
+  const calls: unknown[][] = [];
+  const multi = { xadd: (...args: unknown[]) => { calls.push(args); return multi; } };
+  return { multi: multi as unknown as ChainableCommander, calls };
+}
+
+describe('ResultPublisher.addInto', () => {
+  it('appends the result with approximate trimming at the retention', () => {
+    const { multi, calls } = recordingMulti();
+    new ResultPublisher({ retention: 500 }).addInto(multi, result);
+    expect(calls).toHaveLength(1);
+    const [key, maxlen, approx, bound, id, field, text] = calls[0]!;
+    expect([key, maxlen, approx, bound, id, field]).toEqual([keys.results('cam1'), 'MAXLEN', '~', 500, '*', 'r']);
+    expect(JSON.parse(text as string)).toEqual(result);
+  });
+
+  it('adds the preview entry, trimmed exactly, only when a preview frame is given', () => {
+    const { multi, calls } = recordingMulti();
+    const pixels = Buffer.alloc(4 * 2 * 3, 9);
+    new ResultPublisher({ retention: 500 }).addInto(multi, result, { meta, pixels });
+    expect(calls).toHaveLength(2);
+    const preview = calls[1]!;
+    expect(preview.slice(0, 4)).toEqual([keys.preview('cam1'), 'MAXLEN', PREVIEW_LENGTH, '*']);
+    expect(preview[preview.indexOf('px') + 1]).toBe(pixels);
+  });
+
+  it('never writes a preview for an end-of-stream', () => {
+    const { multi, calls } = recordingMulti();
+    new ResultPublisher({ retention: 500 }).addInto(
+      multi,
+      { v: WIRE_VERSION, kind: 'eos', streamId: 'cam1', lastSeq: 7, reason: 'eof', publishedTs: 1 },
+      { meta, pixels: Buffer.alloc(24) },
+    );
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe('decodePreviewFields', () => {
+  const fields = (overrides: Record<string, string | Buffer> = {}) => {
+    const values: Record<string, string | Buffer> = { r: JSON.stringify(result), m: JSON.stringify(meta), px: Buffer.alloc(24, 1), ...overrides };
+    return Object.entries(values).flatMap(([k, v]) => [Buffer.from(k), Buffer.isBuffer(v) ? v : Buffer.from(v)]);
+  };
+
+  it('round-trips result, meta and pixels', () => {
+    const decoded = decodePreviewFields(fields());
+    expect(decoded.result).toEqual(result);
+    expect(decoded.meta).toEqual(meta);
+    expect(decoded.pixels.length).toBe(24);
+  });
+
+  it('rejects a pixel buffer of the wrong size', () => {
+    expect(() => decodePreviewFields(fields({ px: Buffer.alloc(10) }))).toThrow(/10 pixel bytes, expected 24/);
+  });
+
+  it('rejects a missing field and a result paired with another frame', () => {
+    const withoutMeta = fields().slice(0, 2).concat(fields().slice(4));
+    expect(() => decodePreviewFields(withoutMeta)).toThrow(/field "m"/);
+    expect(() => decodePreviewFields(fields({ m: JSON.stringify({ ...meta, seq: 8 }) }))).toThrow(/paired with frame #8/);
+  });
+});
