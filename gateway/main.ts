@@ -1,0 +1,187 @@
+import type { AddressInfo } from 'node:net';
+import type { PosestreamConfig } from '../config/schema.js';
+import type { Logger } from '../pipeline/obs/logger.js';
+import { createMetrics, type Metrics } from '../pipeline/obs/metrics.js';
+import { createRedis } from '../pipeline/redis/client.js';
+import { ResultReader, type ResultEntry } from '../pipeline/redis/result-stream.js';
+import { StreamRegistry } from '../pipeline/streams/registry.js';
+import { HttpFrameViewers } from './http-frame-viewers.js';
+import { PreviewFollower, type PreviewInterest } from './preview-follower.js';
+import { RedisSampler } from './redis-sampler.js';
+import { ResultFollower } from './result-follower.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { mjpegRoutes } from './routes/mjpeg.js';
+import { streamRoutes } from './routes/streams.js';
+import { createGatewayServer } from './server.js';
+import { StreamCatalog } from './stream-catalog.js';
+import { StreamStats } from './stream-stats.js';
+import { Hub } from './ws/hub.js';
+
+/**
+ * The gateway role: HTTP + WebSocket in front of Redis. Three Redis connections: one for commands, one blocked on
+ * the results follow loop, one blocked on the preview loop (blocking reads cannot share a connection).
+ */
+
+export interface GatewayOptions {
+  logger: Logger;
+  metrics?: Metrics;
+  /** WebSocket ping interval; a client that misses one is closed at the next. Default 15 s. */
+  heartbeatMs?: number;
+  /** Overrides config.gateway.port (0 = any free port; tests use it). */
+  port?: number;
+  host?: string;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+export const SERVER_NAME = 'posestream-gateway/1';
+
+export async function startGateway(config: PosestreamConfig, options: GatewayOptions): Promise<RunningGateway> {
+  const logger = options.logger.child({ component: 'gateway' });
+  const metrics = options.metrics ?? createMetrics();
+  const redis = createRedis(config.redis.url, { name: 'gateway', logger });
+  const resultsConnection = createRedis(config.redis.url, { name: 'gateway-results', logger });
+  const previewConnection = createRedis(config.redis.url, { name: 'gateway-preview', logger });
+  const registry = new StreamRegistry(redis);
+  await registry.seed(config.streams);
+
+  const stats = new StreamStats();
+  const replayReader = new ResultReader(redis);
+  let catalog: StreamCatalog | undefined;
+  const known = () => catalog?.ids() ?? [];
+
+  let previews: PreviewFollower | undefined;
+  const frameInterestChanged = () => previews?.interestChanged();
+  const hub = new Hub({
+    logger,
+    metrics,
+    clientQueueLimit: config.gateway.clientQueueLimit,
+    heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+    serverName: SERVER_NAME,
+    knownStreams: known,
+    currentStates: async () => catalog?.states() ?? [],
+    replay: (streamId, afterId, count) => replayReader.replay(streamId, { afterId, count }),
+    onFrameInterestChanged: frameInterestChanged,
+  });
+  const viewers = new HttpFrameViewers(frameInterestChanged);
+  previews = new PreviewFollower(redis, previewConnection, {
+    logger,
+    jpegQuality: config.gateway.jpegQuality,
+    interest: () => mergeInterest(hub.frameInterest(), viewers.watchedStreams()),
+    onFrame: (streamId, _meta, rendered) => {
+      if (rendered.plain) hub.publishFrame(streamId, false, rendered.plain.message);
+      if (rendered.annotated) {
+        hub.publishFrame(streamId, true, rendered.annotated.message);
+        viewers.publish(streamId, rendered.annotated.jpeg, _meta.seq);
+      }
+    },
+  });
+
+  const followerReader = new ResultReader(resultsConnection);
+  followerReader.onBadEntry = (streamId, entryId, error) => logger.warn({ streamId, entryId, err: error }, 'skipping undecodable result');
+  const follower = new ResultFollower(followerReader, {
+    logger,
+    onEntries: (streamId, entries) => {
+      const now = Date.now();
+      for (const entry of entries) observeResult(metrics, stats, entry, now);
+      for (const entry of entries) hub.publishResult(streamId, entry);
+    },
+  });
+
+  catalog = new StreamCatalog(registry, {
+    logger,
+    onStreamsChanged: (ids) => {
+      void follower.setStreams(ids);
+      frameInterestChanged();
+    },
+    onState: (state) => {
+      metrics.streamUp.set({ stream_id: state.streamId }, state.state === 'running' ? 1 : 0);
+      hub.publishState(state);
+    },
+  });
+  await catalog.start();
+  await follower.setStreams(catalog.ids());
+  follower.start();
+  previews.start();
+  const sampler = new RedisSampler(redis, { metrics, logger, streams: known });
+  sampler.start();
+
+  const server = createGatewayServer({
+    routes: [
+      ...healthRoutes({ redis, registry }),
+      ...metricsRoutes({ metrics }),
+      ...streamRoutes({ registry, catalog, stats }),
+      ...mjpegRoutes({ catalog, viewers, metrics }),
+      ...(await dashboardRoutes()),
+    ],
+    hub,
+    token: config.gateway.token,
+    allowedOrigins: config.gateway.allowedOrigins,
+    logger,
+    metrics,
+  });
+  const host = options.host ?? config.gateway.host;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? config.gateway.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+  logger.info({ url, streams: catalog.ids().length }, 'gateway listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      hub.close();
+      catalog!.stop();
+      sampler.stop();
+      await follower.stop();
+      previews!.stop();
+      resultsConnection.disconnect();
+      previewConnection.disconnect();
+      await Promise.allSettled([follower.stopped(), previews!.stopped()]);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await registry.close();
+      redis.disconnect();
+      logger.info('gateway stopped');
+    })());
+  return { url, port, stop };
+}
+
+function mergeInterest(fromClients: Map<string, PreviewInterest>, httpViewers: string[]): Map<string, PreviewInterest> {
+  for (const id of httpViewers) {
+    const entry = fromClients.get(id) ?? { annotated: false, plain: false };
+    entry.annotated = true;
+    fromClients.set(id, entry);
+  }
+  return fromClients;
+}
+
+/** Every result passing through feeds the pipeline-wide metrics, whoever watches. */
+function observeResult(metrics: Metrics, stats: StreamStats, entry: ResultEntry, now: number): void {
+  const { result } = entry;
+  const gap = stats.record(result, now);
+  if (result.kind !== 'pose') return;
+  const labels = { stream_id: result.streamId };
+  metrics.results.inc(labels);
+  if (result.persons.length > 0) metrics.persons.inc(labels, result.persons.length);
+  if (gap > 0) metrics.framesDropped.inc({ stream_id: result.streamId, reason: 'no_result' }, gap);
+  const stage = (name: string, ms: number) => metrics.stageDuration.observe({ stream_id: result.streamId, stage: name }, Math.max(0, ms) / 1000);
+  stage('decode', result.timings.decodeMs);
+  stage('queue', result.timings.queueMs);
+  stage('infer', result.timings.inferMs);
+  stage('post', result.timings.postMs);
+  stage('gateway', now - result.publishedTs);
+  stage('total', now - result.captureTs);
+}

@@ -1,0 +1,139 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../pipeline/obs/logger.js';
+import { keys, PREVIEW_LENGTH, VIEWERS_TTL_SEC } from '../pipeline/redis/keys.js';
+import { decodePreviewFields } from '../pipeline/redis/result-stream.js';
+import type { FrameMeta } from '../pipeline/wire/v1.js';
+import { renderPreview, type AnnotatedPreview } from './annotate.js';
+
+/**
+ * Frames for watchers. While a stream has a frame subscriber (WebSocket, MJPEG or a snapshot request) the gateway
+ * keeps keys.viewers(id) alive, which makes the workers add result+frame pairs to keys.preview(id) (MAXLEN
+ * PREVIEW_LENGTH). One blocking XREAD over the watched preview streams takes only the newest entry of each stream,
+ * renders the wanted variants once, and hands them on. Bounds: at most one render per stream in flight, older
+ * preview entries are skipped (frames are for looking at; results carry the data), nothing is queued here.
+ */
+
+export interface PreviewInterest {
+  annotated: boolean;
+  plain: boolean;
+}
+
+export interface PreviewFollowerOptions {
+  logger: Logger;
+  jpegQuality: number;
+  blockMs?: number;
+  interest: () => Map<string, PreviewInterest>;
+  onFrame: (streamId: string, meta: FrameMeta, rendered: AnnotatedPreview) => void;
+}
+
+type XReadBufferReply = Array<[key: Buffer, entries: Array<[id: Buffer, fields: Buffer[]]>]> | null;
+
+export class PreviewFollower {
+  private readonly cursors = new Map<string, string>();
+  private wanted = new Map<string, PreviewInterest>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly refreshTimer: NodeJS.Timeout;
+  private badEntryWarned = false;
+
+  constructor(
+    private readonly redis: Redis,
+    /** Dedicated connection: XREAD BLOCK holds it. */
+    private readonly blocking: Redis,
+    private readonly options: PreviewFollowerOptions,
+  ) {
+    this.refreshTimer = setInterval(() => void this.markViewers([...this.wanted.keys()]), (VIEWERS_TTL_SEC * 1000) / 3);
+    this.refreshTimer.unref();
+  }
+
+  /** Re-reads who watches what; newly watched streams are announced to the workers at once. */
+  interestChanged(): void {
+    const previous = this.wanted;
+    this.wanted = this.options.interest();
+    const added = [...this.wanted.keys()].filter((id) => !previous.has(id));
+    for (const id of this.cursors.keys()) if (!this.wanted.has(id)) this.cursors.delete(id);
+    for (const id of added) this.cursors.set(id, '$');
+    if (added.length > 0) void this.markViewers(added);
+    this.wake?.();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** The caller disconnects the blocking connection afterwards, which ends a pending XREAD at once. */
+  stop(): void {
+    this.running = false;
+    clearInterval(this.refreshTimer);
+    this.wake?.();
+  }
+
+  async stopped(): Promise<void> {
+    await this.loop;
+  }
+
+  private async markViewers(streamIds: string[]): Promise<void> {
+    if (streamIds.length === 0) return;
+    try {
+      const pipeline = this.redis.pipeline();
+      for (const id of streamIds) pipeline.set(keys.viewers(id), '1', 'EX', VIEWERS_TTL_SEC);
+      await pipeline.exec();
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'marking frame viewers in redis failed');
+    }
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      if (this.cursors.size === 0) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        this.wake = undefined;
+        continue;
+      }
+      try {
+        const ids = [...this.cursors.keys()];
+        const reply = (await this.blocking.xreadBuffer(
+          'COUNT',
+          PREVIEW_LENGTH,
+          'BLOCK',
+          this.options.blockMs ?? 1_000,
+          'STREAMS',
+          ...ids.map((id) => keys.preview(id)),
+          ...ids.map((id) => this.cursors.get(id)!),
+        )) as XReadBufferReply;
+        failures = 0;
+        if (reply) await Promise.all(reply.map(([key, entries]) => this.renderNewest(key.toString(), entries)));
+      } catch (error) {
+        if (!this.running) break;
+        failures += 1;
+        if (failures === 1) this.options.logger.warn({ err: error }, 'reading preview frames from redis failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * failures)));
+      }
+    }
+  }
+
+  private async renderNewest(key: string, entries: Array<[id: Buffer, fields: Buffer[]]>): Promise<void> {
+    const streamId = key.slice(keys.preview('').length);
+    const newest = entries[entries.length - 1];
+    if (!newest || !this.cursors.has(streamId)) return;
+    this.cursors.set(streamId, newest[0].toString());
+    const wanted = this.wanted.get(streamId);
+    if (!wanted) return;
+    let preview: ReturnType<typeof decodePreviewFields>;
+    try {
+      preview = decodePreviewFields(newest[1]);
+    } catch (error) {
+      if (!this.badEntryWarned) this.options.logger.warn({ err: error, streamId }, 'skipping undecodable preview entry');
+      this.badEntryWarned = true;
+      return;
+    }
+    const rendered = await renderPreview(preview, wanted, this.options.jpegQuality);
+    this.options.onFrame(streamId, preview.meta, rendered);
+  }
+}

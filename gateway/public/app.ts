@@ -1,0 +1,239 @@
+import { decodeFrameMessage, serverMessageSchema, WIRE_VERSION, type Person, type PoseResult, type StreamState } from '../../pipeline/wire/v1.js';
+import { connectWithRetry, type ConnectionState } from './connection.js';
+import { drawOverlay } from './overlay.js';
+
+/**
+ * posestream dashboard: one card per registered stream with the live frame and the skeletons of the result computed
+ * on exactly that frame (matched by seq), per-stream rates from GET /api/streams, and stream management through the
+ * REST API. Frames arrive plain (annotated:false) so overlays are drawn here, crisp at any zoom.
+ */
+
+interface ApiStream {
+  id: string;
+  url: string;
+  enabled: boolean;
+  state: StreamState | null;
+  stats: { fps: number; latencyMs: number | null; drops: number; persons: number | null; lastResultAgeMs: number | null };
+}
+
+interface StreamView {
+  id: string;
+  card: HTMLElement;
+  ctx: CanvasRenderingContext2D;
+  results: Map<number, PoseResult>;
+  frame?: { bitmap: ImageBitmap; seq: number };
+  decoding: boolean;
+  pendingFrame?: { seq: number; jpeg: Uint8Array; width: number; height: number };
+  shownAt: number[];
+  dropped: number;
+  enabled: boolean;
+}
+
+/** What was last painted per stream; the e2e test reads it to know where the people are. */
+interface DrawnFrame { seq: number; withOverlay: boolean; persons: Person[]; sourceWidth: number; sourceHeight: number }
+const drawn: Record<string, DrawnFrame> = {};
+(window as unknown as { posestreamDashboard: unknown }).posestreamDashboard = { drawn };
+
+const RESULTS_KEPT = 32;
+const views = new Map<string, StreamView>();
+const $ = <T extends HTMLElement>(selector: string): T => document.querySelector(selector) as T;
+
+function token(): string {
+  return $<HTMLInputElement>('#token').value || new URLSearchParams(location.search).get('token') || localStorage.getItem('posestream-token') || '';
+}
+
+async function api(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (token()) headers.set('authorization', `Bearer ${token()}`);
+  if (init.body) headers.set('content-type', 'application/json');
+  const response = await fetch(path, { ...init, headers });
+  if (response.status === 401) $('#token-box').hidden = false;
+  return response;
+}
+
+function setBadge(element: HTMLElement, state: string, label = state): void {
+  element.dataset.state = state;
+  element.textContent = label;
+}
+
+function createView(id: string): StreamView {
+  const card = ($<HTMLTemplateElement>('#card').content.firstElementChild as HTMLElement).cloneNode(true) as HTMLElement;
+  card.dataset.streamId = id;
+  card.querySelector('.name')!.textContent = id;
+  const view: StreamView = {
+    id,
+    card,
+    ctx: card.querySelector('canvas')!.getContext('2d')!,
+    results: new Map(),
+    decoding: false,
+    shownAt: [],
+    dropped: 0,
+    enabled: true,
+  };
+  card.querySelector('.toggle')!.addEventListener('click', () => {
+    void api(`/api/streams/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify({ enabled: !view.enabled }) }).then(refreshStreams);
+  });
+  card.querySelector('.remove')!.addEventListener('click', () => {
+    void api(`/api/streams/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(refreshStreams);
+  });
+  $('#grid').append(card);
+  return view;
+}
+
+function paint(view: StreamView): void {
+  if (!view.frame) return;
+  const { bitmap, seq } = view.frame;
+  const canvas = view.ctx.canvas;
+  if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+  }
+  view.ctx.drawImage(bitmap, 0, 0);
+  const result = view.results.get(seq);
+  if (result) drawOverlay(view.ctx, result.persons, result.sourceWidth, result.sourceHeight);
+  drawn[view.id] = {
+    seq,
+    withOverlay: result !== undefined,
+    persons: result?.persons ?? [],
+    sourceWidth: result?.sourceWidth ?? bitmap.width,
+    sourceHeight: result?.sourceHeight ?? bitmap.height,
+  };
+}
+
+/** At most one JPEG decode per stream in flight; a newer frame replaces a waiting one. */
+function showFrame(view: StreamView, frame: { seq: number; jpeg: Uint8Array; width: number; height: number }): void {
+  if (view.decoding) {
+    view.pendingFrame = frame;
+    return;
+  }
+  view.decoding = true;
+  createImageBitmap(new Blob([frame.jpeg as BlobPart], { type: 'image/jpeg' }))
+    .then((bitmap) => {
+      view.frame?.bitmap.close();
+      view.frame = { bitmap, seq: frame.seq };
+      view.shownAt.push(performance.now());
+      paint(view);
+    })
+    .catch(() => undefined)
+    .finally(() => {
+      view.decoding = false;
+      const next = view.pendingFrame;
+      view.pendingFrame = undefined;
+      if (next) showFrame(view, next);
+    });
+}
+
+function onResult(result: PoseResult): void {
+  const view = views.get(result.streamId);
+  if (!view) return;
+  view.results.set(result.seq, result);
+  if (view.results.size > RESULTS_KEPT) view.results.delete(view.results.keys().next().value!);
+  // The result can arrive after its frame (they travel on different Redis streams): paint the overlay then.
+  if (view.frame?.seq === result.seq && !drawn[view.id]?.withOverlay) paint(view);
+}
+
+function showState(state: StreamState): void {
+  const view = views.get(state.streamId);
+  if (!view) return;
+  setBadge(view.card.querySelector('.state')!, view.enabled ? state.state : 'disabled');
+  view.card.querySelector('.reason')!.textContent = state.reason ?? '';
+}
+
+function onMessage(event: MessageEvent): void {
+  if (event.data instanceof ArrayBuffer) {
+    const { header, jpeg } = decodeFrameMessage(new Uint8Array(event.data));
+    const view = views.get(header.streamId);
+    if (view) showFrame(view, { seq: header.seq, jpeg, width: header.width, height: header.height });
+    return;
+  }
+  const parsed = serverMessageSchema.safeParse(JSON.parse(String(event.data)));
+  if (!parsed.success) return;
+  const message = parsed.data;
+  if (message.type === 'result' && message.result.kind === 'pose') onResult(message.result);
+  else if (message.type === 'state') showState(message.state);
+  else if (message.type === 'dropped') {
+    const view = views.get(message.streamId);
+    if (view) view.dropped = message.count;
+  } else if (message.type === 'hello') void refreshStreams();
+  else if (message.type === 'error') console.warn('gateway:', message.code, message.message);
+}
+
+async function refreshStreams(): Promise<void> {
+  const response = await api('/api/streams');
+  if (!response.ok) return;
+  const { streams } = (await response.json()) as { streams: ApiStream[] };
+  const ids = new Set(streams.map((s) => s.id));
+  for (const [id, view] of views) {
+    if (!ids.has(id)) {
+      view.card.remove();
+      views.delete(id);
+    }
+  }
+  const now = performance.now();
+  for (const stream of streams) {
+    let view = views.get(stream.id);
+    if (!view) {
+      view = createView(stream.id);
+      views.set(stream.id, view);
+    }
+    view.enabled = stream.enabled;
+    view.card.querySelector('.toggle')!.textContent = stream.enabled ? 'Disable' : 'Enable';
+    if (stream.state) showState(stream.state);
+    else setBadge(view.card.querySelector('.state')!, stream.enabled ? 'pending' : 'disabled');
+    view.shownAt = view.shownAt.filter((t) => now - t < 5_000);
+    const shownFps = view.shownAt.length > 1 ? ((view.shownAt.length - 1) * 1000) / (now - view.shownAt[0]!) : 0;
+    const { fps, latencyMs, drops, persons } = stream.stats;
+    view.card.querySelector('.stats')!.textContent =
+      `${fps.toFixed(1)} results/s · latency ${latencyMs ?? '–'} ms · ${persons ?? 0} persons · ` +
+      `${drops} frames without result · shown ${shownFps.toFixed(1)} fps` + (view.dropped ? ` · ${view.dropped} frames skipped for this page` : '');
+  }
+  $('#empty').hidden = streams.length > 0;
+}
+
+function setupForm(): void {
+  const form = $<HTMLFormElement>('#add-stream');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const body: Record<string, unknown> = { id: data.get('id'), url: data.get('url'), mode: data.get('mode'), loop: data.get('loop') === 'on' };
+    if (data.get('fps')) body.fps = Number(data.get('fps'));
+    const errors = $('#form-errors');
+    errors.replaceChildren();
+    void api('/api/streams', { method: 'POST', body: JSON.stringify(body) }).then(async (response) => {
+      if (response.ok) {
+        form.reset();
+        return refreshStreams();
+      }
+      const { error } = (await response.json()) as { error: { message: string; fields?: Array<{ path: string; message: string }> } };
+      for (const problem of error.fields ?? [{ path: '', message: error.message }]) {
+        const item = document.createElement('li');
+        item.textContent = problem.path ? `${problem.path}: ${problem.message}` : problem.message;
+        errors.append(item);
+      }
+    });
+  });
+  $<HTMLInputElement>('#token').addEventListener('change', (event) => {
+    localStorage.setItem('posestream-token', (event.target as HTMLInputElement).value);
+  });
+}
+
+function start(): void {
+  setupForm();
+  let failures = 0;
+  connectWithRetry({
+    url: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${token() ? `?token=${encodeURIComponent(token())}` : ''}`,
+    onOpen: (socket) => {
+      failures = 0;
+      socket.send(JSON.stringify({ v: WIRE_VERSION, type: 'subscribe', id: 'dashboard', streams: ['*'], channels: ['results', 'frames', 'state'], annotated: false }));
+    },
+    onMessage,
+    onState: (state: ConnectionState, detail: string) => {
+      if (state === 'closed' && ++failures >= 2) $('#token-box').hidden = false;
+      setBadge($('#connection'), state, detail);
+    },
+  });
+  void refreshStreams();
+  setInterval(() => void refreshStreams(), 2_000);
+}
+
+start();

@@ -1,0 +1,62 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../pipeline/obs/logger.js';
+import type { Metrics } from '../pipeline/obs/metrics.js';
+import { keys, WORKER_INFO_TTL_SEC } from '../pipeline/redis/keys.js';
+
+/**
+ * Gauges that only Redis knows, sampled on a timer (never per scrape or per frame): frames waiting in each frame
+ * stream (XLEN) and each live inference process's utilisation from its heartbeat hash.
+ */
+
+const UTILISATION_FIELDS = ['utilisation', 'utilization'];
+
+export class RedisSampler {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly reportedWorkers = new Set<string>();
+  private warned = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: { metrics: Metrics; logger: Logger; streams: () => string[]; intervalMs?: number },
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.sample(), this.options.intervalMs ?? 5_000);
+    this.timer.unref();
+    void this.sample();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async sample(): Promise<void> {
+    const { metrics } = this.options;
+    try {
+      const streams = this.options.streams();
+      const pipeline = this.redis.pipeline();
+      for (const id of streams) pipeline.xlen(keys.frames(id));
+      const lengths = (await pipeline.exec()) ?? [];
+      metrics.queueDepth.reset();
+      streams.forEach((id, i) => metrics.queueDepth.set({ stream_id: id }, Number(lengths[i]?.[1] ?? 0)));
+
+      const alive = await this.redis.zrangebyscore(keys.workers, Date.now() - WORKER_INFO_TTL_SEC * 1000, '+inf');
+      const infos = this.redis.pipeline();
+      for (const id of alive) infos.hgetall(keys.workerInfo(id));
+      const replies = (await infos.exec()) ?? [];
+      for (const id of this.reportedWorkers) if (!alive.includes(id)) metrics.workerUtilisation.remove({ worker: id });
+      this.reportedWorkers.clear();
+      alive.forEach((id, i) => {
+        const info = (replies[i]?.[1] ?? {}) as Record<string, string>;
+        const field = UTILISATION_FIELDS.find((name) => info[name] !== undefined);
+        if (!field) return;
+        metrics.workerUtilisation.set({ worker: id }, Number(info[field]));
+        this.reportedWorkers.add(id);
+      });
+      this.warned = false;
+    } catch (error) {
+      if (!this.warned) this.options.logger.warn({ err: error }, 'sampling queue depth and worker info from redis failed');
+      this.warned = true;
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { formatIssuePath } from '../../config/load.js';
+import { streamModeSchema, streamSchema, type StreamConfig } from '../../config/schema.js';
+import { isPosestreamError } from '../../pipeline/errors.js';
+import type { StreamRegistry } from '../../pipeline/streams/registry.js';
+import { HttpError, readJsonBody, sendJson, type Route } from '../http.js';
+import type { StreamCatalog } from '../stream-catalog.js';
+import type { StreamStats } from '../stream-stats.js';
+
+/**
+ * REST for streams. The registry (Redis) is the store, so a stream added here survives a gateway restart and the
+ * ingest processes pick it up from the registry's events; the body is the same object as a `streams:` entry of the
+ * config and is validated by the same schema, with one entry per offending field in the 400 reply.
+ */
+
+export const streamPatchSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    fps: z.number().positive().max(240).optional(),
+    mode: streamModeSchema.optional(),
+    loop: z.boolean().optional(),
+  })
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'nothing to change: give enabled, fps, mode or loop' });
+
+const STATUS_BY_CODE: Record<string, number> = {
+  PS_STREAM_EXISTS: 409,
+  PS_STREAM_INVALID: 400,
+  PS_STREAM_NOT_FOUND: 404,
+};
+
+function invalid(error: z.ZodError, what: string): HttpError {
+  const fields = error.issues.map((issue) => {
+    const keys = 'keys' in issue && Array.isArray(issue.keys) ? ` (${issue.keys.join(', ')})` : '';
+    return { path: formatIssuePath(issue.path) || '(body)', message: `${issue.message}${keys}` };
+  });
+  return new HttpError(400, 'PS_STREAM_INVALID', `invalid ${what}: ${fields.map((f) => `${f.path}: ${f.message}`).join('; ')}`, fields);
+}
+
+/** Registry errors keep their PS_* code and get the matching HTTP status. */
+function fromRegistry(error: unknown): never {
+  if (isPosestreamError(error) && STATUS_BY_CODE[error.code]) {
+    throw new HttpError(STATUS_BY_CODE[error.code]!, error.code, error.publicMessage);
+  }
+  throw error;
+}
+
+/** Credentials in camera URLs are never echoed back. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+export function streamRoutes(deps: { registry: StreamRegistry; catalog: StreamCatalog; stats: StreamStats }): Route[] {
+  const { registry, catalog, stats } = deps;
+  const view = (stream: StreamConfig) => ({
+    ...stream,
+    url: redactUrl(stream.url),
+    state: catalog.state(stream.id) ?? null,
+    stats: stats.snapshot(stream.id),
+  });
+  return [
+    {
+      method: 'GET',
+      path: /^\/api\/streams$/,
+      async handle({ res }) {
+        const streams = await registry.list();
+        sendJson(res, 200, { streams: streams.map(view) });
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/streams\/(?<id>[^/]+)$/,
+      async handle({ res, params }) {
+        const stream = await registry.get(params.id!);
+        if (!stream) throw new HttpError(404, 'PS_STREAM_NOT_FOUND', `no stream with id "${params.id}"`);
+        sendJson(res, 200, view(stream));
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/api\/streams$/,
+      mutates: true,
+      async handle({ req, res }) {
+        const parsed = streamSchema.safeParse(await readJsonBody(req));
+        if (!parsed.success) throw invalid(parsed.error, 'stream');
+        const stream = await registry.add(parsed.data).catch(fromRegistry);
+        await catalog.refresh();
+        sendJson(res, 201, view(stream));
+      },
+    },
+    {
+      method: 'PATCH',
+      path: /^\/api\/streams\/(?<id>[^/]+)$/,
+      mutates: true,
+      async handle({ req, res, params }) {
+        const parsed = streamPatchSchema.safeParse(await readJsonBody(req));
+        if (!parsed.success) throw invalid(parsed.error, 'stream change');
+        if (!(await registry.get(params.id!))) throw new HttpError(404, 'PS_STREAM_NOT_FOUND', `no stream with id "${params.id}"`);
+        const stream = await registry.update(params.id!, parsed.data).catch(fromRegistry);
+        await catalog.refresh();
+        sendJson(res, 200, view(stream));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: /^\/api\/streams\/(?<id>[^/]+)$/,
+      mutates: true,
+      async handle({ res, params }) {
+        const removed = await registry.remove(params.id!);
+        if (!removed) throw new HttpError(404, 'PS_STREAM_NOT_FOUND', `no stream with id "${params.id}"`);
+        await catalog.refresh();
+        stats.forget(params.id!);
+        sendJson(res, 200, { removed: params.id });
+      },
+    },
+  ];
+}

@@ -1,0 +1,325 @@
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import type { Logger } from '../../pipeline/obs/logger.js';
+import type { Metrics } from '../../pipeline/obs/metrics.js';
+import {
+  WIRE_VERSION,
+  type Channel,
+  type ClientMessage,
+  type ServerMessage,
+  type StreamResult,
+  type StreamState,
+} from '../../pipeline/wire/v1.js';
+import { compareEntryIds } from '../entry-id.js';
+import { ClientQueue, type OutgoingMessage } from './client-queue.js';
+import { parseClientMessage } from './client-message.js';
+
+/**
+ * The WebSocket side of the gateway: one HubClient per connection with its subscriptions and its bounded
+ * ClientQueue. Everything published here was read from Redis once by the gateway (one follow loop for results,
+ * one for previews) and is serialised once, then shared by every subscriber.
+ */
+
+export interface ResultEntry {
+  entryId: string;
+  result: StreamResult;
+}
+
+export interface HubOptions {
+  logger: Logger;
+  metrics: Metrics;
+  clientQueueLimit: number;
+  heartbeatMs: number;
+  serverName: string;
+  /** Ids in the registry: validates subscriptions and expands "*". */
+  knownStreams: () => string[];
+  currentStates: () => Promise<StreamState[]>;
+  /** Retained results after `afterId` (exclusive), oldest first. */
+  replay: (streamId: string, afterId: string | undefined, count: number) => Promise<ResultEntry[]>;
+  /** Called when the set of streams whose frames somebody watches may have changed. */
+  onFrameInterestChanged: () => void;
+}
+
+export interface FrameInterest {
+  annotated: boolean;
+  plain: boolean;
+}
+
+/** Live results that arrive while a client's replay of that stream is running; past this the oldest are dropped. */
+const REPLAY_LIVE_BUFFER_LIMIT = 5_000;
+
+interface ReplayState {
+  live: ResultEntry[];
+}
+
+class HubClient {
+  readonly results = new Set<string>();
+  readonly states = new Set<string>();
+  /** stream id or "*" -> annotated */
+  readonly frames = new Map<string, boolean>();
+  readonly replays = new Map<string, ReplayState>();
+  alive = true;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly queue: ClientQueue,
+    readonly remote: string,
+  ) {}
+
+  wantsResults(streamId: string): boolean {
+    return this.results.has(streamId) || this.results.has('*');
+  }
+
+  wantsState(streamId: string): boolean {
+    return this.states.has(streamId) || this.states.has('*');
+  }
+
+  frameVariant(streamId: string): boolean | undefined {
+    return this.frames.get(streamId) ?? this.frames.get('*');
+  }
+}
+
+function text(message: ServerMessage): string {
+  return JSON.stringify(message);
+}
+
+export class Hub {
+  private readonly clients = new Set<HubClient>();
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(private readonly options: HubOptions) {
+    this.heartbeat = setInterval(() => this.checkHeartbeats(), options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  attach(ws: WebSocket, request: IncomingMessage): void {
+    const { metrics, logger } = this.options;
+    const queue = new ClientQueue(
+      {
+        send: (data, sendOptions, callback) => ws.send(data, sendOptions, callback),
+      },
+      {
+        limit: this.options.clientQueueLimit,
+        droppedNotice: (streamId, channel, count) => text({ v: WIRE_VERSION, type: 'dropped', streamId, channel, count }),
+        onDrop: (channel) => metrics.wsDropped.inc({ channel }),
+      },
+    );
+    const client = new HubClient(ws, queue, request.socket.remoteAddress ?? 'unknown');
+    this.clients.add(client);
+    metrics.wsClients.set(this.clients.size);
+    logger.debug({ remote: client.remote, clients: this.clients.size }, 'websocket client connected');
+
+    ws.on('pong', () => {
+      client.alive = true;
+    });
+    ws.on('message', (data, isBinary) => this.onMessage(client, data as Buffer, isBinary));
+    ws.on('error', (error) => logger.debug({ err: error, remote: client.remote }, 'websocket client error'));
+    ws.on('close', () => {
+      const hadFrames = client.frames.size > 0;
+      client.queue.close();
+      client.replays.clear();
+      this.clients.delete(client);
+      metrics.wsClients.set(this.clients.size);
+      if (hadFrames) this.options.onFrameInterestChanged();
+    });
+    this.send(client, {
+      v: WIRE_VERSION,
+      type: 'hello',
+      server: this.options.serverName,
+      heartbeatMs: this.options.heartbeatMs,
+      streams: this.options.knownStreams(),
+    });
+  }
+
+  /** One result read from Redis, fanned out to every subscriber; serialised at most once. */
+  publishResult(streamId: string, entry: ResultEntry): void {
+    let payload: string | undefined;
+    for (const client of this.clients) {
+      if (!client.wantsResults(streamId)) continue;
+      const replay = client.replays.get(streamId);
+      if (replay) {
+        replay.live.push(entry);
+        if (replay.live.length > REPLAY_LIVE_BUFFER_LIMIT) replay.live.shift();
+        continue;
+      }
+      payload ??= text({ v: WIRE_VERSION, type: 'result', result: entry.result });
+      this.enqueue(client, { data: payload, binary: false, channel: resultChannel(entry.result), streamId });
+    }
+  }
+
+  /** One encoded frame message (header + JPEG), shared by all subscribers of that variant. */
+  publishFrame(streamId: string, annotated: boolean, message: Uint8Array): void {
+    for (const client of this.clients) {
+      if (client.frameVariant(streamId) !== annotated) continue;
+      this.enqueue(client, { data: message, binary: true, channel: 'frames', streamId });
+    }
+  }
+
+  publishState(state: StreamState): void {
+    let payload: string | undefined;
+    for (const client of this.clients) {
+      if (!client.wantsState(state.streamId)) continue;
+      payload ??= text({ v: WIRE_VERSION, type: 'state', state });
+      this.enqueue(client, { data: payload, binary: false, channel: 'control', streamId: state.streamId });
+    }
+  }
+
+  /** Which streams need preview frames, and in which variants. */
+  frameInterest(): Map<string, FrameInterest> {
+    const interest = new Map<string, FrameInterest>();
+    const known = this.options.knownStreams();
+    for (const client of this.clients) {
+      for (const [target, annotated] of client.frames) {
+        for (const streamId of target === '*' ? known : [target]) {
+          const entry = interest.get(streamId) ?? { annotated: false, plain: false };
+          if (annotated) entry.annotated = true;
+          else entry.plain = true;
+          interest.set(streamId, entry);
+        }
+      }
+    }
+    return interest;
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    for (const client of this.clients) {
+      client.queue.close();
+      client.ws.close(1001, 'gateway shutting down');
+    }
+  }
+
+  private checkHeartbeats(): void {
+    for (const client of this.clients) {
+      if (!client.alive) {
+        this.options.logger.info({ remote: client.remote }, 'websocket client missed a heartbeat; closing it');
+        this.options.metrics.wsRejected.inc({ reason: 'heartbeat' });
+        client.ws.terminate();
+        continue;
+      }
+      client.alive = false;
+      client.ws.ping();
+    }
+  }
+
+  private onMessage(client: HubClient, data: Buffer, isBinary: boolean): void {
+    const parsed = parseClientMessage(data, isBinary);
+    if (!parsed.ok) {
+      this.options.metrics.wsRejected.inc({ reason: parsed.code });
+      this.sendError(client, parsed.code, parsed.message, parsed.id);
+      return;
+    }
+    this.handle(client, parsed.message).catch((error: unknown) => {
+      this.options.logger.warn({ err: error, remote: client.remote }, 'websocket message handling failed');
+      this.sendError(client, 'PS_WS_INTERNAL', 'the gateway could not handle this message; see its log', parsed.message.id);
+    });
+  }
+
+  private async handle(client: HubClient, message: ClientMessage): Promise<void> {
+    if (message.type === 'ping') {
+      this.send(client, { v: WIRE_VERSION, type: 'pong', id: message.id, ts: Date.now() });
+      return;
+    }
+    const known = new Set(this.options.knownStreams());
+    const unknown = message.streams.filter((id) => id !== '*' && !known.has(id));
+    if (unknown.length > 0) {
+      this.options.metrics.wsRejected.inc({ reason: 'PS_WS_UNKNOWN_STREAM' });
+      this.sendError(client, 'PS_WS_UNKNOWN_STREAM', `unknown stream(s): ${unknown.join(', ')}; known: ${[...known].join(', ') || '(none)'}`, message.id);
+      return;
+    }
+    const channels = [...new Set(message.channels)];
+    if (message.type === 'unsubscribe') {
+      this.unsubscribe(client, message.streams, channels);
+      this.send(client, { v: WIRE_VERSION, type: 'unsubscribed', id: message.id, streams: message.streams, channels });
+      return;
+    }
+    for (const streamId of message.streams) {
+      if (channels.includes('results')) client.results.add(streamId);
+      if (channels.includes('state')) client.states.add(streamId);
+      if (channels.includes('frames')) client.frames.set(streamId, message.annotated ?? true);
+    }
+    const targets = message.streams.includes('*') ? [...known] : message.streams;
+    if (channels.includes('results') && message.fromStart) {
+      // Buffer live results from this instant, before the reply, so the replay can hand over without a gap.
+      for (const streamId of targets) if (!client.replays.has(streamId)) client.replays.set(streamId, { live: [] });
+    }
+    this.send(client, { v: WIRE_VERSION, type: 'subscribed', id: message.id, streams: message.streams, channels });
+    if (channels.includes('frames')) this.options.onFrameInterestChanged();
+    if (channels.includes('state')) {
+      const states = await this.options.currentStates();
+      for (const state of states) {
+        if (targets.includes(state.streamId)) this.send(client, { v: WIRE_VERSION, type: 'state', state });
+      }
+    }
+    if (channels.includes('results') && message.fromStart) {
+      for (const streamId of targets) {
+        const replay = client.replays.get(streamId);
+        if (replay) await this.replay(client, streamId, replay);
+      }
+    }
+  }
+
+  private unsubscribe(client: HubClient, streams: string[], channels: Channel[]): void {
+    let framesChanged = false;
+    for (const streamId of streams) {
+      if (channels.includes('results')) {
+        client.results.delete(streamId);
+        client.replays.delete(streamId);
+      }
+      if (channels.includes('state')) client.states.delete(streamId);
+      if (channels.includes('frames')) framesChanged = client.frames.delete(streamId) || framesChanged;
+    }
+    if (framesChanged) this.options.onFrameInterestChanged();
+  }
+
+  /**
+   * Sends the retained history page by page, paced by the client (never dropped), then hands over to live: live
+   * results that arrived meanwhile were buffered, and those already covered by the replay (id <= last replayed id)
+   * are skipped, so the client sees every result exactly once and in order.
+   */
+  private async replay(client: HubClient, streamId: string, state: ReplayState): Promise<void> {
+    const pageSize = Math.max(1, Math.min(256, Math.floor(this.options.clientQueueLimit / 2)));
+    let afterId: string | undefined;
+    for (;;) {
+      if (!(await client.queue.waitForRoom()) || client.replays.get(streamId) !== state) return;
+      const page = await this.options.replay(streamId, afterId, pageSize);
+      if (client.replays.get(streamId) !== state) return;
+      for (const entry of page) {
+        this.send(client, { v: WIRE_VERSION, type: 'result', result: entry.result });
+      }
+      if (page.length > 0) afterId = page[page.length - 1]!.entryId;
+      if (page.length < pageSize) break;
+    }
+    client.replays.delete(streamId);
+    for (const entry of state.live) {
+      if (afterId !== undefined && compareEntryIds(entry.entryId, afterId) <= 0) continue;
+      this.send(client, { v: WIRE_VERSION, type: 'result', result: entry.result });
+    }
+  }
+
+  private send(client: HubClient, message: ServerMessage): void {
+    this.enqueue(client, { data: text(message), binary: false, channel: 'control' });
+  }
+
+  private sendError(client: HubClient, code: string, message: string, id?: string): void {
+    this.send(client, { v: WIRE_VERSION, type: 'error', id, code, message });
+  }
+
+  private enqueue(client: HubClient, message: OutgoingMessage): void {
+    if (client.queue.enqueue(message) === 'overflow') {
+      this.options.logger.warn({ remote: client.remote }, 'websocket client send queue overflowed; closing it');
+      this.options.metrics.wsRejected.inc({ reason: 'overflow' });
+      client.queue.close();
+      client.ws.terminate();
+    }
+  }
+}
+
+/** End-of-stream is rare and final (watchers exit on it), so it is never dropped. */
+function resultChannel(result: StreamResult): 'results' | 'control' {
+  return result.kind === 'eos' ? 'control' : 'results';
+}
