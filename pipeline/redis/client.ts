@@ -1,0 +1,55 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '../obs/logger.js';
+
+export type { Redis };
+
+/** Reconnect delays grow from 100 ms to this cap, so an outage costs a few connection attempts per minute at most. */
+export const REDIS_RETRY_MAX_MS = 5_000;
+
+/** Delay before reconnect attempt `attempt` (1-based): doubling from 100 ms, capped. */
+export function redisRetryDelay(attempt: number): number {
+  return Math.min(REDIS_RETRY_MAX_MS, 100 * 2 ** Math.min(attempt - 1, 16));
+}
+
+/** `redis://user:secret@host:6379/2` -> `redis://host:6379/2`: URLs are logged, passwords never are. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return '<invalid redis url>';
+  }
+}
+
+/**
+ * The one way posestream opens Redis. Commands wait for a reconnect instead of failing (maxRetriesPerRequest null,
+ * which BullMQ also requires), reconnects back off to REDIS_RETRY_MAX_MS, and an outage is logged once when it
+ * starts ("redis at URL unreachable: ECONNREFUSED; retrying") and once when it ends, however many attempts it
+ * takes: a down Redis must neither crash-loop the process nor flood the log.
+ */
+export function createRedis(url: string, options: { name: string; logger: Logger }): Redis {
+  const safeUrl = redactRedisUrl(url);
+  const log = options.logger.child({ redis: options.name });
+  const redis = new Redis(url, {
+    connectionName: `posestream:${options.name}`,
+    maxRetriesPerRequest: null,
+    retryStrategy: redisRetryDelay,
+    // A replica promoted/demoted under us answers READONLY: reconnecting finds the new primary.
+    reconnectOnError: (error) => error.message.startsWith('READONLY'),
+  });
+  let down = false;
+  redis.on('error', (error: NodeJS.ErrnoException) => {
+    if (down) return;
+    down = true;
+    const reason = error.code ?? error.message;
+    log.warn({ url: safeUrl, reason }, `redis at ${safeUrl} unreachable: ${reason}; retrying`);
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log.info({ url: safeUrl }, 'redis reachable again');
+  });
+  return redis;
+}

@@ -1,0 +1,265 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { FrameMeta } from '../wire/v1.js';
+import {
+  decodeFrameFields,
+  encodeFrameEndFields,
+  encodeFrameFields,
+  type FrameEnd,
+  type FrameEntry,
+} from '../wire/redis-codec.js';
+import { FRAME_CONSUMER_GROUP, keys } from './keys.js';
+
+/**
+ * Frame transport: one Redis stream per camera (keys.frames), pixels as one binary field.
+ *
+ * Bounds. live: XADD trims to exactly liveQueueLength entries (`MAXLEN =`; `~` only trims whole radix-tree nodes of
+ * ~100 entries, which for 0.7 MB frames would be ~70 MB per stream), and entries trimmed before any worker read them
+ * are counted as stale drops. lossless: the publisher waits while XLEN >= losslessQueueLength, which holds the
+ * GStreamer pull loop and through it the source. Workers XACK+XDEL what they finish, so XLEN is "queued + in flight".
+ */
+
+/** Live XADD that trims to an exact length and reports how many trimmed entries no consumer had read yet. */
+const LIVE_XADD_SCRIPT = `
+local key = KEYS[1]
+local maxlen = tonumber(ARGV[1])
+local excess = redis.call('XLEN', key) + 1 - maxlen
+local stale = 0
+if excess > 0 then
+  local lastDelivered = nil
+  local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', key)
+  if ok then
+    for _, group in ipairs(groups) do
+      for i = 1, #group, 2 do
+        if group[i] == 'name' and group[i + 1] ~= ARGV[2] then break end
+        if group[i] == 'last-delivered-id' then lastDelivered = group[i + 1] end
+      end
+    end
+  end
+  if lastDelivered == nil then
+    stale = excess
+  else
+    -- trimmed = the oldest "excess" entries; those after the group's last-delivered id were never read
+    local delivered = #redis.call('XRANGE', key, '-', lastDelivered, 'COUNT', excess)
+    stale = excess - delivered
+  end
+end
+local id = redis.call('XADD', key, 'MAXLEN', '=', maxlen, '*', unpack(ARGV, 3))
+return {id, stale}
+`;
+
+export interface FramePublisherOptions {
+  streamId: string;
+  mode: 'live' | 'lossless';
+  liveQueueLength: number;
+  losslessQueueLength: number;
+  /** Called with the number of frames a live XADD trimmed before any worker read them. */
+  onStaleDrop?: (count: number) => void;
+}
+
+type LiveRedis = Redis & { posestreamLiveXadd(key: string, maxlen: number, group: string, ...fields: (string | Buffer)[]): Promise<[string, number]> };
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class FramePublisher {
+  readonly key: string;
+  private groupReady = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: FramePublisherOptions,
+  ) {
+    this.key = keys.frames(options.streamId);
+    if (!('posestreamLiveXadd' in redis)) {
+      redis.defineCommand('posestreamLiveXadd', { numberOfKeys: 1, lua: LIVE_XADD_SCRIPT });
+    }
+  }
+
+  /**
+   * lossless: resolves once the stream has room (XLEN < losslessQueueLength), polling with short sleeps that grow
+   * to 20 ms while workers are busy; live: resolves at once. Rejects with the signal's reason when aborted.
+   */
+  async waitForRoom(signal?: AbortSignal): Promise<void> {
+    if (this.options.mode === 'live') return;
+    let pause = 1;
+    for (;;) {
+      signal?.throwIfAborted();
+      if ((await this.redis.xlen(this.key)) < this.options.losslessQueueLength) return;
+      await sleep(pause);
+      pause = Math.min(20, pause * 2);
+    }
+  }
+
+  async publish(meta: FrameMeta, pixels: Buffer): Promise<string> {
+    await this.ensureGroup();
+    const fields = encodeFrameFields(meta, pixels);
+    if (this.options.mode === 'lossless') {
+      return (await this.redis.xadd(this.key, '*', ...fields)) as string;
+    }
+    const [id, stale] = await (this.redis as LiveRedis).posestreamLiveXadd(this.key, this.options.liveQueueLength, FRAME_CONSUMER_GROUP, ...fields);
+    if (stale > 0) this.options.onStaleDrop?.(stale);
+    return id;
+  }
+
+  /** The end marker is never trimmed away by a later frame: nothing follows it. */
+  async publishEnd(end: FrameEnd): Promise<string> {
+    await this.ensureGroup();
+    return (await this.redis.xadd(this.key, '*', ...encodeFrameEndFields(end))) as string;
+  }
+
+  /** Creating the group before the first frame lets the live trim tell read from unread entries. */
+  private async ensureGroup(): Promise<void> {
+    if (this.groupReady) return;
+    await ensureConsumerGroup(this.redis, this.key);
+    this.groupReady = true;
+  }
+}
+
+/** XGROUP CREATE at id 0 (frames published before any worker started are still delivered); BUSYGROUP is fine. */
+export async function ensureConsumerGroup(redis: Redis, key: string): Promise<void> {
+  try {
+    await redis.xgroup('CREATE', key, FRAME_CONSUMER_GROUP, '0', 'MKSTREAM');
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
+  }
+}
+
+export interface FrameDelivery {
+  streamId: string;
+  entryId: string;
+  entry: FrameEntry;
+  /** 1 for a first delivery; more when the entry was claimed from a consumer that died. */
+  deliveries: number;
+}
+
+type RawEntry = [id: Buffer, fields: Buffer[] | null];
+
+export class FrameConsumer {
+  /** Undecodable entries are acked and deleted (never retried forever), then reported here. */
+  onBadEntry?: (streamId: string, entryId: string, error: Error) => void;
+  private readonly groupsReady = new Set<string>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: { consumer: string; claimIdleMs: number },
+  ) {}
+
+  /**
+   * XREADGROUP '>' over the given streams: only entries no consumer has seen. Needs a dedicated connection while
+   * blockMs > 0. A stream whose key was deleted (stream removed, then re-added) gets its group re-created.
+   */
+  async read(streamIds: string[], options: { count: number; blockMs: number }): Promise<FrameDelivery[]> {
+    if (streamIds.length === 0) return [];
+    await this.ensureGroups(streamIds);
+    const streamKeys = streamIds.map((id) => keys.frames(id));
+    let reply: unknown;
+    try {
+      reply = await this.redis.callBuffer(
+        'XREADGROUP', 'GROUP', FRAME_CONSUMER_GROUP, this.options.consumer,
+        'COUNT', options.count, 'BLOCK', options.blockMs,
+        'STREAMS', ...streamKeys, ...streamIds.map(() => '>'),
+      );
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('NOGROUP')) {
+        this.groupsReady.clear();
+        return [];
+      }
+      throw error;
+    }
+    const deliveries: FrameDelivery[] = [];
+    for (const [keyBuffer, entries] of streamReplyPairs<Buffer, RawEntry[]>(reply)) {
+      const streamId = streamIds[streamKeys.indexOf(keyBuffer.toString())] ?? keyBuffer.toString();
+      for (const raw of entries) {
+        const delivery = await this.decode(streamId, raw, 1);
+        if (delivery) deliveries.push(delivery);
+      }
+    }
+    return deliveries;
+  }
+
+  /**
+   * XAUTOCLAIM entries that another consumer took more than claimIdleMs ago and never acked (it died or hung).
+   * Entries deleted meanwhile (a live trim) are dropped from the pending list by Redis itself.
+   */
+  async claimStale(streamIds: string[], count: number): Promise<FrameDelivery[]> {
+    const deliveries: FrameDelivery[] = [];
+    for (const streamId of streamIds) {
+      const key = keys.frames(streamId);
+      let cursor = '0-0';
+      do {
+        let reply: [Buffer, RawEntry[], Buffer[]?];
+        try {
+          reply = (await this.redis.callBuffer(
+            'XAUTOCLAIM', key, FRAME_CONSUMER_GROUP, this.options.consumer, this.options.claimIdleMs, cursor,
+            'COUNT', count - deliveries.length,
+          )) as [Buffer, RawEntry[], Buffer[]?];
+        } catch (error) {
+          if (error instanceof Error && error.message.startsWith('NOGROUP')) break;
+          throw error;
+        }
+        cursor = reply[0].toString();
+        const claimed = reply[1].filter((raw): raw is [Buffer, Buffer[]] => raw[1] !== null);
+        const counts = claimed.length > 0 ? await this.deliveryCounts(key, claimed.map(([id]) => id.toString())) : new Map<string, number>();
+        for (const raw of claimed) {
+          const delivery = await this.decode(streamId, raw, counts.get(raw[0].toString()) ?? 2);
+          if (delivery) deliveries.push(delivery);
+        }
+      } while (cursor !== '0-0' && deliveries.length < count);
+      if (deliveries.length >= count) break;
+    }
+    return deliveries;
+  }
+
+  /** XACK + XDEL inside the caller's MULTI, so a frame is gone exactly when its result is published. */
+  ackInto(multi: ChainableCommander, delivery: FrameDelivery): void {
+    const key = keys.frames(delivery.streamId);
+    multi.xack(key, FRAME_CONSUMER_GROUP, delivery.entryId);
+    multi.xdel(key, delivery.entryId);
+  }
+
+  private async deliveryCounts(key: string, ids: string[]): Promise<Map<string, number>> {
+    const sorted = [...ids].sort(compareEntryIds);
+    const rows = (await this.redis.xpending(key, FRAME_CONSUMER_GROUP, sorted[0]!, sorted[sorted.length - 1]!, ids.length * 2, this.options.consumer)) as Array<[string, string, number, number]>;
+    return new Map(rows.map(([id, , , deliveries]) => [id, Number(deliveries)]));
+  }
+
+  private async decode(streamId: string, [idBuffer, fields]: RawEntry, deliveries: number): Promise<FrameDelivery | undefined> {
+    const entryId = idBuffer.toString();
+    try {
+      if (fields === null) throw new Error('entry was deleted before it was read');
+      return { streamId, entryId, entry: decodeFrameFields(fields), deliveries };
+    } catch (error) {
+      const key = keys.frames(streamId);
+      await this.redis.multi().xack(key, FRAME_CONSUMER_GROUP, entryId).xdel(key, entryId).exec();
+      this.onBadEntry?.(streamId, entryId, error instanceof Error ? error : new Error(String(error)));
+      return undefined;
+    }
+  }
+
+  private async ensureGroups(streamIds: string[]): Promise<void> {
+    for (const streamId of streamIds) {
+      if (this.groupsReady.has(streamId)) continue;
+      await ensureConsumerGroup(this.redis, keys.frames(streamId));
+      this.groupsReady.add(streamId);
+    }
+  }
+}
+
+/**
+ * XREAD/XREADGROUP replies as [key, entries] pairs. RESP2 (and ioredis 5) gives [[key, entries], ...]; RESP3, which
+ * ioredis 6 speaks by default, gives a map that arrives flattened as [key, entries, key, entries, ...].
+ */
+export function streamReplyPairs<K, E>(reply: unknown): Array<[K, E]> {
+  if (!Array.isArray(reply) || reply.length === 0) return [];
+  if (Array.isArray(reply[0])) return reply as Array<[K, E]>;
+  const pairs: Array<[K, E]> = [];
+  for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([reply[i] as K, reply[i + 1] as E]);
+  return pairs;
+}
+
+/** Orders Redis stream ids ("ms-seq") numerically. */
+export function compareEntryIds(a: string, b: string): number {
+  const [aMs = 0n, aSeq = 0n] = a.split('-').map((part) => BigInt(part));
+  const [bMs = 0n, bSeq = 0n] = b.split('-').map((part) => BigInt(part));
+  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
+  return aSeq === bSeq ? 0 : aSeq < bSeq ? -1 : 1;
+}

@@ -1,0 +1,180 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describeSource, fitInside, frameLaunchString, probeLaunchString, type SourceDescription } from './launch-string.js';
+
+/**
+ * One stream's GStreamer pipelines through gstreamer-superficial.
+ *
+ * Pitfalls this module exists to contain:
+ * - A bad URI or a dead server only shows up as a bus error; a pending `pull()` then blocks until the pipeline
+ *   is stopped. So every pipeline has a bus watch that records the error and stops the pipeline, which releases
+ *   the pull with `null`.
+ * - Each pending pull and each bus poll holds a libuv worker thread for as long as it waits: 2 per running stream
+ *   (3-4 briefly while a stream (re)starts). UV_THREADPOOL_SIZE must be >= 2 x streams + what else the process
+ *   needs; the CLI and vitest config set it before any thread exists.
+ * - The binding never frees a GstPipeline, so pipelines are reused across reconnects (stop -> play) and only
+ *   rebuilt when the source size changes.
+ */
+
+interface GstAppSink {
+  pull(callback: (buffer: Buffer | null, caps: Record<string, unknown>) => void): void;
+}
+interface GstPipeline {
+  play(): void;
+  stop(): void;
+  seek(seconds: number, flags: number): boolean;
+  findChild(name: string): GstAppSink | undefined;
+  pollBus(callback: (message: Record<string, unknown>) => void): void;
+}
+interface GstModule {
+  Pipeline: new (launch: string) => GstPipeline;
+}
+
+const GST_SEEK_FLAG_FLUSH = 1;
+
+let gstModule: GstModule | undefined;
+function gst(): GstModule {
+  // Loaded on first use so that importing ingest code (tests, CLI help) does not initialise GStreamer.
+  gstModule ??= createRequire(import.meta.url)('gstreamer-superficial') as GstModule;
+  return gstModule;
+}
+
+export type SourceEvent =
+  | { kind: 'frame'; pixels: Buffer; /** Date.now() when the decoded frame reached JS */ arrivedAt: number }
+  | { kind: 'eos' }
+  | { kind: 'error'; message: string }
+  | { kind: 'closed' };
+
+export interface SourceGeometry {
+  sourceWidth: number;
+  sourceHeight: number;
+  width: number;
+  height: number;
+}
+
+/** A GStreamer error in words a user can act on: GStreamer's message plus the element that raised it. */
+function describeBusError(message: Record<string, unknown>): string {
+  const text = typeof message.message === 'string' ? message.message.replace(/\.$/, '') : 'GStreamer error';
+  const element = typeof message._src_element_name === 'string' ? message._src_element_name : undefined;
+  return element ? `${text} (${element})` : text;
+}
+
+/** A started pipeline plus its bus watch; `failure` is set once the bus reported an error. */
+class RunningPipeline {
+  failure: string | undefined;
+  stopped = false;
+  private readonly sink: GstAppSink;
+
+  constructor(readonly pipeline: GstPipeline) {
+    const sink = pipeline.findChild('sink');
+    if (!sink) throw new Error('launch string has no appsink named "sink"');
+    this.sink = sink;
+  }
+
+  play(): void {
+    this.failure = undefined;
+    this.stopped = false;
+    this.pipeline.play();
+    // Polling must start after play(): the binding stops re-polling once it sees the pipeline in NULL state.
+    this.pipeline.pollBus((message) => {
+      if (message.type === 'error' && !this.stopped) {
+        this.failure = describeBusError(message);
+        this.stop();
+      }
+    });
+  }
+
+  pull(): Promise<SourceEvent & { caps?: Record<string, unknown> }> {
+    return new Promise((resolve) => {
+      this.sink.pull((buffer, caps) => {
+        if (buffer) resolve({ kind: 'frame', pixels: buffer, arrivedAt: Date.now(), caps });
+        else if (this.failure !== undefined) resolve({ kind: 'error', message: this.failure });
+        else if (this.stopped) resolve({ kind: 'closed' });
+        else resolve({ kind: 'eos' });
+      });
+    });
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.pipeline.stop();
+  }
+}
+
+export class SourceError extends Error {}
+
+/**
+ * Opens a stream URL: probes the source size, then runs the fitted RGB pipeline. `next()` yields frames until EOS,
+ * an error, or `close()`; `open()` may be called again after `close()` to reconnect.
+ */
+export class GstFrameSource {
+  readonly source: SourceDescription;
+  readonly finite: boolean;
+  private probe: { launch: string; pipeline: RunningPipeline } | undefined;
+  private frames: { launch: string; pipeline: RunningPipeline } | undefined;
+  private active: RunningPipeline | undefined;
+
+  constructor(
+    url: string,
+    private readonly options: { inputSize: number; fps?: number; mode: 'live' | 'lossless' },
+  ) {
+    this.source = describeSource(url);
+    this.finite = this.source.kind === 'file' || this.source.kind === 'http';
+  }
+
+  /** Resolves with the geometry once the first probe frame arrived; rejects with a SourceError (readable reason). */
+  async open(): Promise<SourceGeometry> {
+    if (this.source.filePath !== undefined && !existsSync(this.source.filePath)) {
+      throw new SourceError(`no such file: ${this.source.filePath}`);
+    }
+    const { width: sourceWidth, height: sourceHeight } = await this.probeSize();
+    const fitted = fitInside(sourceWidth, sourceHeight, this.options.inputSize);
+    const launch = frameLaunchString(this.source, { ...fitted, fps: this.options.fps, mode: this.options.mode });
+    if (this.frames?.launch !== launch) this.frames = { launch, pipeline: new RunningPipeline(new (gst().Pipeline)(launch)) };
+    this.active = this.frames.pipeline;
+    this.active.play();
+    return { sourceWidth, sourceHeight, ...fitted };
+  }
+
+  /** The next frame, or why there is none. Never hangs past `close()`. */
+  async next(): Promise<SourceEvent> {
+    const pipeline = this.active;
+    if (!pipeline) return { kind: 'closed' };
+    const { caps: _caps, ...event } = await pipeline.pull();
+    return event;
+  }
+
+  /** Files: back to the first frame after EOS (a flushing seek), keeping the pipeline and its threads. */
+  rewind(): boolean {
+    return this.active?.pipeline.seek(0, GST_SEEK_FLAG_FLUSH) ?? false;
+  }
+
+  /** Stops whatever runs; a pending `next()` resolves with 'closed'. */
+  close(): void {
+    this.probe?.pipeline.stop();
+    this.active?.stop();
+    this.active = undefined;
+  }
+
+  private async probeSize(): Promise<{ width: number; height: number }> {
+    const launch = probeLaunchString(this.source);
+    if (this.probe?.launch !== launch) this.probe = { launch, pipeline: new RunningPipeline(new (gst().Pipeline)(launch)) };
+    const probe = this.probe.pipeline;
+    probe.play();
+    try {
+      const event = await probe.pull();
+      if (event.kind === 'frame') {
+        const width = Number(event.caps?.width);
+        const height = Number(event.caps?.height);
+        if (Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0) return { width, height };
+        throw new SourceError('the source produced frames without a width and height');
+      }
+      if (event.kind === 'error') throw new SourceError(event.message);
+      if (event.kind === 'eos') throw new SourceError('the source ended before its first frame');
+      throw new SourceError('stopped while opening');
+    } finally {
+      probe.stop();
+    }
+  }
+}

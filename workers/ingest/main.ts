@@ -1,0 +1,154 @@
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { PosestreamConfig, StreamConfig } from '../../config/schema.js';
+import { describeError } from '../../pipeline/errors.js';
+import type { Logger } from '../../pipeline/obs/logger.js';
+import type { Metrics } from '../../pipeline/obs/metrics.js';
+import { createRedis } from '../../pipeline/redis/client.js';
+import { FramePublisher } from '../../pipeline/redis/frame-stream.js';
+import { keys } from '../../pipeline/redis/keys.js';
+import { StreamRegistry } from '../../pipeline/streams/registry.js';
+import { StreamAssignment, type RunStream } from './assignment.js';
+import { GstFrameSource } from './gst-source.js';
+import { StreamRunner } from './stream-runner.js';
+
+/** Registry -> jobs again every so often, in case an event was missed while Redis was away. */
+const RECONCILE_INTERVAL_MS = 10_000;
+
+/**
+ * The ingest role: takes streams from the registry through BullMQ jobs and runs one GStreamer pipeline per stream,
+ * publishing fitted RGB frames to Redis. Needs UV_THREADPOOL_SIZE >= 2 x ingest.maxStreams + 4 (see gst-source.ts).
+ */
+export async function startIngest(
+  config: PosestreamConfig,
+  options: { logger: Logger; processId?: string; metrics?: Metrics },
+): Promise<{ stop(): Promise<void> }> {
+  const processId = options.processId ?? `ingest-${hostname()}-${process.pid}`;
+  const logger = options.logger.child({ processId });
+  const { metrics } = options;
+  const redis = createRedis(config.redis.url, { name: 'ingest', logger });
+  const registry = new StreamRegistry(redis);
+  await registry.seed(config.streams);
+
+  const running = new Map<string, { runner: StreamRunner; stream: StreamConfig }>();
+  let stopping = false;
+
+  const runStream: RunStream = async (streamId, job) => {
+    if (stopping) return 'released';
+    const stream = await registry.get(streamId);
+    if (!stream || !stream.enabled || running.has(streamId)) return 'skipped';
+    // A job re-added by a reconcile that raced with the stream's end must not play the file again.
+    if ((await registry.states()).get(streamId)?.state === 'ended') return 'skipped';
+    const streamLogger = logger.child({ streamId });
+    const runner = new StreamRunner({
+      stream,
+      source: new GstFrameSource(stream.url, { inputSize: config.model.inputSize, fps: stream.fps, mode: stream.mode }),
+      sink: new FramePublisher(redis, {
+        streamId,
+        mode: stream.mode,
+        liveQueueLength: config.ingest.liveQueueLength,
+        losslessQueueLength: config.ingest.losslessQueueLength,
+        onStaleDrop: (count) => metrics?.framesDropped.inc({ stream_id: streamId, reason: 'stale' }, count),
+      }),
+      reportState: (state) => registry.reportState(state),
+      owner: processId,
+      firstSeq: await resumeSeq(redis, streamId),
+      stallTimeoutMs: config.ingest.stallTimeoutSec * 1000,
+      backoff: {
+        initialMs: config.ingest.backoffInitialMs,
+        maxMs: config.ingest.backoffMaxMs,
+        healthyAfterMs: Math.max(10_000, config.ingest.backoffMaxMs),
+      },
+      logger: streamLogger,
+      metrics,
+    });
+    running.set(streamId, { runner, stream });
+    job.lost.addEventListener('abort', () => runner.stop('released'), { once: true });
+    streamLogger.info({ url: stream.url, mode: stream.mode }, 'stream started');
+    try {
+      const outcome = await runner.run();
+      streamLogger.info({ outcome }, 'stream finished');
+      return outcome;
+    } finally {
+      running.delete(streamId);
+    }
+  };
+
+  const jobsRedis = createRedis(config.redis.url, { name: 'ingest-jobs', logger });
+  const assignment = new StreamAssignment({
+    queueConnection: redis,
+    workerConnection: jobsRedis,
+    maxStreams: config.ingest.maxStreams,
+    logger,
+    runStream,
+  });
+
+  const reconcile = async () => {
+    const [streams, states] = await Promise.all([registry.list(), registry.states()]);
+    for (const stream of streams) {
+      if (stream.enabled && states.get(stream.id)?.state !== 'ended') await assignment.ensureJob(stream.id);
+    }
+  };
+
+  /** Registry event -> the local runner (stop / restart with new settings) and the job (start). */
+  const onStreamChanged = async (streamId: string, change: 'added' | 'updated' | 'removed') => {
+    const local = running.get(streamId);
+    const stream = change === 'removed' ? undefined : await registry.get(streamId);
+    if (!stream) return local?.runner.stop('removed');
+    if (!stream.enabled) return local?.runner.stop('disabled');
+    // New settings: release the job; it goes back to wait and whoever takes it starts with the new definition.
+    if (local && JSON.stringify(local.stream) !== JSON.stringify(stream)) local.runner.stop('released');
+    await assignment.ensureJob(streamId);
+  };
+
+  const unwatch = registry.watch((event) => {
+    if (event.kind !== 'stream-changed' || stopping) return;
+    onStreamChanged(event.streamId, event.change).catch((error) =>
+      logger.warn({ streamId: event.streamId, reason: describeError(error) }, 'could not apply a registry change'),
+    );
+  });
+  const reconcileSafely = () =>
+    reconcile().catch((error) => logger.warn({ reason: describeError(error) }, 'could not reconcile streams with jobs'));
+  await reconcile();
+  const timer = setInterval(reconcileSafely, RECONCILE_INTERVAL_MS);
+  logger.info({ maxStreams: config.ingest.maxStreams }, 'ingest started');
+
+  return {
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(timer);
+      unwatch();
+      // Stop fetching first, then release the streams: their jobs go back to wait for another ingest process.
+      const closing = assignment.close();
+      for (const { runner } of running.values()) runner.stop('released');
+      await closing;
+      await registry.close();
+      for (const connection of [jobsRedis, redis]) await connection.quit().catch(() => connection.disconnect());
+      logger.info('ingest stopped');
+    },
+  };
+}
+
+/**
+ * Sequence numbers continue across owners and restarts: after the highest seq still visible in the stream's frames
+ * or results, so consumers never see a stream's seq go backwards when it moves to another ingest process.
+ */
+export async function resumeSeq(redis: Redis, streamId: string): Promise<number> {
+  let last = -1;
+  for (const key of [keys.frames(streamId), keys.results(streamId)]) {
+    const [entry] = await redis.xrevrange(key, '+', '-', 'COUNT', 1);
+    const fields = entry?.[1] ?? [];
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      if (fields[i] !== 'm' && fields[i] !== 'r') continue;
+      try {
+        const value = JSON.parse(fields[i + 1]!) as { seq?: unknown; lastSeq?: unknown };
+        const seq = typeof value.seq === 'number' ? value.seq : typeof value.lastSeq === 'number' ? value.lastSeq : -1;
+        last = Math.max(last, seq);
+      } catch {
+        // Not JSON: ignore, the other key or 0 will do.
+      }
+    }
+  }
+  return last + 1;
+}

@@ -1,0 +1,235 @@
+import type { StreamConfig } from '../../config/schema.js';
+import { describeError } from '../../pipeline/errors.js';
+import type { Logger } from '../../pipeline/obs/logger.js';
+import type { Metrics } from '../../pipeline/obs/metrics.js';
+import type { FrameEnd } from '../../pipeline/wire/redis-codec.js';
+import { WIRE_VERSION, type FrameMeta, type StreamState } from '../../pipeline/wire/v1.js';
+import { Backoff } from './backoff.js';
+import type { SourceEvent, SourceGeometry } from './gst-source.js';
+
+/**
+ * The life of one stream inside an ingest process:
+ *
+ *   starting -> running -> (source error | no frame for stallTimeout) -> reconnecting -(back-off)-> running ...
+ *   starting -> (cannot open) -> error -(back-off)-> error | running
+ *   running -> EOS -> loop (rewind) | ended (FrameEnd eof)
+ *   any -> stop(removed | disabled) -> FrameEnd + stopped;  stop(released) -> pending (another process takes over)
+ *
+ * Sources, the frame sink and the state reporter are interfaces so that the state machine is unit-tested with fakes
+ * and runs with GStreamer and Redis in production.
+ */
+
+export interface FrameSource {
+  /** Files and downloads end at EOS; for cameras (RTSP, V4L2, test patterns) an EOS is a failure to recover from. */
+  readonly finite: boolean;
+  open(): Promise<SourceGeometry>;
+  next(): Promise<SourceEvent>;
+  rewind(): boolean;
+  close(): void;
+}
+
+export interface FrameSink {
+  waitForRoom(signal?: AbortSignal): Promise<void>;
+  publish(meta: FrameMeta, pixels: Buffer): Promise<string>;
+  publishEnd(end: FrameEnd): Promise<string>;
+}
+
+export type StopReason = 'removed' | 'disabled' | 'released';
+export type RunOutcome = 'ended' | StopReason;
+
+export interface StreamRunnerOptions {
+  stream: StreamConfig;
+  source: FrameSource;
+  sink: FrameSink;
+  reportState: (state: StreamState) => Promise<void>;
+  owner: string;
+  /** Sequence number of the first frame (continues where an earlier owner stopped). */
+  firstSeq: number;
+  stallTimeoutMs: number;
+  backoff: { initialMs: number; maxMs: number; healthyAfterMs: number };
+  logger: Logger;
+  metrics?: Metrics;
+}
+
+class StallError extends Error {}
+
+export class StreamRunner {
+  private state: StreamState['state'] = 'starting';
+  private restarts = 0;
+  private seq: number;
+  private geometry: SourceGeometry | undefined;
+  private stopReason: StopReason | undefined;
+  private readonly abort = new AbortController();
+  private readonly backoff: Backoff;
+  private readonly streamId: string;
+
+  constructor(private readonly options: StreamRunnerOptions) {
+    this.seq = options.firstSeq;
+    this.backoff = new Backoff(options.backoff);
+    this.streamId = options.stream.id;
+  }
+
+  get currentState(): StreamState['state'] {
+    return this.state;
+  }
+
+  /** Runs until the stream ends (EOF without loop) or stop() is called; never rejects. */
+  async run(): Promise<RunOutcome> {
+    await this.report('starting');
+    while (!this.stopReason) {
+      try {
+        if (await this.runSourceOnce()) {
+          const lastSeq = this.seq - 1;
+          await this.options.sink.publishEnd({ v: WIRE_VERSION, kind: 'eos', streamId: this.streamId, lastSeq, reason: 'eof' });
+          await this.report('ended', 'end of file');
+          return 'ended';
+        }
+      } catch (error) {
+        this.options.source.close();
+        if (this.stopReason) break;
+        const reason = describeError(error);
+        this.restarts += 1;
+        this.options.metrics?.streamRestarts.inc({ stream_id: this.streamId });
+        const next = this.state === 'running' || this.state === 'reconnecting' ? 'reconnecting' : 'error';
+        const delay = this.backoff.next();
+        this.options.logger.warn({ reason, retryInMs: delay, state: next }, 'stream source failed; retrying');
+        await this.report(next, reason);
+        await this.sleep(delay);
+      }
+    }
+    this.options.source.close();
+    return this.finish(this.stopReason ?? 'released');
+  }
+
+  /** Stops the stream; run() then publishes the end marker (removed/disabled) and resolves. */
+  stop(reason: StopReason): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    this.abort.abort(new Error(`stream ${reason}`));
+    this.options.source.close();
+  }
+
+  /** Returns true at a real end of file (loop off); throws on failure or stall; returns false when stopped. */
+  private async runSourceOnce(): Promise<boolean> {
+    const { source } = this.options;
+    this.geometry = await this.withStallTimeout(source.open(), 'no frame');
+    let healthy = false;
+    for (;;) {
+      const event = await this.withStallTimeout(source.next(), 'no frame');
+      if (this.stopReason) return false;
+      switch (event.kind) {
+        case 'frame':
+          if (!healthy) {
+            healthy = true;
+            await this.report('running');
+          }
+          this.backoff.healthy();
+          await this.publish(event.pixels, event.arrivedAt);
+          if (this.stopReason) return false;
+          break;
+        case 'eos':
+          if (!source.finite) throw new Error('the source ended the stream (EOS)');
+          if (!this.options.stream.loop) return true;
+          if (!source.rewind()) throw new Error('cannot seek back to the start of the file to loop it');
+          break;
+        case 'error':
+          throw new Error(event.message);
+        case 'closed':
+          if (this.stopReason) return false;
+          throw new Error('source closed unexpectedly');
+      }
+    }
+  }
+
+  private async publish(pixels: Buffer, captureTs: number): Promise<void> {
+    const geometry = this.geometry!;
+    const { sink, metrics } = this.options;
+    try {
+      await sink.waitForRoom(this.abort.signal);
+    } catch (error) {
+      if (this.stopReason) return;
+      throw error;
+    }
+    const publishTs = Date.now();
+    const meta: FrameMeta = {
+      v: WIRE_VERSION,
+      streamId: this.streamId,
+      seq: this.seq,
+      captureTs,
+      publishTs,
+      decodeMs: publishTs - captureTs,
+      width: geometry.width,
+      height: geometry.height,
+      sourceWidth: geometry.sourceWidth,
+      sourceHeight: geometry.sourceHeight,
+      format: 'rgb24',
+    };
+    this.seq += 1;
+    await sink.publish(meta, pixels);
+    metrics?.framesIngested.inc({ stream_id: this.streamId });
+    metrics?.stageDuration.observe({ stream_id: this.streamId, stage: 'decode' }, meta.decodeMs / 1000);
+  }
+
+  /** A source that produces nothing for stallTimeoutMs is closed (which releases its pending pull) and retried. */
+  private async withStallTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const seconds = Math.round(this.options.stallTimeoutMs / 100) / 10;
+    const stall = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        this.options.source.close();
+        reject(new StallError(`${what} for ${seconds} s`));
+      }, this.options.stallTimeoutMs);
+    });
+    try {
+      return await Promise.race([promise, stall]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async finish(reason: StopReason): Promise<RunOutcome> {
+    if (reason !== 'released') {
+      try {
+        await this.options.sink.publishEnd({ v: WIRE_VERSION, kind: 'eos', streamId: this.streamId, lastSeq: this.seq - 1, reason });
+      } catch (error) {
+        this.options.logger.warn({ reason: describeError(error) }, 'could not publish the end of a stopped stream');
+      }
+    }
+    await this.report(reason === 'released' ? 'pending' : 'stopped', reason === 'released' ? `released by ${this.options.owner}` : reason);
+    return reason;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const signal = this.abort.signal;
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private async report(state: StreamState['state'], reason?: string): Promise<void> {
+    this.state = state;
+    this.options.metrics?.streamUp.set({ stream_id: this.streamId }, state === 'running' ? 1 : 0);
+    try {
+      await this.options.reportState({
+        v: WIRE_VERSION,
+        kind: 'state',
+        streamId: this.streamId,
+        state,
+        ...(reason === undefined ? {} : { reason }),
+        since: Date.now(),
+        restarts: this.restarts,
+        owner: this.options.owner,
+        ...(this.geometry ? { sourceWidth: this.geometry.sourceWidth, sourceHeight: this.geometry.sourceHeight } : {}),
+      });
+    } catch (error) {
+      // State reports are informational: a Redis hiccup must not take the stream down with it.
+      this.options.logger.warn({ state, reason: describeError(error) }, 'could not report stream state');
+    }
+  }
+}
