@@ -7,6 +7,9 @@ import type { ResultEntry, ResultReader } from '../pipeline/redis/result-stream.
  * its current tail id rather than '$', so nothing published between "added" and the next XREAD is missed.
  */
 
+/** Entries per stream per read: a catch-up burst reaches clients in slices their queues can absorb. */
+const READ_COUNT = 64;
+
 export interface ResultFollowerOptions {
   logger: Logger;
   blockMs?: number;
@@ -66,13 +69,16 @@ export class ResultFollower {
         continue;
       }
       try {
-        const batches = await this.reader.follow(new Map(this.cursors), this.blockMs);
+        const batches = await this.reader.follow(new Map(this.cursors), this.blockMs, READ_COUNT);
         failures = 0;
         for (const { streamId, entries, lastId } of batches) {
           // A stream removed while the read was in flight stays removed.
           if (!this.cursors.has(streamId)) continue;
           this.cursors.set(streamId, lastId);
-          if (entries.length > 0) this.options.onEntries(streamId, entries);
+          if (entries.length === 0) continue;
+          this.options.onEntries(streamId, entries);
+          // Let socket write callbacks run between bursts, so a burst is paced by clients' queues, not dropped.
+          await new Promise((resolve) => setImmediate(resolve));
         }
       } catch (error) {
         if (!this.running) break;
