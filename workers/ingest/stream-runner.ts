@@ -176,8 +176,8 @@ export class StreamRunner {
     const seconds = Math.round(this.options.stallTimeoutMs / 100) / 10;
     const stall = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
-        this.options.source.close();
         reject(new StallError(`${what} for ${seconds} s`));
+        this.options.source.close();
       }, this.options.stallTimeoutMs);
     });
     try {

@@ -1,0 +1,187 @@
+import { createServer } from 'node:net';
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { createRedis, type Redis } from '../../pipeline/redis/client.js';
+import { FrameConsumer, FramePublisher, type FrameDelivery } from '../../pipeline/redis/frame-stream.js';
+import { FRAME_CONSUMER_GROUP, keys } from '../../pipeline/redis/keys.js';
+import type { FrameMeta } from '../../pipeline/wire/v1.js';
+import { testRedisUrl } from '../support/env.js';
+
+const DB = 10;
+const logger = pino({ level: 'silent' });
+const redis = createRedis(testRedisUrl(DB), { name: 'test', logger });
+const opened: Redis[] = [redis];
+function connection(): Redis {
+  const extra = createRedis(testRedisUrl(DB), { name: 'test', logger });
+  opened.push(extra);
+  return extra;
+}
+
+const WIDTH = 64;
+const HEIGHT = 36;
+function frame(streamId: string, seq: number): { meta: FrameMeta; pixels: Buffer } {
+  const pixels = Buffer.alloc(WIDTH * HEIGHT * 3);
+  for (let i = 0; i < pixels.length; i += 1) pixels[i] = (seq * 31 + i) & 0xff;
+  const now = Date.now();
+  return {
+    meta: { v: 1, streamId, seq, captureTs: now, publishTs: now, decodeMs: 0, width: WIDTH, height: HEIGHT, sourceWidth: 128, sourceHeight: 72, format: 'rgb24' },
+    pixels,
+  };
+}
+
+async function ack(consumer: FrameConsumer, deliveries: FrameDelivery[]): Promise<void> {
+  const multi = redis.multi();
+  for (const delivery of deliveries) consumer.ackInto(multi, delivery);
+  await multi.exec();
+}
+
+beforeEach(async () => {
+  await redis.flushdb();
+});
+afterAll(async () => {
+  await redis.flushdb();
+  for (const client of opened) client.disconnect();
+});
+
+describe('frame streams on Redis', () => {
+  it('delivers frames byte for byte in order, then the end marker; ack removes them', async () => {
+    const publisher = new FramePublisher(redis, { streamId: 'a', mode: 'lossless', liveQueueLength: 4, losslessQueueLength: 100 });
+    for (let seq = 0; seq < 5; seq += 1) {
+      const { meta, pixels } = frame('a', seq);
+      await publisher.publish(meta, pixels);
+    }
+    await publisher.publishEnd({ v: 1, kind: 'eos', streamId: 'a', lastSeq: 4, reason: 'eof' });
+    const consumer = new FrameConsumer(connection(), { consumer: 'w1', claimIdleMs: 1_000 });
+    const deliveries = await consumer.read(['a'], { count: 10, blockMs: 100 });
+    expect(deliveries.map((d) => (d.entry.kind === 'frame' ? d.entry.meta.seq : 'eos'))).toEqual([0, 1, 2, 3, 4, 'eos']);
+    for (const delivery of deliveries) {
+      if (delivery.entry.kind === 'frame') expect(delivery.entry.pixels.equals(frame('a', delivery.entry.meta.seq).pixels)).toBe(true);
+      expect(delivery.deliveries).toBe(1);
+    }
+    await ack(consumer, deliveries);
+    expect(await redis.xlen(keys.frames('a'))).toBe(0);
+    expect(await redis.xpending(keys.frames('a'), FRAME_CONSUMER_GROUP)).toEqual([0, null, null, null]);
+  });
+
+  it('live: the stream never exceeds liveQueueLength and unread trimmed frames are counted as stale', async () => {
+    let stale = 0;
+    const publisher = new FramePublisher(redis, { streamId: 'live', mode: 'live', liveQueueLength: 3, losslessQueueLength: 100, onStaleDrop: (n) => (stale += n) });
+    const consumer = new FrameConsumer(connection(), { consumer: 'w1', claimIdleMs: 1_000 });
+    const seen: number[] = [];
+    for (let seq = 0; seq < 20; seq += 1) {
+      const { meta, pixels } = frame('live', seq);
+      await publisher.publish(meta, pixels);
+      expect(await redis.xlen(keys.frames('live'))).toBeLessThanOrEqual(3);
+      if (seq % 5 === 4) {
+        // A slow consumer: takes one frame every 5 and keeps it in flight until the next read.
+        const deliveries = await consumer.read(['live'], { count: 1, blockMs: 10 });
+        seen.push(...deliveries.map((d) => (d.entry.kind === 'frame' ? d.entry.meta.seq : -1)));
+        await ack(consumer, deliveries);
+      }
+    }
+    // Every frame is either read, still queued, or was trimmed unread and counted.
+    expect(seen).toEqual([2, 7, 12, 17]);
+    const queued = await redis.xlen(keys.frames('live'));
+    expect(queued).toBe(2);
+    expect(stale).toBe(20 - seen.length - queued);
+  });
+
+  it('lossless: waitForRoom holds the publisher while the stream is full and releases it on ack', async () => {
+    const publisher = new FramePublisher(redis, { streamId: 'll', mode: 'lossless', liveQueueLength: 3, losslessQueueLength: 2 });
+    for (let seq = 0; seq < 2; seq += 1) {
+      await publisher.waitForRoom();
+      const { meta, pixels } = frame('ll', seq);
+      await publisher.publish(meta, pixels);
+    }
+    let released = false;
+    const waiting = publisher.waitForRoom().then(() => (released = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(released).toBe(false);
+    const consumer = new FrameConsumer(connection(), { consumer: 'w1', claimIdleMs: 1_000 });
+    await ack(consumer, await consumer.read(['ll'], { count: 1, blockMs: 10 }));
+    await waiting;
+    expect(released).toBe(true);
+
+    const abort = new AbortController();
+    await publisher.publish(frame('ll', 2).meta, frame('ll', 2).pixels);
+    const aborted = publisher.waitForRoom(abort.signal);
+    abort.abort(new Error('stream removed'));
+    await expect(aborted).rejects.toThrow('stream removed');
+  });
+
+  it('frames taken by a consumer that died are claimed by another one, none lost', async () => {
+    const publisher = new FramePublisher(redis, { streamId: 'c', mode: 'lossless', liveQueueLength: 3, losslessQueueLength: 100 });
+    for (let seq = 0; seq < 6; seq += 1) await publisher.publish(frame('c', seq).meta, frame('c', seq).pixels);
+    const dead = new FrameConsumer(connection(), { consumer: 'dead', claimIdleMs: 200 });
+    const taken = await dead.read(['c'], { count: 4, blockMs: 10 });
+    expect(taken).toHaveLength(4);
+    // 'dead' never acks. The survivor reads what is new, then claims the rest once it is idle long enough.
+    const survivor = new FrameConsumer(connection(), { consumer: 'alive', claimIdleMs: 200 });
+    const fresh = await survivor.read(['c'], { count: 10, blockMs: 10 });
+    expect(fresh.map((d) => (d.entry.kind === 'frame' ? d.entry.meta.seq : -1))).toEqual([4, 5]);
+    expect(await survivor.claimStale(['c'], 10)).toEqual([]);
+    await ack(survivor, fresh);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const claimed = await survivor.claimStale(['c'], 10);
+    expect(claimed.map((d) => (d.entry.kind === 'frame' ? d.entry.meta.seq : -1))).toEqual([0, 1, 2, 3]);
+    expect(claimed.every((d) => d.deliveries === 2)).toBe(true);
+    expect(claimed.every((d) => d.entry.kind === 'frame' && d.entry.pixels.equals(frame('c', d.entry.meta.seq).pixels))).toBe(true);
+    await ack(survivor, claimed);
+    expect(await redis.xlen(keys.frames('c'))).toBe(0);
+    expect((await redis.xpending(keys.frames('c'), FRAME_CONSUMER_GROUP))[0]).toBe(0);
+  });
+
+  it('undecodable entries are acked, deleted and reported, never retried or fatal', async () => {
+    const publisher = new FramePublisher(redis, { streamId: 'bad', mode: 'lossless', liveQueueLength: 3, losslessQueueLength: 100 });
+    await publisher.publish(frame('bad', 0).meta, frame('bad', 0).pixels);
+    await redis.xadd(keys.frames('bad'), '*', 'm', '{"not":"a frame"}');
+    await redis.xadd(keys.frames('bad'), '*', 'm', JSON.stringify({ ...frame('bad', 2).meta, kind: 'frame' }), 'px', Buffer.alloc(5));
+    await publisher.publish(frame('bad', 3).meta, frame('bad', 3).pixels);
+    const consumer = new FrameConsumer(connection(), { consumer: 'w1', claimIdleMs: 1_000 });
+    const bad: string[] = [];
+    consumer.onBadEntry = (streamId, _entryId, error) => bad.push(`${streamId}: ${error.message}`);
+    const deliveries = await consumer.read(['bad'], { count: 10, blockMs: 10 });
+    expect(deliveries.map((d) => (d.entry.kind === 'frame' ? d.entry.meta.seq : -1))).toEqual([0, 3]);
+    expect(bad).toHaveLength(2);
+    expect(bad[1]).toContain('5 pixel bytes, expected 6912');
+    await ack(consumer, deliveries);
+    expect(await redis.xlen(keys.frames('bad'))).toBe(0);
+  });
+
+  it('a removed and re-created frames key gets its group back', async () => {
+    const consumer = new FrameConsumer(connection(), { consumer: 'w1', claimIdleMs: 1_000 });
+    expect(await consumer.read(['gone'], { count: 1, blockMs: 10 })).toEqual([]);
+    await redis.del(keys.frames('gone'));
+    expect(await consumer.read(['gone'], { count: 1, blockMs: 10 })).toEqual([]);
+    const publisher = new FramePublisher(redis, { streamId: 'gone', mode: 'lossless', liveQueueLength: 3, losslessQueueLength: 10 });
+    await publisher.publish(frame('gone', 0).meta, frame('gone', 0).pixels);
+    expect(await consumer.read(['gone'], { count: 1, blockMs: 10 })).toHaveLength(1);
+  });
+});
+
+describe('createRedis', () => {
+  it('logs one warning per outage, not one per retry, and keeps retrying', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const lines: Array<{ level: number; msg: string }> = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    });
+    const client = createRedis(`redis://:secret@127.0.0.1:${port}/0`, { name: 'probe', logger: pino({ level: 'info' }, sink) });
+    const reconnects: number[] = [];
+    client.on('reconnecting', (delay: number) => reconnects.push(delay));
+    await new Promise((resolve) => setTimeout(resolve, 1_800));
+    client.disconnect();
+    expect(reconnects.length).toBeGreaterThanOrEqual(3);
+    const warnings = lines.filter((line) => line.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.msg).toBe(`redis at redis://127.0.0.1:${port}/0 unreachable: ECONNREFUSED; retrying`);
+    expect(JSON.stringify(lines)).not.toContain('secret');
+  });
+});

@@ -1,0 +1,101 @@
+import pino from 'pino';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { configSchema } from '../../config/schema.js';
+import { createRedis } from '../../pipeline/redis/client.js';
+import { keys } from '../../pipeline/redis/keys.js';
+import { StreamRegistry } from '../../pipeline/streams/registry.js';
+import type { RegistryEvent } from '../../pipeline/wire/v1.js';
+import { testRedisUrl } from '../support/env.js';
+
+const redis = createRedis(testRedisUrl(11), { name: 'test', logger: pino({ level: 'silent' }) });
+const registry = new StreamRegistry(redis);
+const configStreams = (streams: unknown[]) => configSchema.parse({ model: { path: 'm' }, streams }).streams;
+
+async function waitFor(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return `${(error as { code?: string }).code}: ${(error as Error).message}`;
+  }
+  return 'no error';
+}
+
+beforeEach(async () => {
+  await redis.flushdb();
+});
+afterAll(async () => {
+  await registry.close();
+  await redis.flushdb();
+  redis.disconnect();
+});
+
+describe('StreamRegistry', () => {
+  it('adds validated streams with defaults, lists, gets, updates and removes them', async () => {
+    expect(await registry.add({ id: 'b', url: 'test://ball' })).toEqual({ id: 'b', url: 'test://ball', loop: false, enabled: true, mode: 'live' });
+    await registry.add({ id: 'a', url: '/media/a.mp4', mode: 'lossless' });
+    expect((await registry.list()).map((stream) => stream.id)).toEqual(['a', 'b']);
+    expect(await registry.get('missing')).toBeUndefined();
+    expect(await registry.update('a', { enabled: false, fps: 5 })).toMatchObject({ id: 'a', enabled: false, fps: 5, mode: 'lossless' });
+    expect((await registry.get('a'))?.fps).toBe(5);
+    expect(await registry.remove('a')).toBe(true);
+    expect(await registry.remove('a')).toBe(false);
+    expect((await registry.list()).map((stream) => stream.id)).toEqual(['b']);
+  });
+
+  it('rejects duplicates, invalid streams and bad patches with codes naming the field', async () => {
+    await registry.add({ id: 'a', url: 'test://ball' });
+    expect(await codeOf(registry.add({ id: 'a', url: 'test://snow' }))).toBe('PS_STREAM_EXISTS: stream "a" already exists');
+    expect(await codeOf(registry.add({ id: 'x', url: 'test://nope' }))).toMatch(/^PS_STREAM_INVALID: invalid stream: url: unknown test pattern "nope"/);
+    expect(await codeOf(registry.update('a', { fps: -1 }))).toMatch(/^PS_STREAM_INVALID: .*fps: /);
+    expect(await codeOf(registry.update('zz', { enabled: false }))).toBe('PS_STREAM_NOT_FOUND: stream "zz" does not exist');
+    expect(await codeOf(registry.update('a', { url: 'test://snow' } as never))).toMatch(/PS_STREAM_INVALID: .*url: cannot be changed/);
+    expect((await registry.get('a'))?.url).toBe('test://ball');
+  });
+
+  it('seed: the config wins for the ids it names, REST-added streams survive, unchanged seeds emit nothing', async () => {
+    await registry.add({ id: 'rest', url: 'test://snow' });
+    await registry.add({ id: 'cam', url: 'test://ball', fps: 3 });
+    const events: RegistryEvent[] = [];
+    const unwatch = registry.watch((event) => events.push(event));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await registry.seed(configStreams([{ id: 'cam', url: 'test://ball' }, { id: 'file', url: '/m/a.mp4', loop: true }]));
+    expect((await registry.list()).map((stream) => [stream.id, stream.fps])).toEqual([['cam', undefined], ['file', undefined], ['rest', undefined]]);
+    await waitFor(() => events.filter((event) => event.kind === 'stream-changed').length === 2);
+    await registry.seed(configStreams([{ id: 'cam', url: 'test://ball' }, { id: 'file', url: '/m/a.mp4', loop: true }]));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    unwatch();
+    const changes = events.filter((event) => event.kind === 'stream-changed').map((event) => event.kind === 'stream-changed' && `${event.streamId}:${event.change}`);
+    expect(changes).toEqual(['cam:updated', 'file:added']);
+  });
+
+  it('reports states, emits them as events, and ignores reports for removed streams', async () => {
+    await registry.add({ id: 'cam', url: 'test://ball' });
+    expect((await registry.states()).get('cam')).toMatchObject({ state: 'pending', restarts: 0 });
+    const events: RegistryEvent[] = [];
+    const unwatch = registry.watch((event) => events.push(event));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const running = { v: 1, kind: 'state', streamId: 'cam', state: 'running', since: Date.now(), restarts: 2, owner: 'ingest-1', sourceWidth: 1280, sourceHeight: 720 } as const;
+    await registry.reportState(running);
+    expect((await registry.states()).get('cam')).toEqual(running);
+    await waitFor(() => events.some((event) => event.kind === 'state' && event.state === 'running'));
+    await registry.remove('cam');
+    await registry.reportState({ ...running, state: 'stopped', reason: 'removed' });
+    expect((await registry.states()).has('cam')).toBe(false);
+    await waitFor(() => events.some((event) => event.kind === 'state' && event.state === 'stopped'));
+    expect(events.some((event) => event.kind === 'stream-changed' && event.change === 'removed')).toBe(true);
+    unwatch();
+  });
+
+  it('bounds the events stream', async () => {
+    for (let i = 0; i < 1_300; i += 1) await registry.reportState({ v: 1, kind: 'state', streamId: 'x', state: 'running', since: i, restarts: 0 });
+    expect(await redis.xlen(keys.events)).toBeLessThan(1_300);
+  });
+});
