@@ -1,4 +1,137 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import type { PosestreamConfig } from '../../config/schema.js';
+import { describeError } from '../../pipeline/errors.js';
+import { createLogger, type Logger } from '../../pipeline/obs/logger.js';
+import { createMetrics, type Metrics } from '../../pipeline/obs/metrics.js';
+import { createRedis, redactRedisUrl } from '../../pipeline/redis/client.js';
+import { StreamRegistry } from '../../pipeline/streams/registry.js';
+import { reportCliError } from '../report-error.js';
 
-// Placeholder until its owner lands the real command; registered so the CLI stays whole meanwhile.
-export function registerRoleCommands(_program: Command): void {}
+export type Role = 'ingest' | 'worker' | 'gateway';
+
+interface RunningRole {
+  role: Role;
+  stop(): Promise<void>;
+}
+
+/** Start order: the gateway first (users see the dashboard at once), ingest last (workers are ready for its frames). */
+const START_ORDER: Role[] = ['gateway', 'worker', 'ingest'];
+
+/**
+ * `posestream run` (every role in this process: the demo) and `posestream ingest|worker`. The gateway role command
+ * lives in gateway.ts and calls runRoles too. The CLI is the composition root: only here do roles meet in one process.
+ */
+export function registerRoleCommands(program: Command): void {
+  program
+    .command('run')
+    .description('run ingest, inference worker and gateway in this process (the demo)')
+    .option('-c, --config <file>', 'config file (default config/posestream.yaml or POSESTREAM_CONFIG)')
+    .action((options: { config?: string }) => runRoles(['ingest', 'worker', 'gateway'], options.config));
+  program
+    .command('ingest')
+    .description('run the ingest role: GStreamer sources -> Redis frame streams')
+    .option('-c, --config <file>', 'config file')
+    .action((options: { config?: string }) => runRoles(['ingest'], options.config));
+  program
+    .command('worker')
+    .description('run an inference worker: Redis frame streams -> YOLOv8-pose -> Redis result streams; start several to scale out')
+    .option('-c, --config <file>', 'config file')
+    .action((options: { config?: string }) => runRoles(['worker'], options.config));
+}
+
+/**
+ * Starts the roles, then waits for SIGINT/SIGTERM: the first drains (ingest stops, workers publish what they hold,
+ * the gateway closes) and exits 0; a second signal exits at once with 130.
+ */
+export async function runRoles(roles: Role[], configFile?: string): Promise<void> {
+  const { config, file } = loadConfig(configFile);
+  const logger = createLogger(roles.length === 1 ? roles[0]! : 'run');
+  const metrics = createMetrics();
+  logger.info({ config: file, roles, redis: redactRedisUrl(config.redis.url) }, 'starting');
+
+  const running: RunningRole[] = [];
+  let stopping: Promise<void> | undefined;
+  const stopAll = (reason: string) => {
+    stopping ??= (async () => {
+      logger.info({ reason }, 'draining');
+      for (const handle of [...running].reverse()) {
+        try {
+          await handle.stop();
+        } catch (error) {
+          logger.error({ role: handle.role, err: describeError(error) }, 'role did not stop cleanly');
+        }
+      }
+    })();
+    return stopping;
+  };
+  const done = new Promise<string>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) {
+        process.stderr.write(`posestream: second ${signal}, exiting without draining\n`);
+        process.exit(130);
+      }
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+
+  try {
+    if (roles.includes('ingest')) await seedRegistry(config, logger);
+    for (const role of START_ORDER.filter((r) => roles.includes(r))) {
+      running.push({ role, ...(await startRole(role, config, logger, metrics)) });
+    }
+  } catch (error) {
+    await stopAll('startup failed');
+    process.exitCode = reportCliError(error);
+    exitSoon();
+    return;
+  }
+  logger.info({ roles }, 'running');
+  const signal = await Promise.race([done, stopping?.then(() => 'stopped') ?? new Promise<string>(() => {})]);
+  await stopAll(signal);
+  logger.info('stopped');
+  process.exitCode = 0;
+  exitSoon();
+}
+
+async function startRole(role: Role, config: PosestreamConfig, logger: Logger, metrics: Metrics): Promise<{ stop(): Promise<void> }> {
+  switch (role) {
+    case 'gateway': {
+      const { startGateway } = await import('../../gateway/main.js');
+      const gateway = await startGateway(config, { logger, metrics });
+      logger.info({ url: gateway.url }, `gateway listening on ${gateway.url}`);
+      return gateway;
+    }
+    case 'worker': {
+      const { startWorker } = await import('../../workers/inference/main.js');
+      return startWorker(config, { logger, metrics });
+    }
+    case 'ingest': {
+      const { startIngest } = await import('../../workers/ingest/main.js');
+      return startIngest(config, { logger, metrics });
+    }
+  }
+}
+
+/** The config's streams enter the registry (idempotent; REST-added streams stay). Waits for Redis, never crashes on it. */
+async function seedRegistry(config: PosestreamConfig, logger: Logger): Promise<void> {
+  const redis = createRedis(config.redis.url, { name: 'seed', logger });
+  try {
+    await new StreamRegistry(redis).seed(config.streams);
+    logger.info({ streams: config.streams.map((s) => s.id) }, 'registry seeded from config');
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+/**
+ * Native libraries (GStreamer, OpenVINO) may keep threads that hold the event loop open after everything stopped;
+ * exit shortly after the drain instead of hanging. Unref'd, so a clean loop exits earlier on its own.
+ */
+function exitSoon(): void {
+  setTimeout(() => process.exit(), 2_000).unref();
+}

@@ -12,7 +12,7 @@
  *   streamState     HASH    id -> StreamState JSON: what ingest reports.
  *   events          STREAM  registry changes and state changes {e: JSON}; MAXLEN ~EVENTS_LENGTH.
  *   workerInfo(id)  HASH    per-process heartbeat and utilisation, TTL WORKER_INFO_TTL_SEC.
- *   workers         ZSET    inference process id -> last heartbeat (ms); members older than WORKER_INFO_TTL_SEC are
+ *   workers         ZSET    inference process id -> last heartbeat (ms); members not seen for worker.claimIdleMs are
  *                           dead. Workers size their fair share of streams from it.
  *   lease(id)       STRING  the inference process that owns a stream's frames (PX leaseMs, renewed). One owner per
  *                           stream keeps its results in seq order across workers; a dead owner's lease expires and
