@@ -54,5 +54,9 @@ export async function writeRgbImage(file: string, image: RgbImage, quality = 90)
   const pipeline = sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 3 } });
   const lower = file.toLowerCase();
   const encoded = lower.endsWith('.png') ? pipeline.png() : lower.endsWith('.webp') ? pipeline.webp({ quality }) : pipeline.jpeg({ quality });
-  await encoded.toFile(file);
+  try {
+    await encoded.toFile(file);
+  } catch (error) {
+    throw new PosestreamError('PS_IMAGE_WRITE_FAILED', `cannot write image ${file}: ${(error as Error).message}`, { cause: error });
+  }
 }

@@ -1,0 +1,226 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { assetPath, defaultModelPaths, repoRoot } from '../../pipeline/assets.js';
+import { PosestreamError } from '../../pipeline/errors.js';
+import type { EngineFrame } from '../../workers/inference/pose-engine.js';
+
+/**
+ * `posestream bench engine`: PoseEngine throughput/latency on real letterboxed frames versus OpenVINO's own
+ * benchmark_app on the same model, batch shape, hint and precision, in one run. The ratio answers "does our
+ * queue, padding and decoding cost throughput?". Run under `flock /tmp/ps/bench.lock` on shared machines.
+ */
+export interface EngineBenchOptions {
+  model: string;
+  seconds: number;
+  batch: number;
+  device: string;
+  precision: string;
+  requests?: number;
+  skipBenchmarkApp?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface EngineBenchResult {
+  fps: number;
+  latency_ms: { p50: number; p99: number };
+  benchmark_app_fps: number | null;
+  ratio: number | null;
+  /** INFERENCE_PRECISION_HINT in force in the engine (read back from the compiled model). */
+  precision: string;
+  benchmark_app_precision: string | null;
+  /** What both were asked for: 'default' lets OpenVINO choose. */
+  precision_requested: string;
+  batch: number;
+  requests: number;
+  device: string;
+  model: string;
+  seconds: number;
+  frames: number;
+}
+
+export function registerBench(bench: Command): void {
+  bench
+    .command('engine')
+    .description('PoseEngine (AsyncInferQueue + padding + decode) fps and latency vs benchmark_app on the same model and shape')
+    .option('--model <path>', 'OpenVINO IR or ONNX', defaultModelPaths.int8)
+    .option('--seconds <n>', 'measured seconds for each of the two runs', '15')
+    .option('--batch <n>', 'frames per request (dynamic batch when > 1)', '1')
+    .option('--device <name>', 'OpenVINO device', 'CPU')
+    .option('--precision <hint>', "INFERENCE_PRECISION_HINT for both runs: f32, bf16, f16 or 'default' (OpenVINO's choice)", 'default')
+    .option('--requests <n>', 'infer requests (default: OPTIMAL_NUMBER_OF_INFER_REQUESTS, as benchmark_app)')
+    .option('--no-benchmark-app', 'measure the engine only')
+    .option('--json', 'print one JSON object')
+    .action(async (options: Record<string, string | boolean | undefined>) => {
+      const parsed = {
+        model: String(options.model),
+        seconds: positiveInt(options.seconds, '--seconds'),
+        batch: positiveInt(options.batch, '--batch'),
+        device: String(options.device),
+        precision: String(options.precision),
+        ...(options.requests === undefined ? {} : { requests: positiveInt(options.requests, '--requests') }),
+        skipBenchmarkApp: options.benchmarkApp === false,
+        log: (line: string) => process.stderr.write(`${line}\n`),
+      };
+      const result = await runEngineBench(parsed);
+      process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatEngineBench(result)}\n`);
+    });
+}
+
+function positiveInt(value: unknown, name: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new PosestreamError('PS_CLI_BAD_OPTION', `${name} must be a positive integer, got ${String(value)}`);
+  return number;
+}
+
+/** Real frames: shared images decoded and fitted exactly as `posestream infer` does (cycled during the run). */
+async function loadFrames(log: (line: string) => void): Promise<EngineFrame[]> {
+  const { readFittedImage } = await import('../../pipeline/image/read-image.js');
+  const files = [assetPath('busImage'), assetPath('zidaneImage')];
+  const coco = path.join(assetPath('cocoMini'), 'val2017');
+  try {
+    files.push(...(await readdir(coco)).filter((name) => name.endsWith('.jpg')).sort().slice(0, 30).map((name) => path.join(coco, name)));
+  } catch {
+    log(`bench engine: ${coco} not found; using bus.jpg and zidane.jpg only`);
+  }
+  const frames: EngineFrame[] = [];
+  for (const file of files) {
+    try {
+      frames.push(await readFittedImage(file));
+    } catch (error) {
+      log(`bench engine: skipping ${file}: ${(error as Error).message}`);
+    }
+  }
+  if (frames.length === 0) throw new PosestreamError('PS_BENCH_NO_FRAMES', `no benchmark images found (looked for ${files[0]})`);
+  return frames;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+async function measureEngine(options: EngineBenchOptions, log: (line: string) => void) {
+  const { PoseEngine } = await import('../../workers/inference/pose-engine.js');
+  const frames = await loadFrames(log);
+  const engine = await PoseEngine.create({
+    modelPath: options.model,
+    device: options.device,
+    hint: 'THROUGHPUT',
+    maxBatch: options.batch,
+    precision: options.precision,
+    ...(options.requests === undefined ? {} : { inferRequests: options.requests }),
+  });
+  try {
+    log(`engine: ${engine.requests} requests, batch ${engine.maxBatch}, precision ${engine.precision}, ${frames.length} distinct frames`);
+    let next = 0;
+    const batchOf = (): EngineFrame[] => Array.from({ length: options.batch }, () => frames[next++ % frames.length]!);
+    // Every buffer busy: each request has a job running and one queued, like a worker with frames backed up.
+    const runFor = async (ms: number, latencies: number[] | null): Promise<{ frames: number; seconds: number }> => {
+      const t0 = performance.now();
+      const deadline = t0 + ms;
+      let done = 0;
+      const lane = async (): Promise<void> => {
+        while (performance.now() < deadline) {
+          const start = performance.now();
+          await engine.infer(batchOf());
+          latencies?.push(performance.now() - start);
+          done += options.batch;
+        }
+      };
+      await Promise.all(Array.from({ length: engine.capacity }, lane));
+      return { frames: done, seconds: (performance.now() - t0) / 1000 };
+    };
+    await runFor(2000, null);
+    const latencies: number[] = [];
+    const run = await runFor(options.seconds * 1000, latencies);
+    latencies.sort((a, b) => a - b);
+    return {
+      fps: run.frames / run.seconds,
+      latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+      precision: engine.precision,
+      requests: engine.requests,
+      frames: run.frames,
+    };
+  } finally {
+    await engine.dispose();
+  }
+}
+
+const BENCHMARK_APP_PRECISION = /^\[ INFO \]\s+INFERENCE_PRECISION_HINT:\s*(.+?)\s*$/m;
+const TYPE_NAMES: Record<string, string> = { float32: 'f32', bfloat16: 'bf16', float16: 'f16' };
+
+/** OpenVINO's benchmark_app from the project venv; numbers come from its JSON report, not its stdout. */
+async function measureBenchmarkApp(options: EngineBenchOptions): Promise<{ fps: number; precision: string | null }> {
+  const binary = process.env.POSESTREAM_BENCHMARK_APP ?? path.join(repoRoot, '.venv', 'bin', 'benchmark_app');
+  const folder = await mkdtemp(path.join(tmpdir(), 'posestream-bench-engine-'));
+  const args = [
+    '-m', options.model, '-d', options.device, '-api', 'async', '-hint', 'throughput',
+    '-shape', `[${options.batch},3,640,640]`, '-t', String(options.seconds),
+    '-report_type', 'no_counters', '-report_folder', folder, '-json_stats',
+    ...(options.requests === undefined ? [] : ['-nireq', String(options.requests)]),
+    ...(options.precision === 'default' ? [] : ['-infer_precision', options.precision]),
+  ];
+  try {
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.once('error', (error) => reject(new PosestreamError('PS_BENCH_TOOL_FAILED', `cannot start ${binary}: ${error.message}`, { cause: error })));
+      child.once('close', (exit) => resolve({ code: exit, stdout, stderr }));
+    });
+    let report: { execution_results?: { throughput?: number | string } };
+    try {
+      report = JSON.parse(await readFile(path.join(folder, 'benchmark_report.json'), 'utf8')) as typeof report;
+    } catch {
+      const tail = [...stdout.split('\n').slice(-3), ...stderr.split('\n').slice(-3)].filter(Boolean).join('; ');
+      throw new PosestreamError('PS_BENCH_TOOL_FAILED', `benchmark_app failed on ${options.model} (exit ${code}): ${tail}`);
+    }
+    const type = BENCHMARK_APP_PRECISION.exec(stdout)?.[1]?.match(/'([^']+)'/)?.[1];
+    return { fps: Number(report.execution_results?.throughput), precision: type ? (TYPE_NAMES[type] ?? type) : null };
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+export async function runEngineBench(options: EngineBenchOptions): Promise<EngineBenchResult> {
+  const log = options.log ?? (() => {});
+  let reference: { fps: number; precision: string | null } | null = null;
+  if (!options.skipBenchmarkApp) {
+    log(`benchmark_app: ${options.model}, shape [${options.batch},3,640,640], ${options.seconds} s, precision ${options.precision}`);
+    reference = await measureBenchmarkApp(options);
+    log(`benchmark_app: ${reference.fps.toFixed(2)} fps (precision ${reference.precision ?? '?'})`);
+  }
+  const engine = await measureEngine(options, log);
+  return {
+    fps: engine.fps,
+    latency_ms: engine.latency,
+    benchmark_app_fps: reference?.fps ?? null,
+    ratio: reference ? engine.fps / reference.fps : null,
+    precision: engine.precision,
+    benchmark_app_precision: reference?.precision ?? null,
+    precision_requested: options.precision,
+    batch: options.batch,
+    requests: engine.requests,
+    device: options.device,
+    model: options.model,
+    seconds: options.seconds,
+    frames: engine.frames,
+  };
+}
+
+export function formatEngineBench(result: EngineBenchResult): string {
+  const lines = [
+    `engine: ${result.fps.toFixed(2)} fps, latency p50 ${result.latency_ms.p50.toFixed(1)} ms p99 ${result.latency_ms.p99.toFixed(1)} ms ` +
+      `(batch ${result.batch}, ${result.requests} requests, precision ${result.precision}, ${result.device})`,
+  ];
+  if (result.benchmark_app_fps !== null && result.ratio !== null) {
+    lines.push(`benchmark_app: ${result.benchmark_app_fps.toFixed(2)} fps (precision ${result.benchmark_app_precision ?? '?'})`);
+    lines.push(`ratio engine/benchmark_app = ${result.ratio.toFixed(3)} (target >= 0.95)`);
+  }
+  return lines.join('\n');
+}
