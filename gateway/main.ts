@@ -29,6 +29,12 @@ export interface GatewayOptions {
   metrics?: Metrics;
   /** WebSocket ping interval; a client that misses one is closed at the next. Default 15 s. */
   heartbeatMs?: number;
+  /**
+   * Count results, persons and the worker-side stage durations (decode, queue, infer, post) from the results stream
+   * (default true: one scrape of the gateway covers the pipeline). Pass false when `metrics` is shared with an
+   * inference worker in the same process, which counts those itself; the gateway then adds only its own stages.
+   */
+  observePipelineResults?: boolean;
   /** Overrides config.gateway.port (0 = any free port; tests use it). */
   port?: number;
   host?: string;
@@ -53,6 +59,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   await registry.seed(config.streams);
 
   const stats = new StreamStats();
+  const observePipeline = options.observePipelineResults ?? true;
   const replayReader = new ResultReader(redis);
   let catalog: StreamCatalog | undefined;
   const known = () => catalog?.ids() ?? [];
@@ -88,9 +95,10 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   followerReader.onBadEntry = (streamId, entryId, error) => logger.warn({ streamId, entryId, err: error }, 'skipping undecodable result');
   const follower = new ResultFollower(followerReader, {
     logger,
+    tailId: (streamId) => replayReader.tailId(streamId),
     onEntries: (streamId, entries) => {
       const now = Date.now();
-      for (const entry of entries) observeResult(metrics, stats, entry, now);
+      for (const entry of entries) observeResult(metrics, stats, entry, now, observePipeline);
       for (const entry of entries) hub.publishResult(streamId, entry);
     },
   });
@@ -98,7 +106,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   catalog = new StreamCatalog(registry, {
     logger,
     onStreamsChanged: (ids) => {
-      void follower.setStreams(ids);
+      follower.setStreams(ids).catch((error: unknown) => logger.warn({ err: error }, 'following new result streams failed'));
       frameInterestChanged();
     },
     onState: (state) => {
@@ -169,19 +177,22 @@ function mergeInterest(fromClients: Map<string, PreviewInterest>, httpViewers: s
 }
 
 /** Every result passing through feeds the pipeline-wide metrics, whoever watches. */
-function observeResult(metrics: Metrics, stats: StreamStats, entry: ResultEntry, now: number): void {
+function observeResult(metrics: Metrics, stats: StreamStats, entry: ResultEntry, now: number, pipeline: boolean): void {
   const { result } = entry;
   const gap = stats.record(result, now);
   if (result.kind !== 'pose') return;
   const labels = { stream_id: result.streamId };
-  metrics.results.inc(labels);
-  if (result.persons.length > 0) metrics.persons.inc(labels, result.persons.length);
-  if (gap > 0) metrics.framesDropped.inc({ stream_id: result.streamId, reason: 'no_result' }, gap);
-  const stage = (name: string, ms: number) => metrics.stageDuration.observe({ stream_id: result.streamId, stage: name }, Math.max(0, ms) / 1000);
-  stage('decode', result.timings.decodeMs);
-  stage('queue', result.timings.queueMs);
-  stage('infer', result.timings.inferMs);
-  stage('post', result.timings.postMs);
+  const stage = (name: string, ms: number) => metrics.stageDuration.observe({ ...labels, stage: name }, Math.max(0, ms) / 1000);
+  // Frames that never produced a result, whatever the cause (stale, lost, worker crash): the end-to-end view.
+  if (gap > 0) metrics.framesDropped.inc({ ...labels, reason: 'no_result' }, gap);
+  if (pipeline) {
+    metrics.results.inc(labels);
+    if (result.persons.length > 0) metrics.persons.inc(labels, result.persons.length);
+    stage('decode', result.timings.decodeMs);
+    stage('queue', result.timings.queueMs);
+    stage('infer', result.timings.inferMs);
+    stage('post', result.timings.postMs);
+  }
   stage('gateway', now - result.publishedTs);
   stage('total', now - result.captureTs);
 }

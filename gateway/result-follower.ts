@@ -14,6 +14,8 @@ export interface ResultFollowerOptions {
   logger: Logger;
   blockMs?: number;
   onEntries: (streamId: string, entries: ResultEntry[]) => void;
+  /** Newest entry id of a results stream, read on a non-blocking connection (the reader's one is held by XREAD). */
+  tailId: (streamId: string) => Promise<string>;
 }
 
 export class ResultFollower {
@@ -36,7 +38,7 @@ export class ResultFollower {
     for (const id of this.cursors.keys()) if (!wanted.has(id)) this.cursors.delete(id);
     for (const id of wanted) {
       if (this.cursors.has(id)) continue;
-      const tail = await this.reader.tailId(id);
+      const tail = await this.options.tailId(id);
       if (!this.cursors.has(id)) this.cursors.set(id, tail);
     }
     this.wake?.();
