@@ -77,6 +77,13 @@ def cmd_predict(args: argparse.Namespace) -> None:
     emit(results, args.json, text + f"\n(inference precision {runner.precision})")
 
 
+def cmd_golden(args: argparse.Namespace) -> None:
+    from posestream_models.golden import dump_golden
+
+    result = dump_golden(args.model, args.images, args.out, args.device, args.precision)
+    emit(result, args.json, f"wrote {result['golden']} ({result['images']} images, precision {result['precision']})")
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     from posestream_models.benchmark import format_benchmark, run_benchmark
 
@@ -142,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--iou", type=float, default=0.7)
     add_runtime_options(predict)
     predict.set_defaults(run=cmd_predict)
+
+    golden = sub.add_parser("golden", help="dump letterboxed inputs, raw outputs and reference decodes (TS decoder golden test)")
+    golden.add_argument("--model", type=Path, required=True)
+    golden.add_argument("--out", type=Path, required=True, help="folder for golden.json and the .u8/.f32 tensors")
+    golden.add_argument("images", type=Path, nargs="+")
+    add_runtime_options(golden)
+    golden.set_defaults(run=cmd_golden)
 
     bench = sub.add_parser("bench", help="benchmark_app throughput/latency")
     bench.add_argument("--model", type=Path, required=True)
