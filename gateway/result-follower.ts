@@ -7,6 +7,8 @@ import type { ResultEntry, ResultReader } from '../pipeline/redis/result-stream.
  * its current tail id rather than '$', so nothing published between "added" and the next XREAD is missed.
  */
 
+const LEAVE_GRACE_MS = 30_000;
+
 /** Entries per stream per read: a catch-up burst reaches clients in slices their queues can absorb. */
 const READ_COUNT = 64;
 
@@ -20,6 +22,8 @@ export interface ResultFollowerOptions {
 
 export class ResultFollower {
   private readonly cursors = new Map<string, string>();
+  /** Streams no longer registered -> when to stop following them. */
+  private readonly leaving = new Map<string, number>();
   private readonly blockMs: number;
   private running = false;
   private loop: Promise<void> | undefined;
@@ -32,10 +36,17 @@ export class ResultFollower {
     this.blockMs = options.blockMs ?? 1_000;
   }
 
-  /** Follows exactly these streams from now on; new ones start at their current tail. */
+  /**
+   * Follows these streams from now on; new ones start at their current tail. A stream that left the registry is
+   * still followed until its end-of-stream arrives (the ingest publishes it after the removal) or LEAVE_GRACE_MS.
+   */
   async setStreams(streamIds: Iterable<string>): Promise<void> {
     const wanted = new Set(streamIds);
-    for (const id of this.cursors.keys()) if (!wanted.has(id)) this.cursors.delete(id);
+    const now = Date.now();
+    for (const id of this.cursors.keys()) {
+      if (!wanted.has(id) && !this.leaving.has(id)) this.leaving.set(id, now + LEAVE_GRACE_MS);
+    }
+    for (const id of wanted) this.leaving.delete(id);
     for (const id of wanted) {
       if (this.cursors.has(id)) continue;
       const tail = await this.options.tailId(id);
@@ -60,6 +71,11 @@ export class ResultFollower {
     await this.loop;
   }
 
+  private forget(streamId: string): void {
+    this.leaving.delete(streamId);
+    this.cursors.delete(streamId);
+  }
+
   private async run(): Promise<void> {
     let failures = 0;
     while (this.running) {
@@ -70,6 +86,8 @@ export class ResultFollower {
         this.wake = undefined;
         continue;
       }
+      const now = Date.now();
+      for (const [id, deadline] of this.leaving) if (deadline < now) this.forget(id);
       try {
         const batches = await this.reader.follow(new Map(this.cursors), this.blockMs, READ_COUNT);
         failures = 0;
@@ -79,6 +97,7 @@ export class ResultFollower {
           this.cursors.set(streamId, lastId);
           if (entries.length === 0) continue;
           this.options.onEntries(streamId, entries);
+          if (this.leaving.has(streamId) && entries.some((entry) => entry.result.kind === 'eos')) this.forget(streamId);
           // Let socket write callbacks run between bursts, so a burst is paced by clients' queues, not dropped.
           await new Promise((resolve) => setImmediate(resolve));
         }
