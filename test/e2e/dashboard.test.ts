@@ -1,0 +1,189 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { defaultModelPaths, repoRoot } from '../../pipeline/assets.js';
+import { KEYPOINT_PALETTE, LIMB_COLORS } from '../../pipeline/pose/skeleton.js';
+import { assetPath, skipWithout } from '../support/assets.js';
+import { testArtifactsDir, testRedisUrl } from '../support/env.js';
+
+/**
+ * The whole product as a user meets it: `posestream run` (ingest + worker + gateway in one child process) on a
+ * looping shared video, and the dashboard in Debian's headless Chromium. The page must show the stream with
+ * skeleton pixels (the COCO palette) drawn inside the boxes of the people in the result for the frame on screen.
+ * The screenshot is kept at build/test-artifacts/dashboard.png.
+ */
+
+const DB = 45;
+const STREAM = 'walking';
+const CHROMIUM = '/usr/bin/chromium';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+interface DrawnFrame { seq: number; withOverlay: boolean; persons: Array<{ box: number[] }>; sourceWidth: number; sourceHeight: number }
+
+const missing = skipWithout('walkingVideo') || !existsSync(defaultModelPaths.fp32) || !existsSync(CHROMIUM);
+
+describe.skipIf(missing)('dashboard in headless Chromium against posestream run', () => {
+  let child: ChildProcess;
+  let output = '';
+  let browser: Browser;
+  let page: Page;
+  let baseUrl = '';
+
+  beforeAll(async () => {
+    const redis = new Redis(testRedisUrl(DB));
+    await redis.flushdb();
+    redis.disconnect();
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    const dir = mkdtempSync(path.join(tmpdir(), 'posestream-e2e-'));
+    const configFile = path.join(dir, 'posestream.yaml');
+    writeFileSync(
+      configFile,
+      stringify({
+        redis: { url: testRedisUrl(DB) },
+        model: { path: defaultModelPaths.fp32, cacheDir: path.join(repoRoot, 'build', 'ov-cache') },
+        gateway: { host: '127.0.0.1', port },
+        streams: [{ id: STREAM, url: assetPath('walkingVideo'), loop: true, fps: 15, mode: 'live' }],
+      }),
+    );
+    child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.js'), 'run', '--config', configFile], {
+      cwd: repoRoot,
+      env: { ...process.env, POSESTREAM_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitUntil(
+      async () => {
+        const body = (await fetch(`${baseUrl}/api/streams`).then((r) => r.json())) as { streams: Array<{ id: string; stats: { fps: number } }> };
+        return body.streams.find((s) => s.id === STREAM && s.stats.fps > 0);
+      },
+      90_000,
+      `results from stream ${STREAM} (posestream run output:\n${output})`,
+    );
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve(undefined);
+        }, 15_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        });
+      });
+    }
+  }, 30_000);
+
+  it('shows the stream live with skeletons drawn on the people of the frame on screen', async () => {
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    await page.goto(baseUrl);
+    await page.waitForSelector(`article[data-stream-id="${STREAM}"]`, { timeout: 10_000 });
+    await page.waitForFunction(
+      (id) => {
+        const drawn = (window as unknown as { posestreamDashboard: { drawn: Record<string, DrawnFrame> } }).posestreamDashboard.drawn[id];
+        return drawn !== undefined && drawn.withOverlay && drawn.persons.length > 0;
+      },
+      STREAM,
+      { timeout: 30_000 },
+    );
+    await expect.poll(() => page.textContent('#connection')).toBe('connected');
+
+    // Sample the canvas right away: the pixels and `drawn` belong to the same paint as long as no frame came in
+    // between, so take both inside one evaluate.
+    const palette = [...LIMB_COLORS, ...KEYPOINT_PALETTE].map((c) => [...c]);
+    const sample = await page.evaluate(
+      ({ id, colours }) => {
+        const drawn = (window as unknown as { posestreamDashboard: { drawn: Record<string, DrawnFrame> } }).posestreamDashboard.drawn[id]!;
+        const canvas = document.querySelector(`article[data-stream-id="${id}"] canvas`) as HTMLCanvasElement;
+        const ctx = canvas.getContext('2d')!;
+        const { width, height } = canvas;
+        const pixels = ctx.getImageData(0, 0, width, height).data;
+        const sx = width / drawn.sourceWidth;
+        const sy = height / drawn.sourceHeight;
+        const isPalette = (i: number) =>
+          colours.some((c) => Math.abs(pixels[i]! - c[0]!) <= 3 && Math.abs(pixels[i + 1]! - c[1]!) <= 3 && Math.abs(pixels[i + 2]! - c[2]!) <= 3);
+        const inside = new Uint8Array(width * height);
+        let paletteInBoxes = 0;
+        let boxArea = 0;
+        for (const person of drawn.persons) {
+          const [x1, y1, x2, y2] = person.box as [number, number, number, number];
+          for (let y = Math.max(0, Math.floor(y1 * sy)); y < Math.min(height, Math.ceil(y2 * sy)); y++) {
+            for (let x = Math.max(0, Math.floor(x1 * sx)); x < Math.min(width, Math.ceil(x2 * sx)); x++) {
+              if (inside[y * width + x]) continue;
+              inside[y * width + x] = 1;
+              boxArea += 1;
+              if (isPalette((y * width + x) * 4)) paletteInBoxes += 1;
+            }
+          }
+        }
+        let paletteOutside = 0;
+        for (let p = 0; p < width * height; p++) if (!inside[p] && isPalette(p * 4)) paletteOutside += 1;
+        return { width, height, persons: drawn.persons.length, boxArea, paletteInBoxes, paletteOutside, outsideArea: width * height - boxArea };
+      },
+      { id: STREAM, colours: palette },
+    );
+    mkdirSync(testArtifactsDir, { recursive: true });
+    await page.screenshot({ path: path.join(testArtifactsDir, 'dashboard.png'), fullPage: true });
+    console.log('dashboard canvas sample', sample);
+
+    expect(sample.width).toBe(640);
+    expect(sample.persons).toBeGreaterThan(0);
+    expect(sample.paletteInBoxes).toBeGreaterThan(50);
+    // Skeleton colours are dense inside the boxes and rare elsewhere (where only the video is).
+    expect(sample.paletteInBoxes / sample.boxArea).toBeGreaterThan((10 * sample.paletteOutside) / sample.outsideArea);
+    const stats = await page.textContent(`article[data-stream-id="${STREAM}"] .stats`);
+    expect(stats).toMatch(/[1-9][\d.]* results\/s/);
+    expect(await page.textContent(`article[data-stream-id="${STREAM}"] .state`)).toBe('running');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('shows the field errors of an invalid stream from the add form', async () => {
+    await page.fill('#add-stream input[name="id"]', 'bad id');
+    await page.fill('#add-stream input[name="url"]', 'ftp://camera');
+    await page.click('#add-stream button[type="submit"]');
+    await page.waitForSelector('#form-errors li', { timeout: 5_000 });
+    const errors = await page.$$eval('#form-errors li', (items) => items.map((item) => item.textContent));
+    expect(errors.some((e) => /^id: /.test(e ?? ''))).toBe(true);
+    expect(errors.some((e) => /^url: unsupported scheme "ftp:"/.test(e ?? ''))).toBe(true);
+  });
+});
