@@ -1,0 +1,221 @@
+/**
+ * WebSocket load on the gateway (a script, not a test):
+ *   node --import tsx test/bench/ws-load.bench.ts [--seconds 20] [--clients 50] [--fps 10] [--db 46]
+ *
+ * Runs `posestream ingest`, `posestream worker` and `posestream gateway` as separate child processes on 4 looping
+ * shared videos (live), so the gateway's CPU and RSS can be read from /proc/<pid>. Then three phases of equal length:
+ *   baseline     50 clients subscribed to the results of all 4 streams;
+ *   +stalled     the same plus one client that subscribes to the same results and never reads (socket paused);
+ *   +stalled-fr  the same plus one more that also subscribes to annotated frames and never reads.
+ * Prints p50/p99 publish-to-receive delay (worker publishedTs -> message received here) of the 50 reading clients,
+ * the gateway's CPU (% of one core) and RSS, and what was dropped for the stalled clients, side by side.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import WebSocket from 'ws';
+import { stringify } from 'yaml';
+import { assetPath, defaultModelPaths, repoRoot } from '../../pipeline/assets.js';
+import { testRedisUrl } from '../support/env.js';
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '20' },
+    clients: { type: 'string', default: '50' },
+    fps: { type: 'string', default: '10' },
+    db: { type: 'string', default: '46' },
+  },
+});
+const PHASE_SECONDS = Number(args.seconds);
+const CLIENTS = Number(args.clients);
+const FPS = Number(args.fps);
+const DB = Number(args.db);
+const STREAMS = [
+  { id: 'walking', url: assetPath('walkingVideo') },
+  { id: 'squat', url: assetPath('squatVideo') },
+  { id: 'street', url: assetPath('streetVideo') },
+  { id: 'walking-2', url: assetPath('walkingVideo') },
+];
+const CLOCK_TICKS = 100; // getconf CLK_TCK on Linux
+const model = existsSync(defaultModelPaths.int8) ? defaultModelPaths.int8 : defaultModelPaths.fp32;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function spawnRole(role: string, configFile: string): ChildProcess {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.js'), role, '--config', configFile], {
+    cwd: repoRoot,
+    env: { ...process.env, POSESTREAM_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${role}] ${chunk}`));
+  return child;
+}
+
+/** utime+stime in seconds and VmRSS in MB of a process. */
+function procSample(pid: number): { cpuSeconds: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuSeconds, rssMb: Number(rss?.[1] ?? 0) / 1024 };
+}
+
+const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
+
+interface LoadClient {
+  ws: WebSocket;
+  delays: number[];
+  received: number;
+}
+
+function connectClient(url: string, subscribe: object, stalled = false): Promise<LoadClient> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const client: LoadClient = { ws, delays: [], received: 0 };
+    ws.on('message', (data, isBinary) => {
+      const now = Date.now();
+      client.received += 1;
+      if (isBinary) return;
+      const message = JSON.parse(data.toString()) as { type: string; result?: { kind: string; publishedTs: number } };
+      if (message.type === 'hello') {
+        ws.send(JSON.stringify(subscribe));
+      } else if (message.type === 'subscribed') {
+        if (stalled) (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+        resolve(client);
+      } else if (message.type === 'result' && message.result?.kind === 'pose') {
+        client.delays.push(now - message.result.publishedTs);
+      }
+    });
+    ws.once('error', reject);
+  });
+}
+
+async function metric(baseUrl: string, pattern: RegExp): Promise<number> {
+  const text = await fetch(`${baseUrl}/metrics`).then((r) => r.text());
+  let total = 0;
+  for (const line of text.split('\n')) if (pattern.test(line)) total += Number(line.split(' ').pop());
+  return total;
+}
+
+interface PhaseReport {
+  name: string;
+  results: number;
+  p50: number;
+  p99: number;
+  max: number;
+  cpuPercent: number;
+  rssStartMb: number;
+  rssEndMb: number;
+  rssMaxMb: number;
+  wsDropped: number;
+}
+
+async function runPhase(name: string, baseUrl: string, gatewayPid: number, clients: LoadClient[]): Promise<PhaseReport> {
+  for (const client of clients) client.delays.length = 0;
+  const droppedBefore = await metric(baseUrl, /^posestream_ws_dropped_messages_total/);
+  const start = procSample(gatewayPid);
+  const startedAt = Date.now();
+  let rssMax = start.rssMb;
+  while (Date.now() - startedAt < PHASE_SECONDS * 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    rssMax = Math.max(rssMax, procSample(gatewayPid).rssMb);
+  }
+  const end = procSample(gatewayPid);
+  const wall = (Date.now() - startedAt) / 1000;
+  const delays = clients.flatMap((c) => c.delays).sort((a, b) => a - b);
+  return {
+    name,
+    results: delays.length,
+    p50: percentile(delays, 50),
+    p99: percentile(delays, 99),
+    max: delays.at(-1) ?? NaN,
+    cpuPercent: ((end.cpuSeconds - start.cpuSeconds) / wall) * 100,
+    rssStartMb: start.rssMb,
+    rssEndMb: end.rssMb,
+    rssMaxMb: rssMax,
+    wsDropped: (await metric(baseUrl, /^posestream_ws_dropped_messages_total/)) - droppedBefore,
+  };
+}
+
+async function main(): Promise<void> {
+  const redis = new Redis(testRedisUrl(DB));
+  await redis.flushdb();
+  redis.disconnect();
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const configFile = path.join(mkdtempSync(path.join(tmpdir(), 'posestream-wsload-')), 'posestream.yaml');
+  writeFileSync(
+    configFile,
+    stringify({
+      redis: { url: testRedisUrl(DB) },
+      model: { path: model, cacheDir: path.join(repoRoot, 'build', 'ov-cache') },
+      gateway: { host: '127.0.0.1', port },
+      streams: STREAMS.map((s) => ({ ...s, loop: true, fps: FPS, mode: 'live' })),
+    }),
+  );
+  const children = [spawnRole('gateway', configFile), spawnRole('worker', configFile), spawnRole('ingest', configFile)];
+  const gatewayPid = children[0]!.pid!;
+  try {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const body = (await fetch(`${baseUrl}/api/streams`).then((r) => r.json()).catch(() => ({ streams: [] }))) as { streams: Array<{ stats: { fps: number } }> };
+      if (body.streams.length === STREAMS.length && body.streams.every((s) => s.stats.fps > 0)) break;
+      if (Date.now() > deadline) throw new Error('the 4 streams did not all produce results within 120 s');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const wsUrl = `ws://127.0.0.1:${port}/ws`;
+    const ids = STREAMS.map((s) => s.id);
+    const clients = await Promise.all(
+      Array.from({ length: CLIENTS }, () => connectClient(wsUrl, { v: 1, type: 'subscribe', streams: ids, channels: ['results'] })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5_000)); // warm-up
+    const phases: PhaseReport[] = [];
+    phases.push(await runPhase(`${CLIENTS} clients`, baseUrl, gatewayPid, clients));
+    await connectClient(wsUrl, { v: 1, type: 'subscribe', streams: ids, channels: ['results'] }, true);
+    phases.push(await runPhase('+1 stalled (results)', baseUrl, gatewayPid, clients));
+    await connectClient(wsUrl, { v: 1, type: 'subscribe', streams: ids, channels: ['results', 'frames'] }, true);
+    phases.push(await runPhase('+1 stalled (results+frames)', baseUrl, gatewayPid, clients));
+    const wsClientsNow = await metric(baseUrl, /^posestream_ws_clients /);
+
+    const row = (label: string, values: string[]) => console.log(label.padEnd(34) + values.map((v) => v.padStart(28)).join(''));
+    const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+    console.log(`\nws-load: ${CLIENTS} reading clients x ${STREAMS.length} live streams @ ${FPS} fps, ${PHASE_SECONDS} s per phase`);
+    console.log(`model ${path.relative(repoRoot, model)} on CPU (OpenVINO default precision for this IR); ${cpus().length} cores; load ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+    row('', phases.map((p) => p.name));
+    row('results received (50 clients)', phases.map((p) => String(p.results)));
+    row('delay p50 ms (publish->receive)', phases.map((p) => fmt(p.p50)));
+    row('delay p99 ms', phases.map((p) => fmt(p.p99)));
+    row('delay max ms', phases.map((p) => fmt(p.max)));
+    row('gateway CPU % of one core', phases.map((p) => fmt(p.cpuPercent)));
+    row('gateway RSS MB start -> end', phases.map((p) => `${fmt(p.rssStartMb)} -> ${fmt(p.rssEndMb)}`));
+    row('gateway RSS MB max', phases.map((p) => fmt(p.rssMaxMb)));
+    row('messages dropped (stalled only)', phases.map((p) => String(p.wsDropped)));
+    const base = phases[0]!;
+    for (const phase of phases.slice(1)) {
+      console.log(
+        `${phase.name}: p99 ratio vs baseline ${fmt(phase.p99 / base.p99, 2)}, RSS max growth ${fmt(phase.rssMaxMb - base.rssMaxMb)} MB`,
+      );
+    }
+    console.log(`ws clients still connected at the end: ${wsClientsNow} (stalled ones are closed after missing two heartbeats)`);
+    for (const client of clients) client.ws.terminate();
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
+  }
+}
+
+await main();
+process.exit(0);
