@@ -74,6 +74,18 @@ describe.skipIf(skipWithout('walkingVideo') || !existsSync(defaultModelPaths.fp3
     const jpeg = Buffer.from(await snapshot.arrayBuffer());
     expect([...jpeg.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
 
+    const mjpeg = await fetch(`${url}/streams/${ID}/mjpeg`);
+    expect(mjpeg.headers.get('content-type')).toMatch(/^multipart\/x-mixed-replace; boundary=/);
+    const reader = mjpeg.body!.getReader();
+    let received = Buffer.alloc(0);
+    while (received.indexOf(Buffer.from([0xff, 0xd9])) < 0) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received = Buffer.concat([received, Buffer.from(value)]);
+    }
+    await reader.cancel();
+    expect(received.toString('latin1')).toMatch(/^--posestreamframe\r\ncontent-type: image\/jpeg\r\ncontent-length: \d+\r\n\r\n\xff\xd8\xff/);
+
     const { streams } = (await fetch(`${url}/api/streams`).then((r) => r.json())) as { streams: Array<{ id: string; state: { state: string }; stats: { fps: number; latencyMs: number } }> };
     const stream = streams.find((s) => s.id === ID)!;
     expect(stream.state.state).toBe('running');

@@ -6,6 +6,7 @@ import { createLogger } from '../../pipeline/obs/logger.js';
 import { createMetrics, type Metrics } from '../../pipeline/obs/metrics.js';
 import { keys, VIEWERS_TTL_SEC } from '../../pipeline/redis/keys.js';
 import { ResultPublisher } from '../../pipeline/redis/result-stream.js';
+import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import { MAX_CLIENT_MESSAGE_BYTES, type FrameMeta, type PoseResult } from '../../pipeline/wire/v1.js';
 import { GatewayTestClient } from '../support/gateway-client.js';
 import { testRedisUrl } from '../support/env.js';
@@ -170,6 +171,48 @@ describe('gateway WebSocket hub (real Redis)', () => {
     const seqs = slow.of('result').map((m) => (m.result.kind === 'pose' ? m.result.seq : -1));
     expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
     expect(fastMs).toBeLessThan(20_000);
+  });
+
+  it('sends states, and "*" covers a stream registered after the subscription', async () => {
+    const client = await connect();
+    client.send({ v: 1, type: 'subscribe', id: 'all', streams: ['*'], channels: ['results', 'state'] });
+    await client.waitFor(() => client.of('subscribed').length === 1);
+    // Current states come right after the subscription.
+    await client.waitFor(() => client.of('state').some((m) => m.state.streamId === 'cam1'), 5_000, 'current state of cam1');
+    const registry = new StreamRegistry(redis);
+    await registry.add({ id: 'late', url: 'test://ball', enabled: false });
+    await registry.reportState({ v: 1, kind: 'state', streamId: 'late', state: 'error', reason: 'no camera here', since: Date.now(), restarts: 2 });
+    await client.waitFor(() => client.of('state').some((m) => m.state.streamId === 'late' && m.state.state === 'error'), 5_000, 'state of the late stream');
+    // The follow loop joins the new stream at its tail within one read timeout; publish until it is seen.
+    for (let seq = 0; seq < 20 && !client.of('result').some((m) => m.result.streamId === 'late'); seq++) {
+      await publish([pose('late', seq)]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(client.of('result').some((m) => m.result.streamId === 'late')).toBe(true);
+    client.send({ v: 1, type: 'unsubscribe', id: 'u', streams: ['*'], channels: ['results'] });
+    await client.waitFor(() => client.of('unsubscribed').length === 1);
+    const count = client.of('result').length;
+    await publish([pose('late', 100)]);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(client.of('result').length).toBe(count);
+    await registry.remove('late');
+  });
+
+  it('closes a client that stops answering heartbeats', async () => {
+    const heartbeatMetrics = createMetrics();
+    const quick = await startGateway(config, { logger: createLogger('gateway-test', 'warn'), metrics: heartbeatMetrics, heartbeatMs: 200 });
+    try {
+      const client = await GatewayTestClient.connect(`${quick.url.replace('http', 'ws')}/ws?token=${TOKEN}`);
+      clients.push(client);
+      await client.waitFor(() => client.of('hello').length === 1);
+      expect((await heartbeatMetrics.wsClients.get()).values[0]?.value).toBe(1);
+      (client.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      await expect.poll(async () => (await heartbeatMetrics.wsClients.get()).values[0]?.value, { timeout: 3_000 }).toBe(0);
+      const rejected = await heartbeatMetrics.wsRejected.get();
+      expect(rejected.values.find((v) => v.labels.reason === 'heartbeat')?.value).toBe(1);
+    } finally {
+      await quick.stop();
+    }
   });
 
   it('sends annotated and plain JPEG frames from preview entries and marks the stream as watched', async () => {
