@@ -82,11 +82,11 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
     logger,
     jpegQuality: config.gateway.jpegQuality,
     interest: () => mergeInterest(hub.frameInterest(), viewers.watchedStreams()),
-    onFrame: (streamId, _meta, rendered) => {
+    onFrame: (streamId, meta, rendered) => {
       if (rendered.plain) hub.publishFrame(streamId, false, rendered.plain.message);
       if (rendered.annotated) {
         hub.publishFrame(streamId, true, rendered.annotated.message);
-        viewers.publish(streamId, rendered.annotated.jpeg, _meta.seq);
+        viewers.publish(streamId, rendered.annotated.jpeg, meta.seq);
       }
     },
   });

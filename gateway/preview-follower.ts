@@ -35,7 +35,9 @@ export class PreviewFollower {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private readonly refreshTimer: NodeJS.Timeout;
+  /** Warned once per process: a bad entry or a failing encoder would otherwise log at frame rate. */
   private badEntryWarned = false;
+  private renderWarned = false;
 
   constructor(
     private readonly redis: Redis,
@@ -133,7 +135,12 @@ export class PreviewFollower {
       this.badEntryWarned = true;
       return;
     }
-    const rendered = await renderPreview(preview, wanted, this.options.jpegQuality);
-    this.options.onFrame(streamId, preview.meta, rendered);
+    try {
+      const rendered = await renderPreview(preview, wanted, this.options.jpegQuality);
+      this.options.onFrame(streamId, preview.meta, rendered);
+    } catch (error) {
+      if (!this.renderWarned) this.options.logger.warn({ err: error, streamId }, 'rendering a preview frame failed; skipping it');
+      this.renderWarned = true;
+    }
   }
 }

@@ -122,6 +122,12 @@ export class ClientQueue {
     return true;
   }
 
+  /** Counts (and reports to the client) a message dropped before it reached this queue. */
+  recordDrop(channel: 'frames' | 'results', streamId: string): void {
+    this.countDrop({ data: '', binary: false, channel, streamId });
+    this.pump();
+  }
+
   private countDrop(message: OutgoingMessage): void {
     if (message.channel === 'control') return;
     const streamId = message.streamId ?? '';

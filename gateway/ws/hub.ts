@@ -45,8 +45,12 @@ export interface FrameInterest {
   plain: boolean;
 }
 
-/** Live results that arrive while a client's replay of that stream is running; past this the oldest are dropped. */
-const REPLAY_LIVE_BUFFER_LIMIT = 5_000;
+/**
+ * Live results that arrive while a client's replay of that stream is running (a replay of the full retention runs
+ * in seconds; a client that stops reading mid-replay is closed by the heartbeat). Past this the oldest are dropped
+ * and counted like any other drop.
+ */
+const REPLAY_LIVE_BUFFER_LIMIT = 1_000;
 
 interface ReplayState {
   live: ResultEntry[];
@@ -143,7 +147,10 @@ export class Hub {
       const replay = client.replays.get(streamId);
       if (replay) {
         replay.live.push(entry);
-        if (replay.live.length > REPLAY_LIVE_BUFFER_LIMIT) replay.live.shift();
+        if (replay.live.length > REPLAY_LIVE_BUFFER_LIMIT) {
+          replay.live.shift();
+          client.queue.recordDrop('results', streamId);
+        }
         continue;
       }
       payload ??= text({ v: WIRE_VERSION, type: 'result', result: entry.result });
@@ -172,9 +179,11 @@ export class Hub {
   frameInterest(): Map<string, FrameInterest> {
     const interest = new Map<string, FrameInterest>();
     const known = this.options.knownStreams();
+    const registered = new Set(known);
     for (const client of this.clients) {
       for (const [target, annotated] of client.frames) {
         for (const streamId of target === '*' ? known : [target]) {
+          if (!registered.has(streamId)) continue;
           const entry = interest.get(streamId) ?? { annotated: false, plain: false };
           if (annotated) entry.annotated = true;
           else entry.plain = true;
