@@ -76,7 +76,8 @@ export class StreamStats {
     }
     window.trim(now);
     const count = window.receivedAt.length;
-    const span = count > 1 ? (now - window.receivedAt[0]!) / 1000 : 0;
+    // At least one second, so two results in quick succession at start-up do not read as a high rate.
+    const span = count > 1 ? Math.max(1, (now - window.receivedAt[0]!) / 1000) : 0;
     const sorted = [...window.latencies].sort((a, b) => a - b);
     return {
       fps: span > 0 ? Math.round(((count - 1) / span) * 10) / 10 : 0,
