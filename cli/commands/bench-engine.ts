@@ -19,6 +19,8 @@ export interface EngineBenchOptions {
   device: string;
   precision: string;
   requests?: number;
+  /** benchmark_app and engine windows alternate this many times (default 3). */
+  rounds?: number;
   skipBenchmarkApp?: boolean;
   log?: (line: string) => void;
 }
@@ -38,6 +40,7 @@ export interface EngineBenchResult {
   device: string;
   model: string;
   seconds: number;
+  rounds: number;
   frames: number;
 }
 
@@ -46,7 +49,8 @@ export function registerBench(bench: Command): void {
     .command('engine')
     .description('PoseEngine (AsyncInferQueue + padding + decode) fps and latency vs benchmark_app on the same model and shape')
     .option('--model <path>', 'OpenVINO IR or ONNX', defaultModelPaths.int8)
-    .option('--seconds <n>', 'measured seconds for each of the two runs', '15')
+    .option('--seconds <n>', 'measured seconds for each of the two (split over the rounds)', '15')
+    .option('--rounds <n>', 'alternate benchmark_app and engine windows this many times', '3')
     .option('--batch <n>', 'frames per request (dynamic batch when > 1)', '1')
     .option('--device <name>', 'OpenVINO device', 'CPU')
     .option('--precision <hint>', "INFERENCE_PRECISION_HINT for both runs: f32, bf16, f16 or 'default' (OpenVINO's choice)", 'default')
@@ -58,6 +62,7 @@ export function registerBench(bench: Command): void {
         model: String(options.model),
         seconds: positiveInt(options.seconds, '--seconds'),
         batch: positiveInt(options.batch, '--batch'),
+        rounds: positiveInt(options.rounds, '--rounds'),
         device: String(options.device),
         precision: String(options.precision),
         ...(options.requests === undefined ? {} : { requests: positiveInt(options.requests, '--requests') }),
@@ -102,7 +107,13 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-async function measureEngine(options: EngineBenchOptions, log: (line: string) => void) {
+interface EngineWindow {
+  frames: number;
+  seconds: number;
+}
+
+/** The engine compiled once, measured in windows between benchmark_app rounds. */
+async function openEngine(options: EngineBenchOptions, log: (line: string) => void) {
   const { PoseEngine } = await import('../../workers/inference/pose-engine.js');
   const frames = await loadFrames(log);
   const engine = await PoseEngine.create({
@@ -113,40 +124,26 @@ async function measureEngine(options: EngineBenchOptions, log: (line: string) =>
     precision: options.precision,
     ...(options.requests === undefined ? {} : { inferRequests: options.requests }),
   });
-  try {
-    log(`engine: ${engine.requests} requests, batch ${engine.maxBatch}, precision ${engine.precision}, ${frames.length} distinct frames`);
-    let next = 0;
-    const batchOf = (): EngineFrame[] => Array.from({ length: options.batch }, () => frames[next++ % frames.length]!);
-    // Every buffer busy: each request has a job running and one queued, like a worker with frames backed up.
-    const runFor = async (ms: number, latencies: number[] | null): Promise<{ frames: number; seconds: number }> => {
-      const t0 = performance.now();
-      const deadline = t0 + ms;
-      let done = 0;
-      const lane = async (): Promise<void> => {
-        while (performance.now() < deadline) {
-          const start = performance.now();
-          await engine.infer(batchOf());
-          latencies?.push(performance.now() - start);
-          done += options.batch;
-        }
-      };
-      await Promise.all(Array.from({ length: engine.capacity }, lane));
-      return { frames: done, seconds: (performance.now() - t0) / 1000 };
+  log(`engine: ${engine.requests} requests, batch ${engine.maxBatch}, precision ${engine.precision}, ${frames.length} distinct frames`);
+  let next = 0;
+  const batchOf = (): EngineFrame[] => Array.from({ length: options.batch }, () => frames[next++ % frames.length]!);
+  // Every buffer busy: each request has a job running and one queued, like a worker with frames backed up.
+  const runFor = async (ms: number, latencies: number[] | null): Promise<EngineWindow> => {
+    const t0 = performance.now();
+    const deadline = t0 + ms;
+    let done = 0;
+    const lane = async (): Promise<void> => {
+      while (performance.now() < deadline) {
+        const start = performance.now();
+        await engine.infer(batchOf());
+        latencies?.push(performance.now() - start);
+        done += options.batch;
+      }
     };
-    await runFor(2000, null);
-    const latencies: number[] = [];
-    const run = await runFor(options.seconds * 1000, latencies);
-    latencies.sort((a, b) => a - b);
-    return {
-      fps: run.frames / run.seconds,
-      latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
-      precision: engine.precision,
-      requests: engine.requests,
-      frames: run.frames,
-    };
-  } finally {
-    await engine.dispose();
-  }
+    await Promise.all(Array.from({ length: engine.capacity }, lane));
+    return { frames: done, seconds: (performance.now() - t0) / 1000 };
+  };
+  return { engine, runFor };
 }
 
 const BENCHMARK_APP_PRECISION = /^\[ INFO \]\s+INFERENCE_PRECISION_HINT:\s*(.+?)\s*$/m;
@@ -187,30 +184,53 @@ async function measureBenchmarkApp(options: EngineBenchOptions): Promise<{ fps: 
   }
 }
 
+/**
+ * Alternates `rounds` windows of benchmark_app and of the engine (seconds / rounds each) so that load from other
+ * processes on a shared machine hits both alike; the engine is compiled and warmed up once.
+ */
 export async function runEngineBench(options: EngineBenchOptions): Promise<EngineBenchResult> {
   const log = options.log ?? (() => {});
-  let reference: { fps: number; precision: string | null } | null = null;
-  if (!options.skipBenchmarkApp) {
-    log(`benchmark_app: ${options.model}, shape [${options.batch},3,640,640], ${options.seconds} s, precision ${options.precision}`);
-    reference = await measureBenchmarkApp(options);
-    log(`benchmark_app: ${reference.fps.toFixed(2)} fps (precision ${reference.precision ?? '?'})`);
+  const rounds = Math.max(1, options.rounds ?? 3);
+  const windowSeconds = Math.max(3, Math.round(options.seconds / rounds));
+  const { engine, runFor } = await openEngine(options, log);
+  try {
+    await runFor(2000, null);
+    const latencies: number[] = [];
+    const windows: EngineWindow[] = [];
+    const references: Array<{ fps: number; precision: string | null }> = [];
+    for (let round = 1; round <= rounds; round++) {
+      if (!options.skipBenchmarkApp) {
+        const reference = await measureBenchmarkApp({ ...options, seconds: windowSeconds });
+        references.push(reference);
+        log(`round ${round}/${rounds} benchmark_app: ${reference.fps.toFixed(2)} fps (precision ${reference.precision ?? '?'})`);
+      }
+      const window = await runFor(windowSeconds * 1000, latencies);
+      windows.push(window);
+      log(`round ${round}/${rounds} engine: ${(window.frames / window.seconds).toFixed(2)} fps`);
+    }
+    latencies.sort((a, b) => a - b);
+    const frames = windows.reduce((n, w) => n + w.frames, 0);
+    const fps = frames / windows.reduce((n, w) => n + w.seconds, 0);
+    const referenceFps = references.length > 0 ? references.reduce((n, r) => n + r.fps, 0) / references.length : null;
+    return {
+      fps,
+      latency_ms: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+      benchmark_app_fps: referenceFps,
+      ratio: referenceFps ? fps / referenceFps : null,
+      precision: engine.precision,
+      benchmark_app_precision: references[0]?.precision ?? null,
+      precision_requested: options.precision,
+      batch: options.batch,
+      requests: engine.requests,
+      device: options.device,
+      model: options.model,
+      seconds: windowSeconds * rounds,
+      rounds,
+      frames,
+    };
+  } finally {
+    await engine.dispose();
   }
-  const engine = await measureEngine(options, log);
-  return {
-    fps: engine.fps,
-    latency_ms: engine.latency,
-    benchmark_app_fps: reference?.fps ?? null,
-    ratio: reference ? engine.fps / reference.fps : null,
-    precision: engine.precision,
-    benchmark_app_precision: reference?.precision ?? null,
-    precision_requested: options.precision,
-    batch: options.batch,
-    requests: engine.requests,
-    device: options.device,
-    model: options.model,
-    seconds: options.seconds,
-    frames: engine.frames,
-  };
 }
 
 export function formatEngineBench(result: EngineBenchResult): string {
