@@ -17,6 +17,7 @@ const modelsSubcommands: ReadonlyArray<readonly [name: string, summary: string]>
   ['predict', 'golden YOLOv8-pose decode of images as JSON'],
   ['bench', 'benchmark_app throughput and latency'],
   ['report', 'FP32 vs INT8 accuracy/speed report with chart'],
+  ['golden', 'dump letterboxed inputs, raw outputs and reference decodes (TS golden test)'],
 ];
 
 export function modelsPython(env: NodeJS.ProcessEnv = process.env): string {
