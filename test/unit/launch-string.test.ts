@@ -1,32 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import { describeSource, fitInside, frameLaunchString, probeLaunchString, RTSP_LATENCY_MS } from '../../workers/ingest/launch-string.js';
+import { parseProbeError, parseProbeSize } from '../../workers/ingest/gst-source.js';
+import { describeSource, fitInside, frameLaunchString, launchString, probeArgs, RTSP_LATENCY_MS } from '../../workers/ingest/launch-string.js';
 
 describe('describeSource', () => {
-  it('turns plain paths and file:// URLs into quoted file:// URIs that survive spaces and quotes', () => {
+  it('turns plain paths and file:// URLs into file:// URIs, video stream only', () => {
     const plain = describeSource('/media/my clip "1".mp4');
-    expect(plain.kind).toBe('file');
-    expect(plain.filePath).toBe('/media/my clip "1".mp4');
-    expect(plain.element).toContain('uri="file:///media/my%20clip%20%221%22.mp4"');
-    expect(plain.live).toBe(false);
+    expect(plain).toMatchObject({ kind: 'file', live: false, filePath: '/media/my clip "1".mp4' });
+    expect(plain.tokens).toEqual(['uridecodebin', 'uri=file:///media/my%20clip%20%221%22.mp4', 'caps=video/x-raw(ANY)', 'expose-all-streams=false']);
     expect(describeSource('file:///media/a%20b.mp4').filePath).toBe('/media/a b.mp4');
   });
 
-  it('only exposes the video stream of a file', () => {
-    expect(describeSource('/a.mp4').element).toContain('caps="video/x-raw(ANY)" expose-all-streams=false');
-  });
-
-  it('configures RTSP over TCP with a bounded jitter buffer', () => {
+  it('configures RTSP over TCP with a bounded jitter buffer, video stream only', () => {
     const rtsp = describeSource('rtsp://cam.local:8554/live?x=1');
     expect(rtsp).toMatchObject({ kind: 'rtsp', live: true });
-    expect(rtsp.element).toContain('uri="rtsp://cam.local:8554/live?x=1"');
-    expect(rtsp.element).toContain(`source::latency=${RTSP_LATENCY_MS} source::protocols=tcp`);
+    expect(launchString(rtsp.tokens)).toBe(
+      `rtspsrc location="rtsp://cam.local:8554/live?x=1" latency=${RTSP_LATENCY_MS} protocols=tcp ! application/x-rtp,media=video ! decodebin caps="video/x-raw(ANY)"`,
+    );
   });
 
   it('maps v4l2 devices, test patterns and http', () => {
-    expect(describeSource('v4l2:///dev/video2').element).toBe('v4l2src device="/dev/video2"');
-    expect(describeSource('/dev/video0')).toMatchObject({ kind: 'v4l2', element: 'v4l2src device="/dev/video0"' });
-    expect(describeSource('test://ball').element).toBe('videotestsrc pattern=ball is-live=true ! video/x-raw,width=1280,height=720,framerate=30/1');
+    expect(launchString(describeSource('v4l2:///dev/video2').tokens)).toBe('v4l2src device="/dev/video2"');
+    expect(describeSource('/dev/video0')).toMatchObject({ kind: 'v4l2', tokens: ['v4l2src', 'device=/dev/video0'] });
+    expect(launchString(describeSource('test://ball').tokens)).toBe('videotestsrc pattern=ball is-live=true ! video/x-raw,width=1280,height=720,framerate=30/1');
     expect(describeSource('https://example.com/v.mp4')).toMatchObject({ kind: 'http', live: false });
+  });
+});
+
+describe('launchString', () => {
+  it('quotes property values so a URL cannot break out of its property', () => {
+    expect(launchString(['filesrc', 'location=/a b/"x" ! fakesink \\'])).toBe('filesrc location="/a b/\\"x\\" ! fakesink \\\\"');
+    expect(launchString(['x', 'name=sink', 'max-buffers=2', '!', 'video/x-raw,format=RGB'])).toBe('x name=sink max-buffers=2 ! video/x-raw,format=RGB');
   });
 });
 
@@ -52,7 +55,7 @@ describe('frameLaunchString', () => {
   });
 
   it('caps the frame rate by dropping only, rounded up to whole fps', () => {
-    expect(frameLaunchString(camera, { width: 640, height: 360, fps: 7.5, mode: 'live' })).toContain('videorate drop-only=true max-rate=8');
+    expect(frameLaunchString(camera, { width: 640, height: 360, fps: 7.5, mode: 'live' })).toContain('! videorate drop-only=true max-rate=8 !');
   });
 
   it('lossless blocks upstream, live drops; live files play at their own rate', () => {
@@ -60,8 +63,19 @@ describe('frameLaunchString', () => {
     expect(frameLaunchString(file, { width: 640, height: 360, mode: 'live' })).toContain('sync=true max-buffers=2 drop=true');
     expect(frameLaunchString(camera, { width: 640, height: 360, mode: 'live' })).toContain('sync=false max-buffers=2 drop=true');
   });
+});
 
-  it('probes unscaled', () => {
-    expect(probeLaunchString(file)).toMatch(/videoconvert ! video\/x-raw ! appsink name=sink/);
+describe('size probe', () => {
+  it('runs gst-launch verbosely into a named fakesink, unscaled', () => {
+    expect(probeArgs(describeSource('test://ball'))).toEqual(['-v', 'videotestsrc', 'pattern=ball', 'is-live=true', '!', 'video/x-raw,width=1280,height=720,framerate=30/1', '!', 'videoconvert', '!', 'video/x-raw', '!', 'fakesink', 'name=probe']);
+  });
+
+  it('reads the size from the sink caps line and errors from gst-launch output', () => {
+    const caps = '/GstPipeline:pipeline0/GstVideoConvert:videoconvert0.GstPad:src: caps = video/x-raw, width=(int)9, height=(int)9\n/GstPipeline:pipeline0/GstFakeSink:probe.GstPad:sink: caps = video/x-raw, format=(string)I420, width=(int)1280, height=(int)720, framerate=(fraction)30/1\n';
+    expect(parseProbeSize(caps)).toEqual({ width: 1280, height: 720 });
+    expect(parseProbeSize('Setting pipeline to PAUSED ...\n')).toBeUndefined();
+    expect(parseProbeError('ERROR: from element /GstPipeline:pipeline0/GstURIDecodeBin:uridecodebin0/GstFileSrc:source: Resource not found.\nAdditional debug info:\n')).toBe('Resource not found (source)');
+    expect(parseProbeError('ERROR: from element /GstPipeline:pipeline0/GstRTSPSrc:rtspsrc0: Could not open resource for reading and writing.\n')).toBe('Could not open resource for reading and writing (rtspsrc0)');
+    expect(parseProbeError('WARNING: erroneous pipeline: no element "foo"\n')).toBe('invalid pipeline: no element "foo"');
   });
 });

@@ -1,6 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { describeSource, fitInside, frameLaunchString, probeLaunchString, type SourceDescription } from './launch-string.js';
+import { describeSource, fitInside, frameLaunchString, PROBE_SINK, probeArgs, type SourceDescription } from './launch-string.js';
 
 /**
  * One stream's GStreamer pipelines through gstreamer-superficial.
@@ -12,8 +13,10 @@ import { describeSource, fitInside, frameLaunchString, probeLaunchString, type S
  * - Each pending pull and each bus poll holds a libuv worker thread for as long as it waits: 2 per running stream
  *   (3-4 briefly while a stream (re)starts). UV_THREADPOOL_SIZE must be >= 2 x streams + what else the process
  *   needs; the CLI and vitest config set it before any thread exists.
- * - The binding never frees a GstPipeline, so pipelines are reused across reconnects (stop -> play) and only
- *   rebuilt when the source size changes.
+ * - Every (re)start builds a fresh pipeline: a restarted pipeline does not re-run gst_parse's delayed links, so
+ *   sources with dynamic pads (rtspsrc, decodebin) come back unlinked ("Internal data stream error"). The binding
+ *   never frees a GstPipeline (its memory stays with the process), so only a source that answered the size probe
+ *   gets one: the probe runs in a gst-launch child process, and an unreachable camera costs nothing per retry.
  */
 
 interface GstAppSink {
@@ -111,8 +114,7 @@ export class SourceError extends Error {}
 export class GstFrameSource {
   readonly source: SourceDescription;
   readonly finite: boolean;
-  private probe: { launch: string; pipeline: RunningPipeline } | undefined;
-  private frames: { launch: string; pipeline: RunningPipeline } | undefined;
+  private probe: ChildProcess | undefined;
   private active: RunningPipeline | undefined;
 
   constructor(
@@ -131,8 +133,7 @@ export class GstFrameSource {
     const { width: sourceWidth, height: sourceHeight } = await this.probeSize();
     const fitted = fitInside(sourceWidth, sourceHeight, this.options.inputSize);
     const launch = frameLaunchString(this.source, { ...fitted, fps: this.options.fps, mode: this.options.mode });
-    if (this.frames?.launch !== launch) this.frames = { launch, pipeline: new RunningPipeline(new (gst().Pipeline)(launch)) };
-    this.active = this.frames.pipeline;
+    this.active = new RunningPipeline(new (gst().Pipeline)(launch));
     this.active.play();
     return { sourceWidth, sourceHeight, ...fitted };
   }
@@ -152,29 +153,55 @@ export class GstFrameSource {
 
   /** Stops whatever runs; a pending `next()` resolves with 'closed'. */
   close(): void {
-    this.probe?.pipeline.stop();
+    this.probe?.kill('SIGKILL');
+    this.probe = undefined;
     this.active?.stop();
     this.active = undefined;
   }
 
-  private async probeSize(): Promise<{ width: number; height: number }> {
-    const launch = probeLaunchString(this.source);
-    if (this.probe?.launch !== launch) this.probe = { launch, pipeline: new RunningPipeline(new (gst().Pipeline)(launch)) };
-    const probe = this.probe.pipeline;
-    probe.play();
-    try {
-      const event = await probe.pull();
-      if (event.kind === 'frame') {
-        const width = Number(event.caps?.width);
-        const height = Number(event.caps?.height);
-        if (Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0) return { width, height };
-        throw new SourceError('the source produced frames without a width and height');
-      }
-      if (event.kind === 'error') throw new SourceError(event.message);
-      if (event.kind === 'eos') throw new SourceError('the source ended before its first frame');
-      throw new SourceError('stopped while opening');
-    } finally {
-      probe.stop();
-    }
+  private probeSize(): Promise<{ width: number; height: number }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('gst-launch-1.0', probeArgs(this.source), { stdio: ['ignore', 'pipe', 'pipe'] });
+      this.probe = child;
+      let output = '';
+      let settled = false;
+      const settle = (outcome: { size: { width: number; height: number } } | { error: string }) => {
+        if (settled) return;
+        settled = true;
+        this.probe = undefined;
+        child.kill('SIGKILL');
+        if ('size' in outcome) resolve(outcome.size);
+        else reject(new SourceError(outcome.error));
+      };
+      const scan = (chunk: Buffer) => {
+        output += chunk.toString();
+        const size = parseProbeSize(output);
+        if (size) return settle({ size });
+        const error = parseProbeError(output);
+        if (error) settle({ error });
+      };
+      child.stdout!.on('data', scan);
+      child.stderr!.on('data', scan);
+      child.once('error', (error) => settle({ error: `cannot run gst-launch-1.0: ${error.message}` }));
+      child.once('close', (code, signal) => {
+        settle({ error: parseProbeError(output) ?? (signal ? 'stopped while opening' : `the source ended before its first frame (gst-launch exit ${code})`) });
+      });
+    });
   }
+}
+
+/** Width and height from gst-launch -v's caps line of the probe sink. */
+export function parseProbeSize(output: string): { width: number; height: number } | undefined {
+  const line = output.split('\n').find((text) => text.includes(`:${PROBE_SINK}.GstPad:sink: caps = video/x-raw`));
+  const width = Number(/width=\(int\)(\d+)/.exec(line ?? '')?.[1]);
+  const height = Number(/height=\(int\)(\d+)/.exec(line ?? '')?.[1]);
+  return width > 0 && height > 0 ? { width, height } : undefined;
+}
+
+/** "Resource not found (source)" from gst-launch's "ERROR: from element /.../GstFileSrc:source: Resource not found." */
+export function parseProbeError(output: string): string | undefined {
+  const fromElement = /ERROR: from element [^\n]*?([\w-]+): ([^\n]+?)\.?\n/.exec(output);
+  if (fromElement) return `${fromElement[2]} (${fromElement[1]})`;
+  const erroneous = /(?:WARNING|ERROR): erroneous pipeline: ([^\n]+)/.exec(output);
+  return erroneous ? `invalid pipeline: ${erroneous[1]}` : undefined;
 }

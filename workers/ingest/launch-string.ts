@@ -16,46 +16,60 @@ export type SourceKind = 'file' | 'rtsp' | 'http' | 'v4l2' | 'test';
 
 export interface SourceDescription {
   kind: SourceKind;
-  /** GStreamer elements ending in decoded raw video. */
-  element: string;
+  /** gst-launch tokens of the elements ending in decoded raw video; property values unquoted. */
+  tokens: string[];
   /** Live sources pace themselves; files and HTTP downloads run as fast as they are pulled unless synced. */
   live: boolean;
   /** Local file path, for a readable "no such file" before GStreamer's "Resource not found". */
   filePath?: string;
 }
 
-/** Double-quoted launch-string value (gst_parse unescapes \" and \\). */
-function quote(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/**
+ * Tokens -> one launch string for gst_parse_launch: property values other than plain words are double-quoted
+ * (gst_parse unescapes \" and \\), so URLs with spaces, quotes or "!" cannot break out of their property.
+ */
+export function launchString(tokens: readonly string[]): string {
+  return tokens
+    .map((token) => {
+      const property = /^([a-z][a-z0-9-]*(?:::[a-z0-9-]+)?)=(.*)$/s.exec(token);
+      if (!property || /^[A-Za-z0-9_.+-]*$/.test(property[2]!)) return token;
+      return `${property[1]}="${property[2]!.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    })
+    .join(' ');
 }
 
 /**
  * uridecodebin only exposes the video stream (the shared clips also carry AAC audio, which would otherwise be
  * decoded for nothing and left unlinked).
  */
-function uriDecode(uri: string, extra = ''): string {
-  return `uridecodebin uri=${quote(uri)} caps="video/x-raw(ANY)" expose-all-streams=false${extra}`;
+function uriDecode(uri: string): string[] {
+  return ['uridecodebin', `uri=${uri}`, 'caps=video/x-raw(ANY)', 'expose-all-streams=false'];
 }
 
 /** Accepts the URL forms config/schema.ts validates: rtsp(s), http(s), file:// or a path, v4l2 / /dev/videoN, test://. */
 export function describeSource(url: string): SourceDescription {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
   if (scheme === 'rtsp' || scheme === 'rtsps') {
-    // TCP interleaved: survives NAT/firewalls and loses no packets; source:: reaches the rtspsrc uridecodebin makes.
-    return { kind: 'rtsp', live: true, element: uriDecode(url, ` source::latency=${RTSP_LATENCY_MS} source::protocols=tcp`) };
+    // rtspsrc directly, so latency and transport can be set: TCP interleaved survives NAT/firewalls and loses no
+    // packets. The caps filter makes the delayed link pick the camera's video stream, not its audio.
+    return {
+      kind: 'rtsp',
+      live: true,
+      tokens: ['rtspsrc', `location=${url}`, `latency=${RTSP_LATENCY_MS}`, 'protocols=tcp', '!', 'application/x-rtp,media=video', '!', 'decodebin', 'caps=video/x-raw(ANY)'],
+    };
   }
-  if (scheme === 'http' || scheme === 'https') return { kind: 'http', live: false, element: uriDecode(url) };
+  if (scheme === 'http' || scheme === 'https') return { kind: 'http', live: false, tokens: uriDecode(url) };
   if (scheme === 'test') {
     const pattern = new URL(url).hostname;
     const caps = `video/x-raw,width=${TEST_SOURCE.width},height=${TEST_SOURCE.height},framerate=${TEST_SOURCE.fps}/1`;
-    return { kind: 'test', live: true, element: `videotestsrc pattern=${pattern} is-live=true ! ${caps}` };
+    return { kind: 'test', live: true, tokens: ['videotestsrc', `pattern=${pattern}`, 'is-live=true', '!', caps] };
   }
   if (scheme === 'v4l2' || (scheme === undefined && url.startsWith('/dev/video'))) {
     const device = scheme === 'v4l2' ? new URL(url).pathname : url;
-    return { kind: 'v4l2', live: true, element: `v4l2src device=${quote(device)}` };
+    return { kind: 'v4l2', live: true, tokens: ['v4l2src', `device=${device}`] };
   }
   const filePath = scheme === 'file' ? decodeURIComponent(new URL(url).pathname) : path.resolve(url);
-  return { kind: 'file', live: false, filePath, element: uriDecode(pathToFileURL(filePath).href) };
+  return { kind: 'file', live: false, filePath, tokens: uriDecode(pathToFileURL(filePath).href) };
 }
 
 /** Size a source is scaled to so it fits inside size x size, aspect kept, Ultralytics rounding. */
@@ -67,13 +81,18 @@ export function fitInside(sourceWidth: number, sourceHeight: number, size = 640)
   };
 }
 
+/** Name of the probe's sink: its negotiated caps line carries the source size. */
+export const PROBE_SINK = 'probe';
+
 /**
- * First pass: decode one frame unscaled to learn the source size from its caps. gstreamer-superficial cannot attach
- * pad probes or signal handlers, so caps are only visible on a pulled sample; renegotiating a running pipeline
- * instead would deliver its first frames at the wrong size, which lossless mode may not drop.
+ * gst-launch-1.0 arguments of the size probe: decode unscaled until the caps are negotiated (gst-launch -v prints
+ * them), in a child process. Why a first pass at all: gstreamer-superficial cannot attach pad probes or signal
+ * handlers, so caps are only visible on a pulled sample, and renegotiating a running pipeline would deliver its
+ * first frames at the wrong size, which lossless mode may not drop. Why a child process: the binding never frees a
+ * pipeline, and a camera that stays unreachable is probed every back-off period for as long as it is down.
  */
-export function probeLaunchString(source: SourceDescription): string {
-  return `${source.element} ! videoconvert ! video/x-raw ! appsink name=sink sync=false max-buffers=1 drop=true enable-last-sample=false`;
+export function probeArgs(source: SourceDescription): string[] {
+  return ['-v', ...source.tokens, '!', 'videoconvert', '!', 'video/x-raw', '!', 'fakesink', `name=${PROBE_SINK}`];
 }
 
 export interface FrameLaunchOptions {
@@ -92,12 +111,14 @@ export interface FrameLaunchOptions {
  *   (sync=true), as a camera would deliver them; lossless decodes as fast as the workers consume.
  */
 export function frameLaunchString(source: SourceDescription, options: FrameLaunchOptions): string {
-  const rate = options.fps === undefined ? '' : ` ! videorate drop-only=true max-rate=${Math.max(1, Math.ceil(options.fps))}`;
+  const rate = options.fps === undefined ? [] : ['!', 'videorate', 'drop-only=true', `max-rate=${Math.max(1, Math.ceil(options.fps))}`];
   const sync = options.mode === 'live' && !source.live;
   const drop = options.mode === 'live';
-  return (
-    `${source.element}${rate} ! videoconvert ! videoscale add-borders=false` +
-    ` ! video/x-raw,format=RGB,width=${options.width},height=${options.height}` +
-    ` ! appsink name=sink sync=${sync} max-buffers=2 drop=${drop} enable-last-sample=false`
-  );
+  return launchString([
+    ...source.tokens,
+    ...rate,
+    '!', 'videoconvert', '!', 'videoscale', 'add-borders=false',
+    '!', `video/x-raw,format=RGB,width=${options.width},height=${options.height}`,
+    '!', 'appsink', 'name=sink', `sync=${sync}`, 'max-buffers=2', `drop=${drop}`, 'enable-last-sample=false',
+  ]);
 }
