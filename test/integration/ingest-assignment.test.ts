@@ -1,19 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../pipeline/assets.js';
 import { createRedis } from '../../pipeline/redis/client.js';
+import { FrameConsumer } from '../../pipeline/redis/frame-stream.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import type { StreamState } from '../../pipeline/wire/v1.js';
 import { LOCK_DURATION_MS, STALLED_INTERVAL_MS } from '../../workers/ingest/assignment.js';
-import { testRedisUrl } from '../support/env.js';
+import { assetPath } from '../support/assets.js';
+import { testArtifactsDir, testRedisUrl } from '../support/env.js';
 
 const DB = 14;
 const redis = createRedis(testRedisUrl(DB), { name: 'test', logger: pino({ level: 'silent' }) });
 const registry = new StreamRegistry(redis);
 const children = new Set<ChildProcess>();
-const config = {
+const config: { redis: { url: string }; model: { path: string }; streams: Array<{ id: string; url: string }> } = {
   redis: { url: testRedisUrl(DB) },
   model: { path: 'unused.xml' },
   streams: [{ id: 'cam', url: 'test://ball' }],
@@ -38,10 +41,10 @@ function exited(child: ChildProcess): Promise<number | null> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-async function waitForState(predicate: (state: StreamState) => boolean, timeoutMs: number): Promise<StreamState> {
+async function waitForState(predicate: (state: StreamState) => boolean, timeoutMs: number, streamId = 'cam'): Promise<StreamState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const state = (await registry.states()).get('cam');
+    const state = (await registry.states()).get(streamId);
     if (state && predicate(state)) return state;
     if (Date.now() > deadline) throw new Error(`expected state not reached within ${timeoutMs} ms, last ${JSON.stringify(state)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -92,5 +95,36 @@ describe('stream assignment across ingest processes (BullMQ)', () => {
     const bullKeys = await redis.keys('ps:v1:bull:ingest:*');
     expect(bullKeys.filter((key) => /:ingest:cam$/.test(key))).toHaveLength(1);
     expect(await redis.lrange('ps:v1:bull:ingest:active', 0, -1)).toEqual(['cam']);
+  });
+});
+
+describe('ingest process exit', () => {
+  it('`posestream ingest` exits 0 promptly on SIGTERM after a file stream ended (no GStreamer thread left behind)', { timeout: 60_000 }, async () => {
+    await redis.flushdb();
+    mkdirSync(testArtifactsDir, { recursive: true });
+    const configFile = path.join(testArtifactsDir, 'ingest-exit.json');
+    writeFileSync(configFile, JSON.stringify({ ...config, streams: [{ id: 'walk', url: assetPath('walkingVideo'), mode: 'lossless' }, { id: 'ball', url: 'test://ball' }] }));
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/posestream.js'), 'ingest', '--config', configFile], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    children.add(child);
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    // Act as the worker: drain the lossless stream until its end marker, so the file really reaches EOS.
+    const consumer = new FrameConsumer(redis, { consumer: 'drain', claimIdleMs: 60_000 });
+    for (let ended = false; !ended; ) {
+      const batch = await consumer.read(['walk'], { count: 16, blockMs: 15_000 });
+      if (batch.length === 0) throw new Error(`the file stream stopped before its end: ${stderr.slice(-2000)}`);
+      const multi = redis.multi();
+      for (const delivery of batch) {
+        consumer.ackInto(multi, delivery);
+        ended ||= delivery.entry.kind === 'eos';
+      }
+      await multi.exec();
+    }
+    await waitForState((state) => state.state === 'ended', 5_000, 'walk');
+    const stoppingAt = Date.now();
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited(child), new Promise((resolve) => setTimeout(() => resolve('hung'), 10_000))]);
+    expect(code).toBe(0);
+    expect(Date.now() - stoppingAt).toBeLessThan(5_000);
   });
 });

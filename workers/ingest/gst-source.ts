@@ -23,6 +23,7 @@ interface GstAppSink {
   pull(callback: (buffer: Buffer | null, caps: Record<string, unknown>) => void): void;
 }
 interface GstPipeline {
+  'auto-flush-bus': boolean;
   play(): void;
   stop(): void;
   seek(seconds: number, flags: number): boolean;
@@ -69,6 +70,10 @@ class RunningPipeline {
   private readonly sink: GstAppSink;
 
   constructor(readonly pipeline: GstPipeline) {
+    // The binding's bus poll blocks without a timeout and only ends when it wakes to find the pipeline stopped. With
+    // auto-flush the messages of the stop itself can be flushed before the poll sees them, leaving a libuv thread
+    // blocked for good (and the process unable to exit); kept, they are guaranteed to wake it.
+    pipeline['auto-flush-bus'] = false;
     const sink = pipeline.findChild('sink');
     if (!sink) throw new Error('launch string has no appsink named "sink"');
     this.sink = sink;

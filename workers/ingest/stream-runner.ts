@@ -75,6 +75,15 @@ export class StreamRunner {
 
   /** Runs until the stream ends (EOF without loop) or stop() is called; never rejects. */
   async run(): Promise<RunOutcome> {
+    try {
+      return await this.runUntilDone();
+    } finally {
+      // Always: a pipeline left playing at EOS keeps a bus poll (a libuv thread) pending, and the process cannot exit.
+      this.options.source.close();
+    }
+  }
+
+  private async runUntilDone(): Promise<RunOutcome> {
     await this.report('starting');
     while (!this.stopReason) {
       try {
