@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseProbeError, parseProbeSize } from '../../workers/ingest/gst-source.js';
-import { describeSource, fitInside, frameLaunchString, launchString, probeArgs, RTSP_LATENCY_MS } from '../../workers/ingest/launch-string.js';
+import { fitInside } from '../../pipeline/pose/letterbox.js';
+import { describeSource, frameLaunchString, launchString, probeArgs, RTSP_LATENCY_MS } from '../../workers/ingest/launch-string.js';
 
 describe('describeSource', () => {
   it('turns plain paths and file:// URLs into file:// URIs, video stream only', () => {
@@ -33,7 +34,7 @@ describe('launchString', () => {
   });
 });
 
-describe('fitInside', () => {
+describe('fitInside (pipeline/pose/letterbox.ts), the size ingest asks GStreamer for', () => {
   it('fits inside the square keeping aspect, Ultralytics rounding', () => {
     expect(fitInside(1280, 720)).toEqual({ width: 640, height: 360 });
     expect(fitInside(1920, 1080)).toEqual({ width: 640, height: 360 });

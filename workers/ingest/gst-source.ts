@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { describeSource, fitInside, frameLaunchString, PROBE_SINK, probeArgs, type SourceDescription } from './launch-string.js';
+import { fitInside } from '../../pipeline/pose/letterbox.js';
+import { describeSource, frameLaunchString, PROBE_SINK, probeArgs, type SourceDescription } from './launch-string.js';
 
 /**
  * One stream's GStreamer pipelines through gstreamer-superficial.

@@ -72,15 +72,6 @@ export function describeSource(url: string): SourceDescription {
   return { kind: 'file', live: false, filePath, tokens: uriDecode(pathToFileURL(filePath).href) };
 }
 
-/** Size a source is scaled to so it fits inside size x size, aspect kept, Ultralytics rounding. */
-export function fitInside(sourceWidth: number, sourceHeight: number, size = 640): { width: number; height: number } {
-  const ratio = Math.min(size / sourceWidth, size / sourceHeight);
-  return {
-    width: Math.max(1, Math.min(size, Math.round(sourceWidth * ratio))),
-    height: Math.max(1, Math.min(size, Math.round(sourceHeight * ratio))),
-  };
-}
-
 /** Name of the probe's sink: its negotiated caps line carries the source size. */
 export const PROBE_SINK = 'probe';
 
