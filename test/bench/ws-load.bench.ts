@@ -11,7 +11,7 @@
  * the gateway's CPU (% of one core) and RSS, and what was dropped for the stalled clients, side by side.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,7 +20,7 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { stringify } from 'yaml';
 import { assetPath, defaultModelPaths, repoRoot } from '../../pipeline/assets.js';
-import { testRedisUrl } from '../support/env.js';
+import { testArtifactsDir, testRedisUrl } from '../support/env.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -54,14 +54,15 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Each role's log goes to build/test-artifacts/ws-load-<role>.log, so the table stays readable. */
 function spawnRole(role: string, configFile: string): ChildProcess {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.js'), role, '--config', configFile], {
+  mkdirSync(testArtifactsDir, { recursive: true });
+  const log = openSync(path.join(testArtifactsDir, `ws-load-${role}.log`), 'w');
+  return spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.js'), role, '--config', configFile], {
     cwd: repoRoot,
     env: { ...process.env, POSESTREAM_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', log, log],
   });
-  child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${role}] ${chunk}`));
-  return child;
 }
 
 /** utime+stime in seconds and VmRSS in MB of a process. */
@@ -121,11 +122,15 @@ interface PhaseReport {
   rssEndMb: number;
   rssMaxMb: number;
   wsDropped: number;
+  heartbeatClosed: number;
+  pipelineResultsPerSecond: number;
 }
 
 async function runPhase(name: string, baseUrl: string, gatewayPid: number, clients: LoadClient[]): Promise<PhaseReport> {
   for (const client of clients) client.delays.length = 0;
   const droppedBefore = await metric(baseUrl, /^posestream_ws_dropped_messages_total/);
+  const resultsBefore = await metric(baseUrl, /^posestream_results_total/);
+  const closedBefore = await metric(baseUrl, /^posestream_ws_rejected_total\{reason="heartbeat"\}/);
   const start = procSample(gatewayPid);
   const startedAt = Date.now();
   let rssMax = start.rssMb;
@@ -147,6 +152,8 @@ async function runPhase(name: string, baseUrl: string, gatewayPid: number, clien
     rssEndMb: end.rssMb,
     rssMaxMb: rssMax,
     wsDropped: (await metric(baseUrl, /^posestream_ws_dropped_messages_total/)) - droppedBefore,
+    pipelineResultsPerSecond: ((await metric(baseUrl, /^posestream_results_total/)) - resultsBefore) / wall,
+    heartbeatClosed: (await metric(baseUrl, /^posestream_ws_rejected_total\{reason="heartbeat"\}/)) - closedBefore,
   };
 }
 
@@ -195,7 +202,8 @@ async function main(): Promise<void> {
     console.log(`\nws-load: ${CLIENTS} reading clients x ${STREAMS.length} live streams @ ${FPS} fps, ${PHASE_SECONDS} s per phase`);
     console.log(`model ${path.relative(repoRoot, model)} on CPU (OpenVINO default precision for this IR); ${cpus().length} cores; load ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
     row('', phases.map((p) => p.name));
-    row('results received (50 clients)', phases.map((p) => String(p.results)));
+    row('pipeline results/s (4 streams)', phases.map((p) => fmt(p.pipelineResultsPerSecond)));
+    row('results received (all clients)', phases.map((p) => String(p.results)));
     row('delay p50 ms (publish->receive)', phases.map((p) => fmt(p.p50)));
     row('delay p99 ms', phases.map((p) => fmt(p.p99)));
     row('delay max ms', phases.map((p) => fmt(p.max)));
@@ -203,12 +211,17 @@ async function main(): Promise<void> {
     row('gateway RSS MB start -> end', phases.map((p) => `${fmt(p.rssStartMb)} -> ${fmt(p.rssEndMb)}`));
     row('gateway RSS MB max', phases.map((p) => fmt(p.rssMaxMb)));
     row('messages dropped (stalled only)', phases.map((p) => String(p.wsDropped)));
+    row('stalled clients closed (heartbeat)', phases.map((p) => String(p.heartbeatClosed)));
     const base = phases[0]!;
     for (const phase of phases.slice(1)) {
       console.log(
         `${phase.name}: p99 ratio vs baseline ${fmt(phase.p99 / base.p99, 2)}, RSS max growth ${fmt(phase.rssMaxMb - base.rssMaxMb)} MB`,
       );
     }
+    console.log(
+      'bound per stalled client: gateway.clientQueueLimit (64) messages + 1 MiB unflushed socket writes ' +
+        '(~64 x 40 KB frames + 1 MiB ~= 3.6 MB with frames), until the heartbeat closes it (15-30 s)',
+    );
     console.log(`ws clients still connected at the end: ${wsClientsNow} (stalled ones are closed after missing two heartbeats)`);
     for (const client of clients) client.ws.terminate();
   } finally {
