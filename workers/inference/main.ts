@@ -22,6 +22,8 @@ export interface WorkerHandle {
   readonly processId: string;
   /** Streams this worker currently owns. */
   readonly streams: string[];
+  /** What inference runs on (for logs and benchmark reports). */
+  readonly engine: { precision: string; device: string; requests: number; maxBatch: number } | undefined;
   /** Stops reading, finishes and publishes what is in flight, hands its streams back, closes. */
   stop(): Promise<void>;
 }
@@ -31,7 +33,7 @@ export interface WorkerOptions {
   processId?: string;
   metrics?: Metrics;
   /** Use this engine instead of compiling config.model (benchmarks share one engine). Not disposed by stop(). */
-  engine?: InferenceEngine & { requests: number };
+  engine?: InferenceEngine & { requests: number; capacity?: number };
 }
 
 /** A blocking read returns after this long without frames, so stop() and new streams are noticed quickly. */
@@ -40,7 +42,8 @@ const READ_BLOCK_MS = 100;
 /**
  * The inference role: discovers frame streams in the registry, owns a fair share of them (one owner per stream),
  * reads their frames through the consumer group, batches across streams, infers, and publishes results + acks.
- * Bounds: at most (requests + 1) * batchSize frames are held in this process; reading waits for room.
+ * Bounds: at most (engine.capacity + 1) * batchSize frames are held in this process (capacity = infer requests plus
+ * one queued batch each); reading waits for room.
  */
 export async function startWorker(config: PosestreamConfig, options: WorkerOptions): Promise<WorkerHandle> {
   const processId = options.processId ?? `${hostname()}-${process.pid}`;
@@ -100,7 +103,9 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
   const batcher = new Batcher<FrameDelivery>({
     batchSize,
     maxWaitMs: maxBatchWaitMs,
-    maxInFlight: engine.requests,
+    // Every request busy plus one batch queued behind each (the engine's capacity), so a request never idles
+    // while the previous batch publishes; the engine rejects more than that.
+    maxInFlight: engine.capacity ?? engine.requests,
     isInferable: (d) => d.entry.kind === 'frame',
     run: async (batch) => {
       busy.start();
@@ -240,6 +245,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     get streams() {
       return leases.streams;
     },
+    engine: engine instanceof PoseEngine ? { precision: engine.precision, device: engine.device, requests: engine.requests, maxBatch: engine.maxBatch } : undefined,
     async stop() {
       if (!running) return;
       running = false;
