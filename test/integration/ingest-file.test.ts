@@ -142,6 +142,33 @@ describe.skipIf(skipWithout('walkingVideo'))('ingest of files', () => {
     expect(ingested!.value - dropped!.value - seqs.length).toBeLessThanOrEqual(3 + 1);
   });
 
+  it('live: a looping file plays at its own frame rate and loops; an fps cap drops down to it', async () => {
+    const metrics = createMetrics();
+    const ingest = await startIngest(configWith([{ id: 'walk', url: assetPath('walkingVideo'), loop: true }, { id: 'capped', url: 'test://ball', fps: 5 }]), { logger, metrics });
+    stopIngest = ingest.stop;
+    await waitForState('walk', (state) => state.state === 'running', 10_000);
+    await waitForState('capped', (state) => state.state === 'running', 10_000);
+    const count = async (id: string) => (await metrics.framesIngested.get()).values.find((value) => value.labels.stream_id === id)?.value ?? 0;
+    const [walk0, capped0] = [await count('walk'), await count('capped')];
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    const walkBefore = await count('walk');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const walk = (await count('walk')) - walk0;
+    const capped = (await count('capped')) - capped0;
+    // The 4.8 s clip still delivers frames 5.5-6 s after it started (it looped), at most at its own 30 fps, never at
+    // the ~400 fps it decodes at (late frames may be skipped under CPU load, which is what live mode is for).
+    expect((await count('walk')) - walkBefore).toBeGreaterThan(0);
+    expect(walk).toBeGreaterThan(60);
+    expect(walk).toBeLessThan(6 * 30 * 1.25);
+    expect(capped).toBeGreaterThan(6 * 5 * 0.5);
+    expect(capped).toBeLessThan(6 * 5 * 1.3);
+    const capDrops = (await metrics.framesDropped.get()).values.find((value) => value.labels.stream_id === 'capped' && value.labels.reason === 'fps_cap')?.value ?? 0;
+    const cappedTotal = await count('capped');
+    // The 30 fps pattern capped to 5: about 5 of every 6 frames are dropped by the cap, and counted.
+    expect(capDrops / (capDrops + cappedTotal)).toBeGreaterThan(0.7);
+    expect((await registry.states()).get('walk')).toMatchObject({ state: 'running', restarts: 0 });
+  });
+
   it('a bad URL fails only its own stream, with the reason; the others flow', async () => {
     const ingest = await startIngest(
       configWith([

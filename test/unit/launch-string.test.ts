@@ -56,7 +56,7 @@ describe('frameLaunchString', () => {
   });
 
   it('caps the frame rate by dropping only, rounded up to whole fps', () => {
-    expect(frameLaunchString(camera, { width: 640, height: 360, fps: 7.5, mode: 'live' })).toContain('! videorate drop-only=true max-rate=8 !');
+    expect(frameLaunchString(camera, { width: 640, height: 360, fps: 7.5, mode: 'live' })).toContain('! videorate name=ratecap drop-only=true max-rate=8 !');
   });
 
   it('lossless blocks upstream, live drops; live files play at their own rate', () => {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fitInside } from '../../pipeline/pose/letterbox.js';
-import { describeSource, frameLaunchString, PROBE_SINK, probeArgs, type SourceDescription } from './launch-string.js';
+import { describeSource, frameLaunchString, PROBE_SINK, probeArgs, RATE_CAP, type SourceDescription } from './launch-string.js';
 
 /**
  * One stream's GStreamer pipelines through gstreamer-superficial.
@@ -20,6 +20,9 @@ import { describeSource, frameLaunchString, PROBE_SINK, probeArgs, type SourceDe
  *   gets one: the probe runs in a gst-launch child process, and an unreachable camera costs nothing per retry.
  */
 
+interface GstElement {
+  [property: string]: unknown;
+}
 interface GstAppSink {
   pull(callback: (buffer: Buffer | null, caps: Record<string, unknown>) => void): void;
 }
@@ -28,7 +31,7 @@ interface GstPipeline {
   play(): void;
   stop(): void;
   seek(seconds: number, flags: number): boolean;
-  findChild(name: string): GstAppSink | undefined;
+  findChild(name: string): (GstAppSink & GstElement) | undefined;
   pollBus(callback: (message: Record<string, unknown>) => void): void;
 }
 interface GstModule {
@@ -122,6 +125,8 @@ export class GstFrameSource {
   readonly finite: boolean;
   private probe: ChildProcess | undefined;
   private active: RunningPipeline | undefined;
+  private rateCap: GstElement | undefined;
+  private rateCapDropped = 0;
 
   constructor(
     url: string,
@@ -140,6 +145,8 @@ export class GstFrameSource {
     const fitted = fitInside(sourceWidth, sourceHeight, this.options.inputSize);
     const launch = frameLaunchString(this.source, { ...fitted, fps: this.options.fps, mode: this.options.mode });
     this.active = new RunningPipeline(new (gst().Pipeline)(launch));
+    this.rateCap = this.options.fps === undefined ? undefined : this.active.pipeline.findChild(RATE_CAP);
+    this.rateCapDropped = 0;
     this.active.play();
     return { sourceWidth, sourceHeight, ...fitted };
   }
@@ -150,6 +157,17 @@ export class GstFrameSource {
     if (!pipeline) return { kind: 'closed' };
     const { caps: _caps, ...event } = await pipeline.pull();
     return event;
+  }
+
+  /**
+   * Frames the fps cap discarded since the last call: videorate's in - out (its "drop" counter stays 0 for max-rate
+   * drops; the 64-bit counters arrive as text).
+   */
+  takeCapDrops(): number {
+    const total = this.rateCap ? Number(this.rateCap.in) - Number(this.rateCap.out) : 0;
+    const fresh = Number.isFinite(total) ? Math.max(0, total - this.rateCapDropped) : 0;
+    this.rateCapDropped += fresh;
+    return fresh;
   }
 
   /** Files: back to the first frame after EOS (a flushing seek), keeping the pipeline and its threads. */

@@ -86,6 +86,9 @@ export function probeArgs(source: SourceDescription): string[] {
   return ['-v', ...source.tokens, '!', 'videoconvert', '!', 'video/x-raw', '!', 'fakesink', `name=${PROBE_SINK}`];
 }
 
+/** Name of the fps-cap videorate: its in - out counters are what the cap discarded. */
+export const RATE_CAP = 'ratecap';
+
 export interface FrameLaunchOptions {
   width: number;
   height: number;
@@ -102,7 +105,7 @@ export interface FrameLaunchOptions {
  *   (sync=true), as a camera would deliver them; lossless decodes as fast as the workers consume.
  */
 export function frameLaunchString(source: SourceDescription, options: FrameLaunchOptions): string {
-  const rate = options.fps === undefined ? [] : ['!', 'videorate', 'drop-only=true', `max-rate=${Math.max(1, Math.ceil(options.fps))}`];
+  const rate = options.fps === undefined ? [] : ['!', 'videorate', `name=${RATE_CAP}`, 'drop-only=true', `max-rate=${Math.max(1, Math.ceil(options.fps))}`];
   const sync = options.mode === 'live' && !source.live;
   const drop = options.mode === 'live';
   return launchString([

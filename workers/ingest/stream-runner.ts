@@ -26,6 +26,8 @@ export interface FrameSource {
   next(): Promise<SourceEvent>;
   rewind(): boolean;
   close(): void;
+  /** Frames the fps cap discarded since the last call (they get no seq: a cap is not a loss). */
+  takeCapDrops?(): number;
 }
 
 export interface FrameSink {
@@ -176,6 +178,8 @@ export class StreamRunner {
     this.seq += 1;
     await sink.publish(meta, pixels);
     metrics?.framesIngested.inc({ stream_id: this.streamId });
+    const capped = this.options.source.takeCapDrops?.() ?? 0;
+    if (capped > 0) metrics?.framesDropped.inc({ stream_id: this.streamId, reason: 'fps_cap' }, capped);
     metrics?.stageDuration.observe({ stream_id: this.streamId, stage: 'decode' }, meta.decodeMs / 1000);
   }
 
