@@ -126,6 +126,9 @@ export class StreamRunner {
     this.geometry = await this.withStallTimeout(source.open(), 'no frame');
     let healthy = false;
     for (;;) {
+      // Lossless back-pressure before the pull, not after: the frame is then taken fresh from the source, and its
+      // captureTs -> publishTs (decodeMs) measures ingest, not the wait for the workers.
+      if (!(await this.waitForRoom())) return false;
       const event = await this.withStallTimeout(source.next(), 'no frame');
       if (this.stopReason) return false;
       switch (event.kind) {
@@ -155,12 +158,6 @@ export class StreamRunner {
   private async publish(pixels: Buffer, captureTs: number): Promise<void> {
     const geometry = this.geometry!;
     const { sink, metrics } = this.options;
-    try {
-      await sink.waitForRoom(this.abort.signal);
-    } catch (error) {
-      if (this.stopReason) return;
-      throw error;
-    }
     const publishTs = Date.now();
     const meta: FrameMeta = {
       v: WIRE_VERSION,
@@ -181,6 +178,17 @@ export class StreamRunner {
     const capped = this.options.source.takeCapDrops?.() ?? 0;
     if (capped > 0) metrics?.framesDropped.inc({ stream_id: this.streamId, reason: 'fps_cap' }, capped);
     metrics?.stageDuration.observe({ stream_id: this.streamId, stage: 'decode' }, meta.decodeMs / 1000);
+  }
+
+  /** False when the stream was stopped while waiting. */
+  private async waitForRoom(): Promise<boolean> {
+    try {
+      await this.options.sink.waitForRoom(this.abort.signal);
+      return !this.stopReason;
+    } catch (error) {
+      if (this.stopReason) return false;
+      throw error;
+    }
   }
 
   /** A source that produces nothing for stallTimeoutMs is closed (which releases its pending pull) and retried. */
