@@ -74,6 +74,21 @@ function procSample(pid: number): { cpuSeconds: number; rssMb: number } {
   return { cpuSeconds, rssMb: Number(rss?.[1] ?? 0) / 1024 };
 }
 
+function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      console.error(`pid ${child.pid} (${child.spawnargs[2]}) still running ${graceMs} ms after SIGTERM; killing it`);
+      child.kill('SIGKILL');
+    }, graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
 
 interface LoadClient {
@@ -225,8 +240,8 @@ async function main(): Promise<void> {
     console.log(`ws clients still connected at the end: ${wsClientsNow} (stalled ones are closed after missing two heartbeats)`);
     for (const client of clients) client.ws.terminate();
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
+    // SIGTERM drains; a role still running after 15 s is killed, so no process outlives the script.
+    await Promise.all(children.map((child) => stopChild(child, 15_000)));
   }
 }
 

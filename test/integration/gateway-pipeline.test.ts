@@ -94,6 +94,12 @@ describe.skipIf(skipWithout('walkingVideo') || !existsSync(defaultModelPaths.fp3
     const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(new RegExp(`posestream_results_total\\{stream_id="${ID}"\\} [1-9]`));
     expect(metrics).toMatch(new RegExp(`posestream_stage_duration_seconds_count\\{stream_id="${ID}",stage="total"\\} [1-9]`));
+    // Queue depth (XLEN) and utilisation (the worker's heartbeat hash) are sampled every 5 s.
+    const sampled = async () => {
+      const text = await fetch(`${url}/metrics`).then((r) => r.text());
+      return new RegExp(`^posestream_queue_depth\\{stream_id="${ID}"\\} \\d+$`, 'm').test(text) && /^posestream_worker_utilisation_ratio\{worker="[^"]+"\} [\d.]+$/m.test(text);
+    };
+    await expect.poll(sampled, { timeout: 7_000, interval: 500 }).toBe(true);
   });
 
   it('DELETE ends the stream with an end-of-stream and stops its pipeline', async () => {
