@@ -44,7 +44,7 @@ if excess > 0 then
   end
 end
 local id = redis.call('XADD', key, 'MAXLEN', '=', maxlen, '*', unpack(ARGV, 3))
-return {id, stale}
+return {id, stale, redis.call('XLEN', key)}
 `;
 
 export interface FramePublisherOptions {
@@ -54,9 +54,11 @@ export interface FramePublisherOptions {
   losslessQueueLength: number;
   /** Called with the number of frames a live XADD trimmed before any worker read them. */
   onStaleDrop?: (count: number) => void;
+  /** Called after each frame with the entries now in the stream (queued + in flight). */
+  onQueueDepth?: (depth: number) => void;
 }
 
-type LiveRedis = Redis & { posestreamLiveXadd(key: string, maxlen: number, group: string, ...fields: (string | Buffer)[]): Promise<[string, number]> };
+type LiveRedis = Redis & { posestreamLiveXadd(key: string, maxlen: number, group: string, ...fields: (string | Buffer)[]): Promise<[string, number, number]> };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -93,10 +95,13 @@ export class FramePublisher {
     await this.ensureGroup();
     const fields = encodeFrameFields(meta, pixels);
     if (this.options.mode === 'lossless') {
-      return (await this.redis.xadd(this.key, '*', ...fields)) as string;
+      const [[, id], [, depth]] = (await this.redis.multi().xadd(this.key, '*', ...fields).xlen(this.key).exec()) as [[unknown, string], [unknown, number]];
+      this.options.onQueueDepth?.(depth);
+      return id;
     }
-    const [id, stale] = await (this.redis as LiveRedis).posestreamLiveXadd(this.key, this.options.liveQueueLength, FRAME_CONSUMER_GROUP, ...fields);
+    const [id, stale, depth] = await (this.redis as LiveRedis).posestreamLiveXadd(this.key, this.options.liveQueueLength, FRAME_CONSUMER_GROUP, ...fields);
     if (stale > 0) this.options.onStaleDrop?.(stale);
+    this.options.onQueueDepth?.(depth);
     return id;
   }
 

@@ -140,6 +140,9 @@ describe.skipIf(skipWithout('walkingVideo'))('ingest of files', () => {
     expect(dropped?.value ?? 0).toBeGreaterThan(30);
     // Every published frame was read, is still queued, or was counted as stale.
     expect(ingested!.value - dropped!.value - seqs.length).toBeLessThanOrEqual(3 + 1);
+    const depth = (await metrics.queueDepth.get()).values.find((value) => value.labels.stream_id === 'ball')?.value;
+    expect(depth).toBeGreaterThan(0);
+    expect(depth).toBeLessThanOrEqual(3);
   });
 
   it('live: a looping file plays at its own frame rate and loops; an fps cap drops down to it', async () => {

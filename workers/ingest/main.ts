@@ -49,6 +49,7 @@ export async function startIngest(
         liveQueueLength: config.ingest.liveQueueLength,
         losslessQueueLength: config.ingest.losslessQueueLength,
         onStaleDrop: (count) => metrics?.framesDropped.inc({ stream_id: streamId, reason: 'stale' }, count),
+        onQueueDepth: (depth) => metrics?.queueDepth.set({ stream_id: streamId }, depth),
       }),
       reportState: (state) => registry.reportState(state),
       owner: processId,
