@@ -12,7 +12,7 @@ import { describeSource, frameLaunchString, PROBE_SINK, probeArgs, RATE_CAP, typ
  *   is stopped. So every pipeline has a bus watch that records the error and stops the pipeline, which releases
  *   the pull with `null`.
  * - Each pending pull and each bus poll holds a libuv worker thread for as long as it waits: 2 per running stream
- *   (3-4 briefly while a stream (re)starts). UV_THREADPOOL_SIZE must be >= 2 x streams + what else the process
+ *   (the size probe runs in a child process). UV_THREADPOOL_SIZE must be >= 2 x streams + what else the process
  *   needs; the CLI and vitest config set it before any thread exists.
  * - Every (re)start builds a fresh pipeline: a restarted pipeline does not re-run gst_parse's delayed links, so
  *   sources with dynamic pads (rtspsrc, decodebin) come back unlinked ("Internal data stream error"). The binding
