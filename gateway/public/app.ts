@@ -27,6 +27,7 @@ interface StreamView {
   shownAt: number[];
   dropped: number;
   enabled: boolean;
+  stats?: ApiStream['stats'];
 }
 
 /** What was last painted per stream; the e2e test reads it to know where the people are. */
@@ -169,7 +170,6 @@ async function refreshStreams(): Promise<void> {
       views.delete(id);
     }
   }
-  const now = performance.now();
   for (const stream of streams) {
     let view = views.get(stream.id);
     if (!view) {
@@ -180,14 +180,23 @@ async function refreshStreams(): Promise<void> {
     view.card.querySelector('.toggle')!.textContent = stream.enabled ? 'Disable' : 'Enable';
     if (stream.state) showState(stream.state);
     else setBadge(view.card.querySelector('.state')!, stream.enabled ? 'pending' : 'disabled');
-    view.shownAt = view.shownAt.filter((t) => now - t < 5_000);
-    const shownFps = view.shownAt.length > 1 ? ((view.shownAt.length - 1) * 1000) / (now - view.shownAt[0]!) : 0;
-    const { fps, latencyMs, drops, persons } = stream.stats;
-    view.card.querySelector('.stats')!.textContent =
-      `${fps.toFixed(1)} results/s · latency ${latencyMs ?? '–'} ms · ${persons ?? 0} persons · ` +
-      `${drops} frames without result · shown ${shownFps.toFixed(1)} fps` + (view.dropped ? ` · ${view.dropped} frames skipped for this page` : '');
+    view.stats = stream.stats;
+    renderStats(view);
   }
   $('#empty').hidden = streams.length > 0;
+}
+
+/** Server figures (from the last GET /api/streams) next to what this page actually painted. */
+function renderStats(view: StreamView): void {
+  if (!view.stats) return;
+  const now = performance.now();
+  view.shownAt = view.shownAt.filter((t) => now - t < 5_000);
+  const span = view.shownAt.length > 1 ? Math.max(1_000, now - view.shownAt[0]!) : 0;
+  const shownFps = span > 0 ? ((view.shownAt.length - 1) * 1000) / span : 0;
+  const { fps, latencyMs, drops, persons } = view.stats;
+  view.card.querySelector('.stats')!.textContent =
+    `${fps.toFixed(1)} results/s · latency ${latencyMs ?? '–'} ms · ${persons ?? 0} persons · ` +
+    `${drops} frames without result · shown ${shownFps.toFixed(1)} fps` + (view.dropped ? ` · ${view.dropped} frames skipped for this page` : '');
 }
 
 function setupForm(): void {
@@ -234,6 +243,7 @@ function start(): void {
   });
   void refreshStreams();
   setInterval(() => void refreshStreams(), 2_000);
+  setInterval(() => views.forEach(renderStats), 1_000);
 }
 
 start();

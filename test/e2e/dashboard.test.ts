@@ -127,6 +127,8 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
       { timeout: 30_000 },
     );
     await expect.poll(() => page.textContent('#connection')).toBe('connected');
+    // The page's own frame rate: frames are being painted continuously, not just once.
+    await expect.poll(() => page.textContent(`article[data-stream-id="${STREAM}"] .stats`), { timeout: 10_000 }).toMatch(/shown [1-9]/);
 
     // Sample the canvas right away: the pixels and `drawn` belong to the same paint as long as no frame came in
     // between, so take both inside one evaluate.
