@@ -41,6 +41,8 @@ export interface EngineBenchResult {
   model: string;
   seconds: number;
   rounds: number;
+  /** engine fps / benchmark_app fps of each round: their spread shows how noisy the machine was. */
+  round_ratios: number[];
   frames: number;
 }
 
@@ -226,6 +228,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       model: options.model,
       seconds: windowSeconds * rounds,
       rounds,
+      round_ratios: references.map((r, i) => windows[i]!.frames / windows[i]!.seconds / r.fps),
       frames,
     };
   } finally {
@@ -240,7 +243,7 @@ export function formatEngineBench(result: EngineBenchResult): string {
   ];
   if (result.benchmark_app_fps !== null && result.ratio !== null) {
     lines.push(`benchmark_app: ${result.benchmark_app_fps.toFixed(2)} fps (precision ${result.benchmark_app_precision ?? '?'})`);
-    lines.push(`ratio engine/benchmark_app = ${result.ratio.toFixed(3)} (target >= 0.95)`);
+    lines.push(`ratio engine/benchmark_app = ${result.ratio.toFixed(3)} (target >= 0.95); per round ${result.round_ratios.map((r) => r.toFixed(2)).join(' ')}`);
   }
   return lines.join('\n');
 }
