@@ -29,6 +29,8 @@ export interface BenchConfigInput {
   maxBatchWaitMs?: number;
   inferRequests?: number;
   gatewayPort?: number;
+  /** results.retention per stream (default the config default). */
+  retention?: number;
 }
 
 /** Writes the config to a temporary file (child processes read it too) and loads it like the CLI does. */
@@ -45,6 +47,7 @@ export function writeBenchConfig(input: BenchConfigInput): { file: string; confi
         ...(input.inferRequests === undefined ? {} : { inferRequests: input.inferRequests }),
       },
       gateway: { host: '127.0.0.1', port: input.gatewayPort ?? 0 },
+      ...(input.retention === undefined ? {} : { results: { retention: input.retention } }),
       streams: input.streams,
     }),
   );

@@ -66,8 +66,8 @@ describe('Batcher', () => {
     expect(h.runs.map((r) => r.batch)).toEqual([['x'], ['y'], ['z'], ['w']]);
   });
 
-  it('bounds what the process holds: capacity = (maxInFlight + 1) * batchSize - held', async () => {
-    const h = harness({ batchSize: 2, maxInFlight: 1 });
+  it('bounds what the process holds: capacity = maxInFlight * batchSize - held', async () => {
+    const h = harness({ batchSize: 2, maxInFlight: 2 });
     expect(h.batcher.capacity).toBe(4);
     for (const id of ['a', 'b', 'c']) h.batcher.add({ id });
     expect(h.batcher.size).toBe(3);
@@ -82,6 +82,9 @@ describe('Batcher', () => {
     await waiting;
     expect(woke).toBe(true);
     expect(h.batcher.capacity).toBe(2);
+    h.batcher.add({ id: 'e' });
+    h.batcher.add({ id: 'f' });
+    expect(h.batcher.size).toBe(4);
   });
 
   it('an end-of-stream marker closes the batch it arrived in and takes no inference slot', () => {

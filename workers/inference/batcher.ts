@@ -4,8 +4,8 @@
  * batches are running. Items that need no inference (end-of-stream markers) travel in the batch they arrived in
  * and close it, so everything is handed on in arrival order.
  *
- * The batcher itself holds at most one forming batch plus what the caller feeds it; `capacity` tells the reader
- * how many more items may be read from Redis without exceeding (maxInFlight + 1) * batchSize in this process.
+ * `capacity` tells the reader how many more items it may take from Redis without this process holding more than
+ * maxInFlight * batchSize: frames wait in Redis (where live streams keep only the newest) rather than here.
  */
 export interface BatcherOptions<T> {
   batchSize: number;
@@ -53,7 +53,7 @@ export class Batcher<T> {
 
   /** How many more items the caller may add before this process holds more than its bound. */
   get capacity(): number {
-    return Math.max(0, (this.options.maxInFlight + 1) * this.options.batchSize - this.size);
+    return Math.max(0, this.options.maxInFlight * this.options.batchSize - this.size);
   }
 
   add(item: T): void {

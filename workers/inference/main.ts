@@ -42,8 +42,8 @@ const READ_BLOCK_MS = 100;
 /**
  * The inference role: discovers frame streams in the registry, owns a fair share of them (one owner per stream),
  * reads their frames through the consumer group, batches across streams, infers, and publishes results + acks.
- * Bounds: at most (engine.capacity + 1) * batchSize frames are held in this process (capacity = infer requests plus
- * one queued batch each); reading waits for room.
+ * Bounds: at most engine.capacity * batchSize frames are held in this process (capacity = infer requests plus one
+ * queued batch each); reading waits for room, so the rest waits in Redis under its own bound.
  */
 export async function startWorker(config: PosestreamConfig, options: WorkerOptions): Promise<WorkerHandle> {
   const processId = options.processId ?? `${hostname()}-${process.pid}`;

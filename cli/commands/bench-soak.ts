@@ -1,0 +1,217 @@
+import type { Command } from 'commander';
+import { assetPath } from '../../pipeline/assets.js';
+import { DEFAULT_BENCH_REDIS, defaultBenchModel, positiveNumber } from './pipeline-bench-support.js';
+
+/**
+ * `posestream bench soak`: 4 live looping streams through `posestream ingest`, `worker` and `gateway` as three child
+ * processes, with one WebSocket client taking every stream's results and annotated frames, for --minutes (default
+ * 10). Samples Redis used_memory and each process's RSS; memory is bounded when the end is close to the start.
+ */
+export function registerBench(bench: Command): void {
+  bench
+    .command('soak')
+    .description('4 live looping streams for N minutes: Redis used_memory and each process RSS, start to end')
+    .option('--model <path>', 'OpenVINO IR (default: the INT8 IR if built, else FP32)', defaultBenchModel())
+    .option('--minutes <n>', 'duration', '10')
+    .option('--samples <n>', 'samples after the first (evenly spaced)', '10')
+    .option('--retention <n>', 'results.retention per stream: small, so Redis reaches its bound before the first sample', '200')
+    .option('--warmup <s>', 'seconds before the first sample', '60')
+    .option('--redis <url>', 'a Redis DB this benchmark may FLUSH', DEFAULT_BENCH_REDIS)
+    .option('--json', 'print one JSON object')
+    .action(async (options: Record<string, string | boolean | undefined>) => {
+      const result = await runSoakBench({
+        model: String(options.model),
+        minutes: positiveNumber(options.minutes, '--minutes'),
+        samples: positiveNumber(options.samples, '--samples'),
+        retention: positiveNumber(options.retention, '--retention'),
+        warmupS: Number(options.warmup ?? 60),
+        redisUrl: String(options.redis),
+      });
+      process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatSoakBench(result)}\n`);
+    });
+}
+
+export interface SoakSample {
+  atS: number;
+  redisUsedMb: number;
+  rssMb: Record<string, number>;
+  /** Results published by the workers since the previous sample, per second. */
+  resultsPerS: number;
+  wsMessages: number;
+}
+
+export interface SoakBenchResult {
+  samples: SoakSample[];
+  growth: Record<string, { startMb: number; endMb: number; deltaMb: number; ratio: number }>;
+  exitCodes: Record<string, number | string>;
+  model: string;
+  minutes: number;
+  retention: number;
+  load_before: number[];
+}
+
+const ROLES = ['ingest', 'worker', 'gateway'] as const;
+
+export async function runSoakBench(options: { model: string; minutes: number; samples: number; retention: number; warmupS: number; redisUrl: string }): Promise<SoakBenchResult> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const { spawn } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const { loadavg } = await import('node:os');
+  const { createServer } = await import('node:net');
+  const path = await import('node:path');
+  const { Redis } = await import('ioredis');
+  const { default: WebSocket } = await import('ws');
+  const { repoRoot } = await import('../../pipeline/assets.js');
+  const { keys } = await import('../../pipeline/redis/keys.js');
+  const { writeBenchConfig, sleep } = await import('./pipeline-bench-support.js');
+  const loadBefore = loadavg();
+
+  const port = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address() as { port: number };
+      server.close(() => resolve(address.port));
+    });
+  });
+  const streams = [
+    { id: 'walking', url: assetPath('walkingVideo') },
+    { id: 'street', url: assetPath('streetVideo') },
+    { id: 'squat', url: assetPath('squatVideo') },
+    { id: 'walking-2', url: assetPath('walkingVideo') },
+  ].map((s) => ({ ...s, mode: 'live' as const, loop: true }));
+  const { file } = writeBenchConfig({ redisUrl: options.redisUrl, model: options.model, streams, gatewayPort: port, retention: options.retention });
+  const redis = new Redis(options.redisUrl);
+  await redis.flushdb();
+
+  const children = new Map(
+    ROLES.map((role) => {
+      const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.js'), role, '-c', file], {
+        cwd: repoRoot,
+        env: { ...process.env, POSESTREAM_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let tail = '';
+      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (tail = (tail + chunk).slice(-4000)));
+      return [role, Object.assign(child, { tail: () => tail })] as const;
+    }),
+  );
+  const rssMb = (pid: number | undefined): number => {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+      return kb / 1024;
+    } catch {
+      return Number.NaN;
+    }
+  };
+  const usedMb = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]) / 1024 / 1024;
+  // One viewer of everything, so preview entries and JPEG encoding are part of the soak.
+  let wsMessages = 0;
+  const client = await (async () => {
+    for (let attempt = 0; attempt < 120; attempt += 1) {
+      try {
+        return await new Promise<InstanceType<typeof WebSocket>>((resolve, reject) => {
+          const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+          socket.once('open', () => resolve(socket));
+          socket.once('error', reject);
+        });
+      } catch {
+        await sleep(500);
+      }
+    }
+    throw new Error(`the gateway did not listen on ${port} within 60 s: ${children.get('gateway')!.tail()}`);
+  })();
+  client.on('message', () => (wsMessages += 1));
+  client.send(JSON.stringify({ v: 1, type: 'subscribe', streams: ['*'], channels: ['results', 'frames'] }));
+
+  // Results entries ever added (XINFO STREAM "entries-added"), for the rate between samples.
+  const entriesAdded = async () => {
+    let total = 0;
+    for (const s of streams) {
+      const info = (await redis.xinfo('STREAM', keys.results(s.id)).catch(() => [])) as unknown[];
+      const index = info.indexOf('entries-added');
+      total += index >= 0 ? Number(info[index + 1]) : 0;
+    }
+    return total;
+  };
+
+  const { warmupS } = options;
+  log(`soak: 4 live streams, ${options.minutes} min; first sample after ${warmupS} s`);
+  await sleep(warmupS * 1000);
+  const t0 = Date.now();
+  const samples: SoakSample[] = [];
+  let lastAdded = await entriesAdded();
+  let lastAt = Date.now();
+  const take = async () => {
+    const added = await entriesAdded();
+    const now = Date.now();
+    const sample: SoakSample = {
+      atS: Math.round((now - t0) / 1000),
+      redisUsedMb: await usedMb(),
+      rssMb: Object.fromEntries(ROLES.map((role) => [role, rssMb(children.get(role)!.pid)])),
+      resultsPerS: samples.length === 0 ? Number.NaN : (added - lastAdded) / ((now - lastAt) / 1000),
+      wsMessages,
+    };
+    lastAdded = added;
+    lastAt = now;
+    samples.push(sample);
+    log(`soak: ${formatSample(sample)}`);
+  };
+  await take();
+  const intervalMs = (options.minutes * 60_000) / options.samples;
+  for (let i = 1; i <= options.samples; i += 1) {
+    await sleep(t0 + i * intervalMs - Date.now());
+    await take();
+  }
+
+  client.close();
+  const exitCodes: Record<string, number | string> = {};
+  for (const role of ['ingest', 'worker', 'gateway'] as const) {
+    const child = children.get(role)!;
+    const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, sleep(20_000).then(() => 'timeout' as const)]);
+    if (code === 'timeout') {
+      child.kill('SIGKILL');
+      exitCodes[role] = 'no exit within 20 s of SIGTERM (killed)';
+    } else exitCodes[role] = code;
+  }
+  redis.disconnect();
+
+  const first = samples[0]!;
+  const last = samples.at(-1)!;
+  const growth: SoakBenchResult['growth'] = {
+    redis: { startMb: first.redisUsedMb, endMb: last.redisUsedMb, deltaMb: last.redisUsedMb - first.redisUsedMb, ratio: last.redisUsedMb / first.redisUsedMb },
+  };
+  for (const role of ROLES) {
+    const start = first.rssMb[role]!;
+    const end = last.rssMb[role]!;
+    growth[role] = { startMb: start, endMb: end, deltaMb: end - start, ratio: end / start };
+  }
+  return { samples, growth, exitCodes, model: options.model, minutes: options.minutes, retention: options.retention, load_before: loadBefore.map((l) => Number(l.toFixed(2))) };
+}
+
+function formatSample(s: SoakSample): string {
+  const rss = ROLES.map((role) => `${role} ${s.rssMb[role]!.toFixed(0)} MB`).join(', ');
+  const rate = Number.isNaN(s.resultsPerS) ? '' : `, ${s.resultsPerS.toFixed(1)} results/s`;
+  return `t=${s.atS}s redis ${s.redisUsedMb.toFixed(1)} MB, ${rss}${rate}, ws messages ${s.wsMessages}`;
+}
+
+export function formatSoakBench(r: SoakBenchResult): string {
+  const header = ['t (s)', 'redis MB', ...ROLES.map((role) => `${role} RSS MB`), 'results/s'];
+  const rows = r.samples.map((s) => [
+    String(s.atS),
+    s.redisUsedMb.toFixed(1),
+    ...ROLES.map((role) => s.rssMb[role]!.toFixed(0)),
+    Number.isNaN(s.resultsPerS) ? '-' : s.resultsPerS.toFixed(1),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ');
+  const growth = Object.entries(r.growth).map(([name, g]) => `  ${name.padEnd(8)} start ${g.startMb.toFixed(1)} MB  end ${g.endMb.toFixed(1)} MB  delta ${g.deltaMb >= 0 ? '+' : ''}${g.deltaMb.toFixed(1)} MB (x${g.ratio.toFixed(3)})`);
+  return [
+    `soak: 4 live looping streams, ${r.minutes} min, results.retention ${r.retention}/stream, model ${r.model}; load before ${r.load_before.join(' ')}`,
+    line(header),
+    ...rows.map(line),
+    'start -> end:',
+    ...growth,
+    `exit after SIGTERM: ${Object.entries(r.exitCodes).map(([role, code]) => `${role} ${code}`).join(', ')}`,
+  ].join('\n');
+}
