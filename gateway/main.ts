@@ -150,7 +150,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      hub.close();
+      await hub.close();
       catalog!.stop();
       sampler.stop();
       await follower.stop();

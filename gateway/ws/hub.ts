@@ -194,12 +194,29 @@ export class Hub {
     return interest;
   }
 
-  close(): void {
+  /**
+   * Says goodbye (close 1001) to every client and waits up to graceMs for the close handshakes; clients that do not
+   * answer (a stalled reader never will) are terminated, so shutdown never waits on a client.
+   */
+  async close(graceMs = 1_000): Promise<void> {
     clearInterval(this.heartbeat);
-    for (const client of this.clients) {
+    const clients = [...this.clients];
+    const closed = clients.map(
+      (client) =>
+        new Promise<void>((resolve) => {
+          if (client.ws.readyState === client.ws.CLOSED) return resolve();
+          client.ws.once('close', () => resolve());
+        }),
+    );
+    for (const client of clients) {
       client.queue.close();
       client.ws.close(1001, 'gateway shutting down');
     }
+    const timer = setTimeout(() => {
+      for (const client of clients) client.ws.terminate();
+    }, graceMs);
+    await Promise.all(closed);
+    clearTimeout(timer);
   }
 
   private checkHeartbeats(): void {

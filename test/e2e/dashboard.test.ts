@@ -188,4 +188,29 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
     expect(errors.some((e) => /^id: /.test(e ?? ''))).toBe(true);
     expect(errors.some((e) => /^url: unsupported scheme "ftp:"/.test(e ?? ''))).toBe(true);
   });
+
+  it('adds a stream from the form, disables and enables it, and removes it', async () => {
+    await page.fill('#add-stream input[name="id"]', 'ball');
+    await page.fill('#add-stream input[name="url"]', 'test://ball');
+    await page.fill('#add-stream input[name="fps"]', '5');
+    await page.click('#add-stream button[type="submit"]');
+    const card = 'article[data-stream-id="ball"]';
+    await page.waitForSelector(card, { timeout: 5_000 });
+    expect(await page.$$eval('#form-errors li', (items) => items.length)).toBe(0);
+    const enabled = async () => {
+      const body = (await fetch(`${baseUrl}/api/streams/ball`).then((r) => r.json())) as { enabled: boolean };
+      return body.enabled;
+    };
+    await page.click(`${card} .toggle`);
+    await expect.poll(enabled).toBe(false);
+    await expect.poll(() => page.textContent(`${card} .toggle`)).toBe('Enable');
+    await expect.poll(() => page.textContent(`${card} .state`)).toBe('disabled');
+    await page.click(`${card} .toggle`);
+    await expect.poll(enabled).toBe(true);
+    await page.click(`${card} .remove`);
+    await page.waitForSelector(card, { state: 'detached', timeout: 5_000 });
+    expect((await fetch(`${baseUrl}/api/streams/ball`)).status).toBe(404);
+    // The original stream is untouched.
+    expect(await page.$(`article[data-stream-id="${STREAM}"]`)).not.toBeNull();
+  });
 });

@@ -210,6 +210,14 @@ describe('gateway WebSocket hub (real Redis)', () => {
       await expect.poll(async () => (await heartbeatMetrics.wsClients.get()).values[0]?.value, { timeout: 3_000 }).toBe(0);
       const rejected = await heartbeatMetrics.wsRejected.get();
       expect(rejected.values.find((v) => v.labels.reason === 'heartbeat')?.value).toBe(1);
+      // A stalled client never answers the close handshake either: shutdown must not wait for it.
+      const stalled = await GatewayTestClient.connect(`${quick.url.replace('http', 'ws')}/ws?token=${TOKEN}`);
+      clients.push(stalled);
+      await stalled.waitFor(() => stalled.of('hello').length === 1);
+      (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const stopping = Date.now();
+      await quick.stop();
+      expect(Date.now() - stopping).toBeLessThan(3_000);
     } finally {
       await quick.stop();
     }
