@@ -42,7 +42,7 @@ export function registerRoleCommands(program: Command): void {
 
 /**
  * Starts the roles, then waits for SIGINT/SIGTERM: the first drains (ingest stops, workers publish what they hold,
- * the gateway closes) and exits 0; a second signal exits at once with 130.
+ * the gateway closes) and exits 0; a second signal kills the process at once (status 128 + signal number).
  */
 export async function runRoles(roles: Role[], configFile?: string): Promise<void> {
   const { config, file } = loadConfig(configFile);
@@ -70,8 +70,12 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
     const onSignal = (signal: NodeJS.Signals) => {
       signals += 1;
       if (signals > 1) {
+        // Re-raise with the default action: the process dies at once (status 128 + signal). process.exit() would
+        // first join libuv's threads, which a native call stuck in one of them can block forever.
         process.stderr.write(`posestream: second ${signal}, exiting without draining\n`);
-        process.exit(130);
+        process.removeAllListeners(signal);
+        process.kill(process.pid, signal);
+        return;
       }
       resolve(signal);
     };
@@ -79,20 +83,36 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
     process.on('SIGTERM', onSignal);
   });
 
-  try {
+  // Startup can wait a long time (Redis unreachable: every command waits for the reconnect); a signal meanwhile
+  // stops what has started and exits instead of waiting for the rest.
+  const startup = (async () => {
     if (roles.includes('ingest')) await seedRegistry(config, logger);
     for (const role of START_ORDER.filter((r) => roles.includes(r))) {
-      running.push({ role, ...(await startRole(role, config, logger, metrics)) });
+      const handle = await startRole(role, config, logger, metrics);
+      if (stopping) {
+        await handle.stop().catch(() => undefined);
+        return;
+      }
+      running.push({ role, ...handle });
     }
+  })();
+  let first: string;
+  try {
+    first = await Promise.race([startup.then(() => 'started'), done]);
   } catch (error) {
     await stopAll('startup failed');
     process.exitCode = reportCliError(error);
     exitSoon();
     return;
   }
-  logger.info({ roles }, 'running');
-  const signal = await Promise.race([done, stopping?.then(() => 'stopped') ?? new Promise<string>(() => {})]);
-  await stopAll(signal);
+  if (first === 'started') {
+    logger.info({ roles }, 'running');
+    first = await done;
+  } else {
+    startup.catch(() => undefined);
+    logger.warn({ signal: first }, 'signal during startup; not waiting for the remaining roles');
+  }
+  await stopAll(first);
   logger.info('stopped');
   process.exitCode = 0;
   exitSoon();
