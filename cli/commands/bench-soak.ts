@@ -33,7 +33,10 @@ export function registerBench(bench: Command): void {
 
 export interface SoakSample {
   atS: number;
+  /** used_memory of the whole Redis server (other DBs on a shared server count too). */
   redisUsedMb: number;
+  /** MEMORY USAGE summed over this benchmark's DB: what posestream itself keeps in Redis. */
+  dbKeysMb: number;
   rssMb: Record<string, number>;
   /** Results published by the workers since the previous sample, per second. */
   resultsPerS: number;
@@ -103,6 +106,16 @@ export async function runSoakBench(options: { model: string; minutes: number; sa
     }
   };
   const usedMb = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]) / 1024 / 1024;
+  const dbKeysMb = async () => {
+    let bytes = 0;
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'COUNT', 200);
+      cursor = next;
+      for (const key of found) bytes += Number((await redis.memory('USAGE', key, 'SAMPLES', '0')) ?? 0);
+    } while (cursor !== '0');
+    return bytes / 1024 / 1024;
+  };
   // One viewer of everything, so preview entries and JPEG encoding are part of the soak.
   let wsMessages = 0;
   const client = await (async () => {
@@ -146,6 +159,7 @@ export async function runSoakBench(options: { model: string; minutes: number; sa
     const sample: SoakSample = {
       atS: Math.round((now - t0) / 1000),
       redisUsedMb: await usedMb(),
+      dbKeysMb: await dbKeysMb(),
       rssMb: Object.fromEntries(ROLES.map((role) => [role, rssMb(children.get(role)!.pid)])),
       resultsPerS: samples.length === 0 ? Number.NaN : (added - lastAdded) / ((now - lastAt) / 1000),
       wsMessages,
@@ -180,6 +194,7 @@ export async function runSoakBench(options: { model: string; minutes: number; sa
   const last = samples.at(-1)!;
   const growth: SoakBenchResult['growth'] = {
     redis: { startMb: first.redisUsedMb, endMb: last.redisUsedMb, deltaMb: last.redisUsedMb - first.redisUsedMb, ratio: last.redisUsedMb / first.redisUsedMb },
+    'DB keys': { startMb: first.dbKeysMb, endMb: last.dbKeysMb, deltaMb: last.dbKeysMb - first.dbKeysMb, ratio: last.dbKeysMb / first.dbKeysMb },
   };
   for (const role of ROLES) {
     const start = first.rssMb[role]!;
@@ -192,14 +207,15 @@ export async function runSoakBench(options: { model: string; minutes: number; sa
 function formatSample(s: SoakSample): string {
   const rss = ROLES.map((role) => `${role} ${s.rssMb[role]!.toFixed(0)} MB`).join(', ');
   const rate = Number.isNaN(s.resultsPerS) ? '' : `, ${s.resultsPerS.toFixed(1)} results/s`;
-  return `t=${s.atS}s redis ${s.redisUsedMb.toFixed(1)} MB, ${rss}${rate}, ws messages ${s.wsMessages}`;
+  return `t=${s.atS}s redis ${s.redisUsedMb.toFixed(1)} MB (this DB ${s.dbKeysMb.toFixed(1)} MB), ${rss}${rate}, ws messages ${s.wsMessages}`;
 }
 
 export function formatSoakBench(r: SoakBenchResult): string {
-  const header = ['t (s)', 'redis MB', ...ROLES.map((role) => `${role} RSS MB`), 'results/s'];
+  const header = ['t (s)', 'redis MB', 'DB keys MB', ...ROLES.map((role) => `${role} RSS MB`), 'results/s'];
   const rows = r.samples.map((s) => [
     String(s.atS),
     s.redisUsedMb.toFixed(1),
+    s.dbKeysMb.toFixed(1),
     ...ROLES.map((role) => s.rssMb[role]!.toFixed(0)),
     Number.isNaN(s.resultsPerS) ? '-' : s.resultsPerS.toFixed(1),
   ]);
