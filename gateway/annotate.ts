@@ -9,6 +9,14 @@ import { encodeFrameMessage, WIRE_VERSION, type FrameMeta, type PoseResult } fro
  * Each variant is encoded once and its bytes are shared by all of its subscribers.
  */
 
+/**
+ * libvips' operation cache keeps recent inputs and outputs for reuse; every preview is a new buffer, so it only
+ * holds frames in memory (up to 50 MB). The gateway turns it off at start.
+ */
+export function disableEncoderCache(): void {
+  sharp.cache(false);
+}
+
 export interface EncodedFrame {
   jpeg: Buffer;
   /** The WebSocket binary message: header + JPEG. */

@@ -5,6 +5,7 @@ import { createMetrics, type Metrics } from '../pipeline/obs/metrics.js';
 import { createRedis } from '../pipeline/redis/client.js';
 import { ResultReader, type ResultEntry } from '../pipeline/redis/result-stream.js';
 import { StreamRegistry } from '../pipeline/streams/registry.js';
+import { disableEncoderCache } from './annotate.js';
 import { HttpFrameViewers } from './http-frame-viewers.js';
 import { PreviewFollower, type PreviewInterest } from './preview-follower.js';
 import { RedisSampler } from './redis-sampler.js';
@@ -51,6 +52,7 @@ export const SERVER_NAME = 'posestream-gateway/1';
 
 export async function startGateway(config: PosestreamConfig, options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger.child({ component: 'gateway' });
+  disableEncoderCache();
   const metrics = options.metrics ?? createMetrics();
   const redis = createRedis(config.redis.url, { name: 'gateway', logger });
   const resultsConnection = createRedis(config.redis.url, { name: 'gateway-results', logger });

@@ -1,12 +1,15 @@
 /**
  * WebSocket load on the gateway (a script, not a test):
- *   node --import tsx test/bench/ws-load.bench.ts [--seconds 20] [--clients 50] [--fps 10] [--db 46]
+ *   node --import tsx test/bench/ws-load.bench.ts [--seconds 20] [--clients 50] [--fps 10] [--db 46] [--source pipeline|synthetic]
  *
  * Runs `posestream ingest`, `posestream worker` and `posestream gateway` as separate child processes on 4 looping
  * shared videos (live), so the gateway's CPU and RSS can be read from /proc/<pid>. Then three phases of equal length:
  *   baseline     50 clients subscribed to the results of all 4 streams;
  *   +stalled     the same plus one client that subscribes to the same results and never reads (socket paused);
- *   +stalled-fr  the same plus one more that also subscribes to annotated frames and never reads.
+ *   +stalled-fr  the same plus one more that also subscribes to annotated frames and never reads;
+ *   after        once the heartbeat has closed the stalled clients.
+ * With --source synthetic, this script publishes the results itself (as a worker would, with preview frames while
+ * watched) instead of running ingest and worker: the gateway's own limits, independent of the pipeline's speed.
  * Prints p50/p99 publish-to-receive delay (worker publishedTs -> message received here) of the 50 reading clients,
  * the gateway's CPU (% of one core) and RSS, and what was dropped for the stalled clients, side by side.
  */
@@ -20,6 +23,9 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { stringify } from 'yaml';
 import { assetPath, defaultModelPaths, repoRoot } from '../../pipeline/assets.js';
+import { keys } from '../../pipeline/redis/keys.js';
+import { ResultPublisher } from '../../pipeline/redis/result-stream.js';
+import type { FrameMeta } from '../../pipeline/wire/v1.js';
 import { testArtifactsDir, testRedisUrl } from '../support/env.js';
 
 const { values: args } = parseArgs({
@@ -28,8 +34,11 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '50' },
     fps: { type: 'string', default: '10' },
     db: { type: 'string', default: '46' },
+    /** pipeline: ingest + worker on the shared videos; synthetic: this script publishes results like a worker. */
+    source: { type: 'string', default: 'pipeline' },
   },
 });
+const SYNTHETIC = args.source === 'synthetic';
 const PHASE_SECONDS = Number(args.seconds);
 const CLIENTS = Number(args.clients);
 const FPS = Number(args.fps);
@@ -87,6 +96,49 @@ function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/**
+ * Publishes results (3 persons each) for every stream at FPS, the way a worker does (ResultPublisher in a MULTI),
+ * with a preview frame while the gateway marks the stream as watched. Isolates the gateway from the pipeline's speed.
+ */
+function startSyntheticResults(redisUrl: string): () => void {
+  const redis = new Redis(redisUrl);
+  const publisher = new ResultPublisher({ retention: 10_000 });
+  const width = 640;
+  const height = 360;
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7) % 251;
+  const person = (i: number) => ({
+    box: [100 + i * 150, 60, 200 + i * 150, 340] as [number, number, number, number],
+    score: 0.9,
+    keypoints: Array.from({ length: 17 }, (_, k) => [120 + i * 150 + (k % 5) * 15, 70 + k * 15, 0.9] as [number, number, number]),
+  });
+  let seq = 0;
+  let watched = new Set<string>();
+  const viewersTimer = setInterval(async () => {
+    const flags = await Promise.all(STREAMS.map((s) => redis.exists(keys.viewers(s.id))));
+    watched = new Set(STREAMS.filter((_, i) => flags[i]).map((s) => s.id));
+  }, 500);
+  const timer = setInterval(() => {
+    const multi = redis.multi();
+    const now = Date.now();
+    for (const stream of STREAMS) {
+      const meta: FrameMeta = { v: 1, streamId: stream.id, seq, captureTs: now - 40, publishTs: now - 30, decodeMs: 3, width, height, sourceWidth: width, sourceHeight: height, format: 'rgb24' };
+      publisher.addInto(
+        multi,
+        { v: 1, kind: 'pose', streamId: stream.id, seq, captureTs: now - 40, sourceWidth: width, sourceHeight: height, persons: [0, 1, 2].map(person), timings: { decodeMs: 3, queueMs: 10, inferMs: 25, postMs: 2 }, worker: 'synthetic', publishedTs: now },
+        watched.has(stream.id) ? { meta, pixels } : undefined,
+      );
+    }
+    seq += 1;
+    void multi.exec();
+  }, 1000 / FPS);
+  return () => {
+    clearInterval(timer);
+    clearInterval(viewersTimer);
+    redis.disconnect();
+  };
 }
 
 const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
@@ -188,8 +240,11 @@ async function main(): Promise<void> {
       streams: STREAMS.map((s) => ({ ...s, loop: true, fps: FPS, mode: 'live' })),
     }),
   );
-  const children = [spawnRole('gateway', configFile), spawnRole('worker', configFile), spawnRole('ingest', configFile)];
+  const children = SYNTHETIC
+    ? [spawnRole('gateway', configFile)]
+    : [spawnRole('gateway', configFile), spawnRole('worker', configFile), spawnRole('ingest', configFile)];
   const gatewayPid = children[0]!.pid!;
+  const stopSynthetic = SYNTHETIC ? startSyntheticResults(testRedisUrl(DB)) : undefined;
   try {
     const deadline = Date.now() + 120_000;
     for (;;) {
@@ -209,13 +264,21 @@ async function main(): Promise<void> {
     await connectClient(wsUrl, { v: 1, type: 'subscribe', streams: ids, channels: ['results'] }, true);
     phases.push(await runPhase('+1 stalled (results)', baseUrl, gatewayPid, clients));
     await connectClient(wsUrl, { v: 1, type: 'subscribe', streams: ids, channels: ['results', 'frames'] }, true);
-    phases.push(await runPhase('+1 stalled (results+frames)', baseUrl, gatewayPid, clients));
+    phases.push(await runPhase('+1 stalled (res+frames)', baseUrl, gatewayPid, clients));
+    // The heartbeat closes the stalled clients; then the gateway should be back where it started.
+    const closeDeadline = Date.now() + 40_000;
+    while ((await metric(baseUrl, /^posestream_ws_clients /)) > CLIENTS && Date.now() < closeDeadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    phases.push(await runPhase('after stalled closed', baseUrl, gatewayPid, clients));
     const wsClientsNow = await metric(baseUrl, /^posestream_ws_clients /);
 
-    const row = (label: string, values: string[]) => console.log(label.padEnd(34) + values.map((v) => v.padStart(28)).join(''));
+    const row = (label: string, values: string[]) => console.log(label.padEnd(34) + values.map((v) => v.padStart(24)).join(''));
     const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
     console.log(`\nws-load: ${CLIENTS} reading clients x ${STREAMS.length} live streams @ ${FPS} fps, ${PHASE_SECONDS} s per phase`);
-    console.log(`model ${path.relative(repoRoot, model)} on CPU (OpenVINO default precision for this IR); ${cpus().length} cores; load ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+    if (SYNTHETIC) console.log('source: synthetic results published by this script (no ingest/worker); gateway in its own process');
+    else console.log(`model ${path.relative(repoRoot, model)} on CPU (OpenVINO default precision for this IR)`);
+    console.log(`${cpus().length} cores; /proc/loadavg at the end: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
     row('', phases.map((p) => p.name));
     row('pipeline results/s (4 streams)', phases.map((p) => fmt(p.pipelineResultsPerSecond)));
     row('results received (all clients)', phases.map((p) => String(p.results)));
@@ -235,11 +298,13 @@ async function main(): Promise<void> {
     }
     console.log(
       'bound per stalled client: gateway.clientQueueLimit (64) messages + 1 MiB unflushed socket writes ' +
-        '(~64 x 40 KB frames + 1 MiB ~= 3.6 MB with frames), until the heartbeat closes it (15-30 s)',
+        '(~64 x 40 KB frames + 1 MiB ~= 3.6 MB with frames), until the heartbeat closes it (15-30 s). ' +
+        'A frames subscriber also makes the gateway decode previews and encode JPEGs (CPU, encoder buffers).',
     );
     console.log(`ws clients still connected at the end: ${wsClientsNow} (stalled ones are closed after missing two heartbeats)`);
     for (const client of clients) client.ws.terminate();
   } finally {
+    stopSynthetic?.();
     // SIGTERM drains; a role still running after 15 s is killed, so no process outlives the script.
     await Promise.all(children.map((child) => stopChild(child, 15_000)));
   }
