@@ -84,12 +84,14 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
     logger,
     jpegQuality: config.gateway.jpegQuality,
     interest: () => mergeInterest(hub.frameInterest(), viewers.watchedStreams()),
+    demand: (streamId) => {
+      const demand = hub.frameDemand(streamId);
+      if (viewers.watchedStreams().includes(streamId)) demand.annotated = true;
+      return demand;
+    },
     onFrame: (streamId, meta, rendered) => {
-      if (rendered.plain) hub.publishFrame(streamId, false, rendered.plain.message);
-      if (rendered.annotated) {
-        hub.publishFrame(streamId, true, rendered.annotated.message);
-        viewers.publish(streamId, rendered.annotated.jpeg, meta.seq);
-      }
+      hub.publishFrames(streamId, { plain: rendered.plain?.message, annotated: rendered.annotated?.message });
+      if (meta && rendered.annotated) viewers.publish(streamId, rendered.annotated.jpeg, meta.seq);
     },
   });
 

@@ -23,7 +23,10 @@ export interface PreviewFollowerOptions {
   jpegQuality: number;
   blockMs?: number;
   interest: () => Map<string, PreviewInterest>;
-  onFrame: (streamId: string, meta: FrameMeta, rendered: AnnotatedPreview) => void;
+  /** Asked per frame: the variants somebody can take right now (nothing is rendered for congested clients). */
+  demand: (streamId: string) => PreviewInterest;
+  /** meta is undefined when nothing was rendered (every watcher is congested): the frame is skipped for them. */
+  onFrame: (streamId: string, meta: FrameMeta | undefined, rendered: AnnotatedPreview) => void;
 }
 
 type XReadBufferReply = Array<[key: Buffer, entries: Array<[id: Buffer, fields: Buffer[]]>]> | null;
@@ -125,8 +128,12 @@ export class PreviewFollower {
     const newest = entries[entries.length - 1];
     if (!newest || !this.cursors.has(streamId)) return;
     this.cursors.set(streamId, newest[0].toString());
-    const wanted = this.wanted.get(streamId);
-    if (!wanted) return;
+    if (!this.wanted.has(streamId)) return;
+    const wanted = this.options.demand(streamId);
+    if (!wanted.plain && !wanted.annotated) {
+      this.options.onFrame(streamId, undefined, {});
+      return;
+    }
     let preview: ReturnType<typeof decodePreviewFields>;
     try {
       preview = decodePreviewFields(newest[1]);

@@ -76,6 +76,11 @@ export class ClientQueue {
     return this.inFlight;
   }
 
+  /** The socket has stopped draining: anything sent now would only wait in the queue or be evicted from it. */
+  get congested(): boolean {
+    return this.inFlight >= this.maxInFlightBytes;
+  }
+
   droppedCount(streamId: string, channel: 'frames' | 'results'): number {
     return this.dropTotals.get(`${channel}\u0000${streamId}`) ?? 0;
   }

@@ -158,10 +158,35 @@ export class Hub {
     }
   }
 
-  /** One encoded frame message (header + JPEG), shared by all subscribers of that variant. */
-  publishFrame(streamId: string, annotated: boolean, message: Uint8Array): void {
+  /**
+   * The variants of this stream's next frame that some subscriber can take now. Subscribers whose socket is not
+   * draining are left out: rendering a frame only they want costs CPU that the other clients would pay for.
+   */
+  frameDemand(streamId: string): FrameInterest {
+    const demand = { annotated: false, plain: false };
     for (const client of this.clients) {
-      if (client.frameVariant(streamId) !== annotated) continue;
+      const annotated = client.frameVariant(streamId);
+      if (annotated === undefined || client.queue.congested) continue;
+      if (annotated) demand.annotated = true;
+      else demand.plain = true;
+    }
+    return demand;
+  }
+
+  /**
+   * One frame of a stream, as encoded frame messages (header + JPEG) per variant, each shared by all of its
+   * subscribers. A subscriber whose variant was not rendered or whose socket is congested gets the frame counted as
+   * dropped (and is told so), exactly as if its queue had evicted it.
+   */
+  publishFrames(streamId: string, messages: { plain?: Uint8Array; annotated?: Uint8Array }): void {
+    for (const client of this.clients) {
+      const annotated = client.frameVariant(streamId);
+      if (annotated === undefined) continue;
+      const message = annotated ? messages.annotated : messages.plain;
+      if (!message || client.queue.congested) {
+        client.queue.recordDrop('frames', streamId);
+        continue;
+      }
       this.enqueue(client, { data: message, binary: true, channel: 'frames', streamId });
     }
   }

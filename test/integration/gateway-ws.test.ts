@@ -250,5 +250,24 @@ describe('gateway WebSocket hub (real Redis)', () => {
     // Skeleton pixels make the annotated JPEG differ from the flat grey plain one.
     expect(Buffer.compare(Buffer.from(a!.jpeg), Buffer.from(p!.jpeg))).not.toBe(0);
     expect(a!.jpeg.length).toBeGreaterThan(p!.jpeg.length);
+
+    // The plain-frame client stops reading: it is counted and told about skipped frames, the other one keeps
+    // receiving fresh frames.
+    (plain.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const noise = Buffer.alloc(width * height * 3);
+    const before = annotated.frames.length;
+    for (let seq = 100; seq < 220; seq++) {
+      for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761 + seq * 97) >>> 24;
+      await publish([{ ...pose('cam1', seq, 1), captureTs: meta.captureTs }], { meta: { ...meta, seq }, pixels: noise });
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    await annotated.waitFor(() => annotated.frames.at(-1)?.header.seq === 219, 10_000, 'the newest frame at the reading client');
+    expect(annotated.frames.length - before).toBeGreaterThan(20);
+    expect(annotated.of('dropped')).toHaveLength(0);
+    (plain.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    await plain.waitFor(() => plain.of('dropped').some((d) => d.channel === 'frames' && d.count > 0), 10_000, 'a frames dropped notice');
+    const plainSeqs = plain.frames.map((f) => f.header.seq);
+    expect(plainSeqs.length).toBeLessThan(annotated.frames.length);
+    expect([...plainSeqs].sort((x, y) => x - y)).toEqual(plainSeqs);
   });
 });

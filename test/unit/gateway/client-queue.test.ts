@@ -95,6 +95,20 @@ describe('ClientQueue', () => {
     expect(queue.length).toBeLessThanOrEqual(8 + 4);
   });
 
+  it('is congested while the socket holds maxInFlightBytes unflushed, and recordDrop reports like an eviction', () => {
+    const sink = new ManualSink();
+    const queue = new ClientQueue(sink, { limit: 4, maxInFlightBytes: 1500, droppedNotice: notice });
+    queue.enqueue(frame('a', 0));
+    expect(queue.congested).toBe(false);
+    queue.enqueue(frame('a', 1));
+    expect(queue.congested).toBe(true);
+    queue.recordDrop('frames', 'a');
+    expect(queue.droppedCount('a', 'frames')).toBe(1);
+    sink.flushAll();
+    expect(queue.congested).toBe(false);
+    expect(sink.texts()).toContain('dropped a frames 1');
+  });
+
   it('waitForRoom resolves when drained and false when closed', async () => {
     const sink = new ManualSink();
     const queue = new ClientQueue(sink, { limit: 4, maxInFlightBytes: 1, droppedNotice: notice });
