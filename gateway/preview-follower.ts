@@ -9,8 +9,9 @@ import { renderPreview, type AnnotatedPreview } from './annotate.js';
  * Frames for watchers. While a stream has a frame subscriber (WebSocket, MJPEG or a snapshot request) the gateway
  * keeps keys.viewers(id) alive, which makes the workers add result+frame pairs to keys.preview(id) (MAXLEN
  * PREVIEW_LENGTH). One blocking XREAD over the watched preview streams takes only the newest entry of each stream,
- * renders the wanted variants once, and hands them on. Bounds: at most one render per stream in flight, older
- * preview entries are skipped (frames are for looking at; results carry the data), nothing is queued here.
+ * renders the variants that a watcher with a draining socket wants, once each, and hands them on. Bounds: at most
+ * one render per stream in flight, older preview entries are skipped (frames are for looking at; results carry the
+ * data), nothing is queued here; a stream whose watchers have all stalled is no longer marked as watched.
  */
 
 export interface PreviewInterest {
@@ -48,7 +49,7 @@ export class PreviewFollower {
     private readonly blocking: Redis,
     private readonly options: PreviewFollowerOptions,
   ) {
-    this.refreshTimer = setInterval(() => void this.markViewers([...this.wanted.keys()]), (VIEWERS_TTL_SEC * 1000) / 3);
+    this.refreshTimer = setInterval(() => void this.markViewers(this.streamsInDemand()), (VIEWERS_TTL_SEC * 1000) / 3);
     this.refreshTimer.unref();
   }
 
@@ -78,6 +79,17 @@ export class PreviewFollower {
 
   async stopped(): Promise<void> {
     await this.loop;
+  }
+
+  /**
+   * Watched streams with at least one watcher whose socket drains. A stream watched only by stalled clients stops
+   * being marked, so after VIEWERS_TTL_SEC the workers stop producing its previews and the gateway stops reading them.
+   */
+  private streamsInDemand(): string[] {
+    return [...this.wanted.keys()].filter((id) => {
+      const demand = this.options.demand(id);
+      return demand.plain || demand.annotated;
+    });
   }
 
   private async markViewers(streamIds: string[]): Promise<void> {
