@@ -19,8 +19,11 @@ export interface BatchRunnerDeps {
   ack: { ackInto(multi: ChainableCommander, delivery: FrameDelivery): void };
   publisher: ResultPublisher;
   viewers: ViewerCheck;
-  /** Publishing is allowed only while the stream's lease is surely ours. */
-  owns: (streamId: string) => boolean;
+  /**
+   * The streams of a batch whose lease is still ours (confirmed with Redis when the local view is unsure). Frames of
+   * other streams are left unacknowledged for their new owner: publishing them could duplicate results.
+   */
+  confirmOwned: (streamIds: Set<string>) => Promise<Set<string>>;
   guard: SeqGuard;
   processId: string;
   logger: Logger;
@@ -109,7 +112,9 @@ export class BatchRunner {
   ): Promise<void> {
     const { deps } = this;
     const postStart = Date.now();
-    const watched = await deps.viewers.watched(batch.map((d) => d.streamId)).catch(() => new Set<string>());
+    const streams = new Set(batch.map((d) => d.streamId));
+    const owned = await deps.confirmOwned(streams);
+    const watched = await deps.viewers.watched(streams).catch(() => new Set<string>());
     const multi = deps.redis.multi();
     const published: StreamResult[] = [];
     let frameIndex = 0;
@@ -117,7 +122,10 @@ export class BatchRunner {
     for (const delivery of batch) {
       const { entry, streamId } = delivery;
       const persons = entry.kind === 'frame' ? inferred.persons[frameIndex++] : undefined;
-      if (!deps.owns(streamId)) continue; // the next owner claims it; publishing now could duplicate
+      if (!owned.has(streamId)) {
+        deps.logger.warn({ streamId, entryId: delivery.entryId }, 'stream no longer owned: frame left for its new owner');
+        continue;
+      }
       if (entry.kind === 'eos') {
         const eos = buildEndOfStream(entry.end, Date.now());
         deps.publisher.addInto(multi, eos);

@@ -80,7 +80,17 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
   };
   for (const c of [consumer, staleClaimer, takeover]) c.onBadEntry = onBadEntry;
 
-  const leases = new StreamLeases(redis, { processId, leaseMs });
+  /** Owned streams that are read; a stream being handed back is owned but no longer read. */
+  const readable = new Set<string>();
+  const releasing = new Set<string>();
+  const leases = new StreamLeases(redis, {
+    processId,
+    leaseMs,
+    onLost: (streamId) => {
+      readable.delete(streamId);
+      logger.warn({ streamId }, 'stream lease lost; another worker owns it now');
+    },
+  });
   const guard = new SeqGuard();
   const busy = new BusyClock();
   const runner = new BatchRunner({
@@ -89,7 +99,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     ack: consumer,
     publisher: new ResultPublisher({ retention: config.results.retention }),
     viewers: new ViewerCheck(redis),
-    owns: (id) => leases.owns(id),
+    confirmOwned: (ids) => leases.confirm(ids),
     guard,
     processId,
     logger,
@@ -133,9 +143,6 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
   const directory = new StreamDirectory(registry, logger);
   await directory.start();
 
-  /** Owned streams that are read; a stream being handed back is owned but no longer read. */
-  const readable = new Set<string>();
-  const releasing = new Set<string>();
   let running = true;
   let workersAlive = 1;
 
@@ -155,10 +162,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
       .zremrangebyscore(keys.workers, '-inf', now - 10 * leaseMs)
       .exec();
     workersAlive = Math.max(1, await redis.zcount(keys.workers, now - leaseMs, '+inf'));
-    for (const lost of await leases.renew()) {
-      readable.delete(lost);
-      logger.warn({ streamId: lost }, 'stream lease lost; another worker owns it now');
-    }
+    await leases.renew();
     const wanted = directory.ids();
     for (const id of leases.streams) {
       if (!wanted.has(id) && (heldPerStream.get(id) ?? 0) === 0) {

@@ -35,7 +35,7 @@ export class StreamLeases {
 
   constructor(
     private readonly redis: Redis,
-    private readonly options: { processId: string; leaseMs: number },
+    private readonly options: { processId: string; leaseMs: number; onLost?: (streamId: string) => void },
   ) {}
 
   get streams(): string[] {
@@ -49,6 +49,16 @@ export class StreamLeases {
   owns(streamId: string, now = Date.now()): boolean {
     const expiry = this.held.get(streamId);
     return expiry !== undefined && now < expiry - this.options.leaseMs / 4;
+  }
+
+  /**
+   * The given streams whose lease is ours: at once when the local expiry is comfortably ahead, otherwise after a
+   * renewal round trip (a late timer or a busy event loop must not make a worker drop its own frames).
+   */
+  async confirm(streamIds: Iterable<string>): Promise<Set<string>> {
+    const ids = [...streamIds];
+    if (ids.some((id) => this.held.has(id) && !this.owns(id))) await this.renew();
+    return new Set(ids.filter((id) => this.owns(id)));
   }
 
   async tryAcquire(streamId: string): Promise<boolean> {
@@ -71,9 +81,9 @@ export class StreamLeases {
     ids.forEach((id, i) => {
       const reply = replies[i];
       if (reply && !reply[0] && Number(reply[1]) === 1) this.held.set(id, startedAt + this.options.leaseMs);
-      else if (reply && !reply[0]) {
-        this.held.delete(id);
+      else if (reply && !reply[0] && this.held.delete(id)) {
         lost.push(id);
+        this.options.onLost?.(id);
       }
       // A transport error leaves the local expiry as it was: owns() turns false by itself if it persists.
     });
