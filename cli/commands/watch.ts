@@ -117,7 +117,8 @@ async function watchStream(streamId: string, options: WatchOptions & { gateway: 
       finish(fail('PS_WATCH_CLOSED', `the gateway closed the connection (${code}${reason.length ? ` ${reason.toString()}` : ''}) after ${printed} result(s)`));
     });
     socket.on('message', (data, isBinary) => {
-      if (isBinary) return;
+      // Messages already in flight when we finished (the close handshake takes a moment) are not ours to print.
+      if (isBinary || finished) return;
       let message: ServerMessage;
       try {
         message = serverMessageSchema.parse(JSON.parse(data.toString()));

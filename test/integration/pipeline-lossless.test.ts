@@ -87,6 +87,20 @@ describe.skipIf(skipWithout('walkingVideo') || !existsSync(defaultModelPaths.fp3
     expect(stderr).toMatch(/end of stream walking: eof/);
   });
 
+  it('`posestream watch --count N` prints N human lines and exits 0', async () => {
+    const watch = spawnCli(['watch', 'walking', '--from-start', '--count', '5', '--gateway', gatewayUrl]);
+    expect(await exited(watch, 15_000), watch.output().stderr).toBe(0);
+    const lines = watch.output().stdout.trim().split('\n');
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toMatch(/^walking #0 {2}\d+ persons? .*latency \d+ ms = decode \d+ \+ queue \d+ \+ infer \d+ \+ post \d+$/);
+  });
+
+  it('`posestream watch` says so when the gateway is unreachable', async () => {
+    const watch = spawnCli(['watch', 'walking', '--gateway', 'http://127.0.0.1:1']);
+    expect(await exited(watch, 15_000)).toBe(2);
+    expect(watch.output().stderr).toMatch(/cannot reach the gateway at ws:\/\/127\.0\.0\.1:1\/ws: ECONNREFUSED/);
+  });
+
   it('`posestream watch` names an unknown stream', async () => {
     const watch = spawnCli(['watch', 'no-such-stream', '--gateway', gatewayUrl]);
     expect(await exited(watch, 15_000)).toBe(2);
