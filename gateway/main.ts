@@ -97,9 +97,17 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
 
   const followerReader = new ResultReader(resultsConnection);
   followerReader.onBadEntry = (streamId, entryId, error) => logger.warn({ streamId, entryId, err: error }, 'skipping undecodable result');
+  // The follow loop's connection id lets a new stream interrupt its blocking read (refreshed after reconnects).
+  let followerClientId = Number(await resultsConnection.client('ID'));
+  resultsConnection.on('ready', () => {
+    resultsConnection.client('ID').then((id) => (followerClientId = Number(id)), () => undefined);
+  });
   const follower = new ResultFollower(followerReader, {
     logger,
     tailId: (streamId) => replayReader.tailId(streamId),
+    interrupt: async () => {
+      await redis.client('UNBLOCK', followerClientId);
+    },
     onEntries: (streamId, entries) => {
       const now = Date.now();
       for (const entry of entries) observeResult(metrics, stats, entry, now, observePipeline);

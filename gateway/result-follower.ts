@@ -18,6 +18,8 @@ export interface ResultFollowerOptions {
   onEntries: (streamId: string, entries: ResultEntry[]) => void;
   /** Newest entry id of a results stream, read on a non-blocking connection (the reader's one is held by XREAD). */
   tailId: (streamId: string) => Promise<string>;
+  /** Ends the pending blocking read early (CLIENT UNBLOCK), so a new stream is read at once, not after blockMs. */
+  interrupt?: () => Promise<void>;
 }
 
 export class ResultFollower {
@@ -47,12 +49,17 @@ export class ResultFollower {
       if (!wanted.has(id) && !this.leaving.has(id)) this.leaving.set(id, now + LEAVE_GRACE_MS);
     }
     for (const id of wanted) this.leaving.delete(id);
+    let added = false;
     for (const id of wanted) {
       if (this.cursors.has(id)) continue;
       const tail = await this.options.tailId(id);
-      if (!this.cursors.has(id)) this.cursors.set(id, tail);
+      if (!this.cursors.has(id)) {
+        this.cursors.set(id, tail);
+        added = true;
+      }
     }
     this.wake?.();
+    if (added) await this.options.interrupt?.().catch(() => undefined);
   }
 
   start(): void {
