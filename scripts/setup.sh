@@ -71,6 +71,6 @@ onnx=$ASSETS/models/yolov8n-pose-fp32.onnx
 fp32=build/models/yolov8n-pose/fp32/yolov8n-pose-fp32.xml
 if [ -f "$onnx" ] && [ ! -f "$fp32" ]; then
   log "models: converting $onnx to OpenVINO IR"
-  node bin/posestream.js models convert --source "$onnx" --out build/models/yolov8n-pose/fp32
+  node bin/posestream.cjs models convert --source "$onnx" --out build/models/yolov8n-pose/fp32
 fi
 log "done"

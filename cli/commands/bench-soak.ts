@@ -87,7 +87,7 @@ export async function runSoakBench(options: { model: string; minutes: number; sa
 
   const children = new Map(
     ROLES.map((role) => {
-      const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.js'), role, '-c', file], {
+      const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.cjs'), role, '-c', file], {
         cwd: repoRoot,
         env: { ...process.env, POSESTREAM_LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'ignore', 'pipe'],

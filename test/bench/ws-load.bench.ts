@@ -67,7 +67,7 @@ function freePort(): Promise<number> {
 function spawnRole(role: string, configFile: string): ChildProcess {
   mkdirSync(testArtifactsDir, { recursive: true });
   const log = openSync(path.join(testArtifactsDir, `ws-load-${role}.log`), 'w');
-  return spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.js'), role, '--config', configFile], {
+  return spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.cjs'), role, '--config', configFile], {
     cwd: repoRoot,
     env: { ...process.env, POSESTREAM_LOG_LEVEL: 'warn' },
     stdio: ['ignore', log, log],

@@ -72,7 +72,7 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
         streams: [{ id: STREAM, url: assetPath('walkingVideo'), loop: true, fps: 15, mode: 'live' }],
       }),
     );
-    child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.js'), 'run', '--config', configFile], {
+    child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.cjs'), 'run', '--config', configFile], {
       cwd: repoRoot,
       env: { ...process.env, POSESTREAM_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],

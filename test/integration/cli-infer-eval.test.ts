@@ -30,7 +30,7 @@ function run(command: string, args: string[]): Promise<Run> {
   });
 }
 
-const posestream = (...args: string[]) => run(process.execPath, ['bin/posestream.js', ...args]);
+const posestream = (...args: string[]) => run(process.execPath, ['bin/posestream.cjs', ...args]);
 const python = (...args: string[]) => run(venvPython, ['-m', 'posestream_models', ...args]);
 
 interface ImageResult {

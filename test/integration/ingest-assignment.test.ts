@@ -104,7 +104,7 @@ describe('ingest process exit', () => {
     mkdirSync(testArtifactsDir, { recursive: true });
     const configFile = path.join(testArtifactsDir, 'ingest-exit.json');
     writeFileSync(configFile, JSON.stringify({ ...config, streams: [{ id: 'walk', url: assetPath('walkingVideo'), mode: 'lossless' }, { id: 'ball', url: 'test://ball' }] }));
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/posestream.js'), 'ingest', '--config', configFile], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/posestream.cjs'), 'ingest', '--config', configFile], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
     children.add(child);
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));

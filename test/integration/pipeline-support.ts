@@ -74,9 +74,9 @@ export async function collectResults(
 export const endedWithEos = (list: StreamResult[] | undefined) => list !== undefined && list.at(-1)?.kind === 'eos';
 export const poseSeqs = (list: StreamResult[]) => list.flatMap((r) => (r.kind === 'pose' ? [r.seq] : []));
 
-/** `node bin/posestream.js ...args` as a child process, output captured. */
+/** `node bin/posestream.cjs ...args` as a child process, output captured. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess & { output: () => { stdout: string; stderr: string } } {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.js'), ...args], {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.cjs'), ...args], {
     cwd: repoRoot,
     env: { ...process.env, POSESTREAM_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
