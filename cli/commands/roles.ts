@@ -88,7 +88,7 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
   const startup = (async () => {
     if (roles.includes('ingest')) await seedRegistry(config, logger);
     for (const role of START_ORDER.filter((r) => roles.includes(r))) {
-      const handle = await startRole(role, config, logger, metrics);
+      const handle = await startRole(role, config, logger, metrics, roles.includes('worker'));
       if (stopping) {
         await handle.stop().catch(() => undefined);
         return;
@@ -118,11 +118,18 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
   exitSoon();
 }
 
-async function startRole(role: Role, config: PosestreamConfig, logger: Logger, metrics: Metrics): Promise<{ stop(): Promise<void> }> {
+async function startRole(
+  role: Role,
+  config: PosestreamConfig,
+  logger: Logger,
+  metrics: Metrics,
+  workerInProcess: boolean,
+): Promise<{ stop(): Promise<void> }> {
   switch (role) {
     case 'gateway': {
       const { startGateway } = await import('../../gateway/main.js');
-      const gateway = await startGateway(config, { logger, metrics });
+      // A worker in this process already counts results and stage timings into the shared metrics.
+      const gateway = await startGateway(config, { logger, metrics, observePipelineResults: !workerInProcess });
       logger.info({ url: gateway.url }, `gateway listening on ${gateway.url}`);
       return gateway;
     }
