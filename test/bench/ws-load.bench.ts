@@ -15,7 +15,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,7 +25,7 @@ import { assetPath, defaultModelPaths, repoRoot } from '../../pipeline/assets.js
 import { keys } from '../../pipeline/redis/keys.js';
 import { ResultPublisher } from '../../pipeline/redis/result-stream.js';
 import type { FrameMeta } from '../../pipeline/wire/v1.js';
-import { testArtifactsDir, testRedisUrl } from '../support/env.js';
+import { freePort, testArtifactsDir, testRedisUrl } from '../support/env.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,16 +51,6 @@ const STREAMS = [
 const CLOCK_TICKS = 100; // getconf CLK_TCK on Linux
 const model = existsSync(defaultModelPaths.int8) ? defaultModelPaths.int8 : defaultModelPaths.fp32;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Each role's log goes to build/test-artifacts/ws-load-<role>.log, so the table stays readable. */
 function spawnRole(role: string, configFile: string): ChildProcess {

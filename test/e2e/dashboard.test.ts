@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -10,7 +9,7 @@ import { stringify } from 'yaml';
 import { defaultModelPaths, repoRoot } from '../../pipeline/assets.js';
 import { KEYPOINT_PALETTE, LIMB_COLORS } from '../../pipeline/pose/skeleton.js';
 import { assetPath, skipWithout } from '../support/assets.js';
-import { testArtifactsDir, testRedisUrl } from '../support/env.js';
+import { freePort, testArtifactsDir, testRedisUrl } from '../support/env.js';
 
 /**
  * The whole product as a user meets it: `posestream run` (ingest + worker + gateway in one child process) on a
@@ -23,16 +22,6 @@ const DB = 45;
 const STREAM = 'walking';
 const CHROMIUM = '/usr/bin/chromium';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
