@@ -4,6 +4,7 @@ import { keys, PREVIEW_LENGTH, VIEWERS_TTL_SEC } from '../pipeline/redis/keys.js
 import { decodePreviewFields } from '../pipeline/redis/result-stream.js';
 import type { FrameMeta } from '../pipeline/wire/v1.js';
 import { renderPreview, type AnnotatedPreview } from './annotate.js';
+import { FollowLoop } from './follow-loop.js';
 
 /**
  * Frames for watchers. While a stream has a frame subscriber (WebSocket, MJPEG or a snapshot request) the gateway
@@ -35,9 +36,7 @@ type XReadBufferReply = Array<[key: Buffer, entries: Array<[id: Buffer, fields: 
 export class PreviewFollower {
   private readonly cursors = new Map<string, string>();
   private wanted = new Map<string, PreviewInterest>();
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly loop: FollowLoop;
   private readonly refreshTimer: NodeJS.Timeout;
   /** Warned once per process: a bad entry or a failing encoder would otherwise log at frame rate. */
   private badEntryWarned = false;
@@ -51,6 +50,7 @@ export class PreviewFollower {
   ) {
     this.refreshTimer = setInterval(() => void this.markViewers(this.streamsInDemand()), (VIEWERS_TTL_SEC * 1000) / 3);
     this.refreshTimer.unref();
+    this.loop = new FollowLoop({ idle: () => this.cursors.size === 0, readOnce: () => this.readOnce(), logger: options.logger, what: 'preview frames' });
   }
 
   /** Re-reads who watches what; newly watched streams are announced to the workers at once. */
@@ -61,24 +61,21 @@ export class PreviewFollower {
     for (const id of this.cursors.keys()) if (!this.wanted.has(id)) this.cursors.delete(id);
     for (const id of added) this.cursors.set(id, '$');
     if (added.length > 0) void this.markViewers(added);
-    this.wake?.();
+    this.loop.poke();
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** The caller disconnects the blocking connection afterwards, which ends a pending XREAD at once. */
   stop(): void {
-    this.running = false;
     clearInterval(this.refreshTimer);
-    this.wake?.();
+    this.loop.stop();
   }
 
   async stopped(): Promise<void> {
-    await this.loop;
+    await this.loop.stopped();
   }
 
   /**
@@ -103,36 +100,18 @@ export class PreviewFollower {
     }
   }
 
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      if (this.cursors.size === 0) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-        });
-        this.wake = undefined;
-        continue;
-      }
-      try {
-        const ids = [...this.cursors.keys()];
-        const reply = (await this.blocking.xreadBuffer(
-          'COUNT',
-          PREVIEW_LENGTH,
-          'BLOCK',
-          this.options.blockMs ?? 1_000,
-          'STREAMS',
-          ...ids.map((id) => keys.preview(id)),
-          ...ids.map((id) => this.cursors.get(id)!),
-        )) as XReadBufferReply;
-        failures = 0;
-        if (reply) await Promise.all(reply.map(([key, entries]) => this.renderNewest(key.toString(), entries)));
-      } catch (error) {
-        if (!this.running) break;
-        failures += 1;
-        if (failures === 1) this.options.logger.warn({ err: error }, 'reading preview frames from redis failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * failures)));
-      }
-    }
+  private async readOnce(): Promise<void> {
+    const ids = [...this.cursors.keys()];
+    const reply = (await this.blocking.xreadBuffer(
+      'COUNT',
+      PREVIEW_LENGTH,
+      'BLOCK',
+      this.options.blockMs ?? 1_000,
+      'STREAMS',
+      ...ids.map((id) => keys.preview(id)),
+      ...ids.map((id) => this.cursors.get(id)!),
+    )) as XReadBufferReply;
+    if (reply) await Promise.all(reply.map(([key, entries]) => this.renderNewest(key.toString(), entries)));
   }
 
   private async renderNewest(key: string, entries: Array<[id: Buffer, fields: Buffer[]]>): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Logger } from '../pipeline/obs/logger.js';
 import type { ResultEntry, ResultReader } from '../pipeline/redis/result-stream.js';
+import { FollowLoop } from './follow-loop.js';
 
 /**
  * The gateway's single Redis read loop for results: one blocking XREAD over every registered stream, however many
@@ -27,15 +28,14 @@ export class ResultFollower {
   /** Streams no longer registered -> when to stop following them. */
   private readonly leaving = new Map<string, number>();
   private readonly blockMs: number;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly loop: FollowLoop;
 
   constructor(
     private readonly reader: ResultReader,
     private readonly options: ResultFollowerOptions,
   ) {
     this.blockMs = options.blockMs ?? 1_000;
+    this.loop = new FollowLoop({ idle: () => this.cursors.size === 0, readOnce: () => this.readOnce(), logger: options.logger, what: 'results' });
   }
 
   /**
@@ -58,24 +58,21 @@ export class ResultFollower {
         added = true;
       }
     }
-    this.wake?.();
+    this.loop.poke();
     if (added) await this.options.interrupt?.().catch(() => undefined);
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** The caller disconnects the blocking connection afterwards, which ends a pending XREAD at once. */
   async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
+    this.loop.stop();
   }
 
   async stopped(): Promise<void> {
-    await this.loop;
+    await this.loop.stopped();
   }
 
   private forget(streamId: string): void {
@@ -83,37 +80,19 @@ export class ResultFollower {
     this.cursors.delete(streamId);
   }
 
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      if (this.cursors.size === 0) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-        });
-        this.wake = undefined;
-        continue;
-      }
-      const now = Date.now();
-      for (const [id, deadline] of this.leaving) if (deadline < now) this.forget(id);
-      try {
-        const batches = await this.reader.follow(new Map(this.cursors), this.blockMs, READ_COUNT);
-        failures = 0;
-        for (const { streamId, entries, lastId } of batches) {
-          // A stream removed while the read was in flight stays removed.
-          if (!this.cursors.has(streamId)) continue;
-          this.cursors.set(streamId, lastId);
-          if (entries.length === 0) continue;
-          this.options.onEntries(streamId, entries);
-          if (this.leaving.has(streamId) && entries.some((entry) => entry.result.kind === 'eos')) this.forget(streamId);
-          // Let socket write callbacks run between bursts, so a burst is paced by clients' queues, not dropped.
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      } catch (error) {
-        if (!this.running) break;
-        failures += 1;
-        if (failures === 1) this.options.logger.warn({ err: error }, 'reading results from redis failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * failures)));
-      }
+  private async readOnce(): Promise<void> {
+    const now = Date.now();
+    for (const [id, deadline] of this.leaving) if (deadline < now) this.forget(id);
+    const batches = await this.reader.follow(new Map(this.cursors), this.blockMs, READ_COUNT);
+    for (const { streamId, entries, lastId } of batches) {
+      // A stream removed while the read was in flight stays removed.
+      if (!this.cursors.has(streamId)) continue;
+      this.cursors.set(streamId, lastId);
+      if (entries.length === 0) continue;
+      this.options.onEntries(streamId, entries);
+      if (this.leaving.has(streamId) && entries.some((entry) => entry.result.kind === 'eos')) this.forget(streamId);
+      // Let socket write callbacks run between bursts, so a burst is paced by clients' queues, not dropped.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 }
