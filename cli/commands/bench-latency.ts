@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { assetPath } from '../../pipeline/assets.js';
-import { DEFAULT_BENCH_REDIS, defaultBenchModel, positiveNumber } from './pipeline-bench-support.js';
+import { positiveNumber, withPipelineBenchOptions } from './pipeline-bench-support.js';
 
 /**
  * `posestream bench latency`: one live 30 fps source (the walking clip, looped) through ingest and a worker in this
@@ -8,17 +8,16 @@ import { DEFAULT_BENCH_REDIS, defaultBenchModel, positiveNumber } from './pipeli
  * per-stage breakdown the results carry (decode, queue, infer, post).
  */
 export function registerBench(bench: Command): void {
-  bench
-    .command('latency')
-    .description('one live 30 fps source: p50/p99 capture-to-result latency with the per-stage breakdown')
-    .option('--model <path>', 'OpenVINO IR (default: the INT8 IR if built, else FP32)', defaultBenchModel())
-    .option('--seconds <n>', 'measured seconds', '60')
-    .option('--warmup <n>', 'seconds of results ignored first', '5')
-    .option('--fps <n>', 'source frame rate (live, real time)', '30')
-    .option('--batch <n>', 'worker.batchSize', '4')
-    .option('--max-batch-wait <ms>', 'worker.maxBatchWaitMs', '10')
-    .option('--redis <url>', 'a Redis DB this benchmark may FLUSH', DEFAULT_BENCH_REDIS)
-    .option('--json', 'print one JSON object')
+  withPipelineBenchOptions(
+    bench
+      .command('latency')
+      .description('one live 30 fps source: p50/p99 capture-to-result latency with the per-stage breakdown')
+      .option('--seconds <n>', 'measured seconds', '60')
+      .option('--warmup <n>', 'seconds of results ignored first', '5')
+      .option('--fps <n>', 'source frame rate (live, real time)', '30')
+      .option('--batch <n>', 'worker.batchSize', '4')
+      .option('--max-batch-wait <ms>', 'worker.maxBatchWaitMs', '10')
+  )
     .action(async (options: Record<string, string | boolean | undefined>) => {
       const result = await runLatencyBench({
         model: String(options.model),

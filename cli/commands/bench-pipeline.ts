@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { assetPath } from '../../pipeline/assets.js';
-import { DEFAULT_BENCH_REDIS, defaultBenchModel, positiveNumber } from './pipeline-bench-support.js';
+import { positiveNumber, withPipelineBenchOptions } from './pipeline-bench-support.js';
 
 /**
  * `posestream bench pipeline`: N lossless file streams (the walking clip, looped, no fps cap) through ingest and an
@@ -8,16 +8,15 @@ import { DEFAULT_BENCH_REDIS, defaultBenchModel, positiveNumber } from './pipeli
  * batch, requests and precision) measured right after it in the same process. Target: ratio >= 0.8.
  */
 export function registerBench(bench: Command): void {
-  bench
-    .command('pipeline')
-    .description('N lossless file streams through ingest + worker: aggregate results/s vs `bench engine` fps, same run')
-    .option('--model <path>', 'OpenVINO IR (default: the INT8 IR if built, else FP32)', defaultBenchModel())
-    .option('--streams <n>', 'file streams at full speed', '4')
-    .option('--seconds <n>', 'measured seconds of the pipeline (and of the engine baseline)', '30')
-    .option('--warmup <n>', 'seconds of pipeline results ignored before measuring', '5')
-    .option('--batch <n>', 'worker.batchSize (the engine baseline uses the same batch)', '4')
-    .option('--redis <url>', 'a Redis DB this benchmark may FLUSH', DEFAULT_BENCH_REDIS)
-    .option('--json', 'print one JSON object')
+  withPipelineBenchOptions(
+    bench
+      .command('pipeline')
+      .description('N lossless file streams through ingest + worker: aggregate results/s vs `bench engine` fps, same run')
+      .option('--streams <n>', 'file streams at full speed', '4')
+      .option('--seconds <n>', 'measured seconds of the pipeline (and of the engine baseline)', '30')
+      .option('--warmup <n>', 'seconds of pipeline results ignored before measuring', '5')
+      .option('--batch <n>', 'worker.batchSize (the engine baseline uses the same batch)', '4')
+  )
     .action(async (options: Record<string, string | boolean | undefined>) => {
       const result = await runPipelineBench({
         model: String(options.model),

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { assetPath } from '../../pipeline/assets.js';
-import { DEFAULT_BENCH_REDIS, defaultBenchModel, positiveNumber } from './pipeline-bench-support.js';
+import { positiveNumber, withPipelineBenchOptions } from './pipeline-bench-support.js';
 
 /**
  * `posestream bench soak`: 4 live looping streams through `posestream ingest`, `worker` and `gateway` as three child
@@ -8,16 +8,15 @@ import { DEFAULT_BENCH_REDIS, defaultBenchModel, positiveNumber } from './pipeli
  * 10). Samples Redis used_memory and each process's RSS; memory is bounded when the end is close to the start.
  */
 export function registerBench(bench: Command): void {
-  bench
-    .command('soak')
-    .description('4 live looping streams for N minutes: Redis used_memory and each process RSS, start to end')
-    .option('--model <path>', 'OpenVINO IR (default: the INT8 IR if built, else FP32)', defaultBenchModel())
-    .option('--minutes <n>', 'duration', '10')
-    .option('--samples <n>', 'samples after the first (evenly spaced)', '10')
-    .option('--retention <n>', 'results.retention per stream: small, so Redis reaches its bound before the first sample', '200')
-    .option('--warmup <s>', 'seconds before the first sample', '60')
-    .option('--redis <url>', 'a Redis DB this benchmark may FLUSH', DEFAULT_BENCH_REDIS)
-    .option('--json', 'print one JSON object')
+  withPipelineBenchOptions(
+    bench
+      .command('soak')
+      .description('4 live looping streams for N minutes: Redis used_memory and each process RSS, start to end')
+      .option('--minutes <n>', 'duration', '10')
+      .option('--samples <n>', 'samples after the first (evenly spaced)', '10')
+      .option('--retention <n>', 'results.retention per stream: small, so Redis reaches its bound before the first sample', '200')
+      .option('--warmup <s>', 'seconds before the first sample', '60')
+  )
     .action(async (options: Record<string, string | boolean | undefined>) => {
       const result = await runSoakBench({
         model: String(options.model),

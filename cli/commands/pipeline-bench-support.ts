@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../config/load.js';
@@ -19,6 +20,14 @@ export const DEFAULT_BENCH_REDIS = 'redis://127.0.0.1:6390/25';
 /** INT8 IR when it has been made (the deployment choice), else the FP32 IR. */
 export function defaultBenchModel(): string {
   return existsSync(defaultModelPaths.int8) ? defaultModelPaths.int8 : defaultModelPaths.fp32;
+}
+
+/** The options every pipeline benchmark takes, after its own: which model, which Redis DB to flush, JSON output. */
+export function withPipelineBenchOptions(command: Command): Command {
+  return command
+    .option('--model <path>', 'OpenVINO IR (default: the INT8 IR if built, else FP32)', defaultBenchModel())
+    .option('--redis <url>', 'a Redis DB this benchmark may FLUSH', DEFAULT_BENCH_REDIS)
+    .option('--json', 'print one JSON object');
 }
 
 export interface BenchConfigInput {
