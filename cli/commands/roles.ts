@@ -4,8 +4,7 @@ import type { PosestreamConfig } from '../../config/schema.js';
 import { describeError } from '../../pipeline/errors.js';
 import { createLogger, type Logger } from '../../pipeline/obs/logger.js';
 import { createMetrics, type Metrics } from '../../pipeline/obs/metrics.js';
-import { createRedis, redactRedisUrl } from '../../pipeline/redis/client.js';
-import { StreamRegistry } from '../../pipeline/streams/registry.js';
+import { redactRedisUrl } from '../../pipeline/redis/client.js';
 import { reportCliError } from '../report-error.js';
 
 export type Role = 'ingest' | 'worker' | 'gateway';
@@ -86,7 +85,6 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
   // Startup can wait a long time (Redis unreachable: every command waits for the reconnect); a signal meanwhile
   // stops what has started and exits instead of waiting for the rest.
   const startup = (async () => {
-    if (roles.includes('ingest')) await seedRegistry(config, logger);
     for (const role of START_ORDER.filter((r) => roles.includes(r))) {
       const handle = await startRole(role, config, logger, metrics, roles.includes('worker'));
       if (stopping) {
@@ -141,17 +139,6 @@ async function startRole(
       const { startIngest } = await import('../../workers/ingest/main.js');
       return startIngest(config, { logger, metrics });
     }
-  }
-}
-
-/** The config's streams enter the registry (idempotent; REST-added streams stay). Waits for Redis, never crashes on it. */
-async function seedRegistry(config: PosestreamConfig, logger: Logger): Promise<void> {
-  const redis = createRedis(config.redis.url, { name: 'seed', logger });
-  try {
-    await new StreamRegistry(redis).seed(config.streams);
-    logger.info({ streams: config.streams.map((s) => s.id) }, 'registry seeded from config');
-  } finally {
-    await redis.quit().catch(() => redis.disconnect());
   }
 }
 
