@@ -168,6 +168,36 @@ describe.skipIf(skipWithout('fp32Onnx', 'int8ReferenceIr', 'busImage', 'zidaneIm
     await queue.release();
   });
 
+  it('AsyncInferQueue writes into caller output arrays in place; jobs without them still get their own copies', async () => {
+    const request = pose.compiled.createInferRequest();
+    const expected = [bus, zidane].map((image) => {
+      request.infer(new Tensor('u8', [1, SIZE, SIZE, 3], image));
+      return request.getOutputTensor(0).data as Float32Array;
+    });
+    const queue = new AsyncInferQueue(pose.compiled, 1);
+    const lent = new Float32Array(56 * 8400);
+    const inPlace = await queue.startAsync({ data: bus, shape: [1, SIZE, SIZE, 3] }, undefined, [{ data: lent, shape: [1, 56, 8400] }]);
+    expect(inPlace.outputs[0]).toBe(lent);
+    expect(inPlace.shapes).toEqual([[1, 56, 8400]]);
+    expect(bytesEqual(lent, expected[0]!)).toBe(true);
+    // Same (only) request, no arrays given: a fresh copy, and the previous job's array is left alone.
+    const copied = await queue.startAsync({ data: zidane, shape: [1, SIZE, SIZE, 3] });
+    expect(copied.outputs[0]).not.toBe(lent);
+    expect(bytesEqual(copied.outputs[0]!, expected[1]!)).toBe(true);
+    expect(bytesEqual(lent, expected[0]!)).toBe(true);
+    await expect(
+      queue.startAsync({ data: bus, shape: [1, SIZE, SIZE, 3] }, undefined, [{ data: new Float32Array(10), shape: [1, 56, 8400] }]),
+    ).rejects.toMatchObject({ code: 'PS_OV_BAD_OUTPUT', message: expect.stringContaining('output 0 data has 10 elements') });
+    await expect(
+      queue.startAsync({ data: bus, shape: [1, SIZE, SIZE, 3] }, undefined, [{ data: new Float32Array(56 * 8400), shape: [1, 8400, 56] }]),
+    ).rejects.toMatchObject({ code: 'PS_OV_BAD_OUTPUT', message: expect.stringContaining('output 0') });
+    expect(queue.pending).toBe(0);
+    // The request recovered from the refused array: it still infers correctly.
+    const after = await queue.startAsync({ data: bus, shape: [1, SIZE, SIZE, 3] });
+    expect(bytesEqual(after.outputs[0]!, expected[0]!)).toBe(true);
+    await queue.release();
+  });
+
   it('one request carries a batch of 3 on the dynamic ONNX, equal to 3 single runs', async () => {
     const grey = new Uint8Array(SIZE * SIZE * 3).fill(114);
     const frames = [bus, zidane, grey];

@@ -1,8 +1,9 @@
 /**
  * PoseEngine: frames in, persons out. Owns one compiled YOLOv8-pose model (u8 RGB NHWC input, preprocessing fused
- * into the graph), an AsyncInferQueue with `requests` infer requests, and a pool of input buffers. Each call
- * pads its frames (already fitted inside 640 by ingest) straight into a pooled [B,640,640,3] buffer, runs them as
- * one request and decodes every image of the output. Bounded: at most `capacity` calls hold a buffer (one per
+ * into the graph), an AsyncInferQueue with `requests` infer requests, and a pool of input/output buffer pairs.
+ * Each call pads its frames (already fitted inside 640 by ingest) straight into a pooled [B,640,640,3] buffer,
+ * runs them as one request that writes into the pooled [B,56,anchors] output (no copy, no allocation per frame),
+ * and decodes every image of the output. Bounded: at most `capacity` calls hold a buffer (one per
  * request plus one waiting job per request); beyond that infer() rejects PS_ENGINE_BUSY (retryable) and the
  * caller applies its own drop/hold policy, using `inFlight` for back-pressure.
  */
@@ -49,6 +50,7 @@ const FRAME_BYTES = MODEL_INPUT_SIZE * MODEL_INPUT_SIZE * 3;
 
 interface InputSlot {
   buffer: Uint8Array;
+  output: Float32Array;
   /** Fitted size last padded at each batch position: same size again means the 114 pad is already in place. */
   placed: Array<string | undefined>;
 }
@@ -62,6 +64,7 @@ export class PoseEngine {
   readonly capacity: number;
   readonly modelPath: string;
   private readonly anchors: number;
+  private readonly channels: number;
   private readonly decodeOptions: DecodeOptions;
   private readonly free: InputSlot[] = [];
   private busy = 0;
@@ -80,6 +83,7 @@ export class PoseEngine {
     this.maxBatch = maxBatch;
     this.capacity = queue.size + queue.maxQueued;
     this.anchors = model.outputShape[2] ?? -1;
+    this.channels = model.outputShape[1] ?? -1;
     this.decodeOptions = options.decode ?? DEFAULT_DECODE_OPTIONS;
   }
 
@@ -100,8 +104,8 @@ export class PoseEngine {
       config,
     });
     try {
-      if (!((model.outputShape[2] ?? -1) > 0)) {
-        throw new PosestreamError('PS_OV_NOT_POSE_MODEL', `${options.modelPath}: output anchors are not static (${JSON.stringify(model.outputShape)})`);
+      if (!((model.outputShape[2] ?? -1) > 0) || !((model.outputShape[1] ?? -1) > 0)) {
+        throw new PosestreamError('PS_OV_NOT_POSE_MODEL', `${options.modelPath}: output channels and anchors are not static (${JSON.stringify(model.outputShape)})`);
       }
       const requests = options.inferRequests ?? Number(model.compiled.getProperty('OPTIMAL_NUMBER_OF_INFER_REQUESTS'));
       // One waiting job per request keeps every request busy back to back without a deep hidden queue.
@@ -127,16 +131,23 @@ export class PoseEngine {
     if (this.busy >= this.capacity) {
       throw new PosestreamError('PS_ENGINE_BUSY', `all ${this.capacity} input buffers are in use (${this.requests} requests)`, { retryable: true });
     }
-    const slot = this.free.pop() ?? { buffer: new Uint8Array(this.maxBatch * FRAME_BYTES), placed: [] };
+    const outputSize = this.channels * this.anchors;
+    const slot = this.free.pop() ?? {
+      buffer: new Uint8Array(this.maxBatch * FRAME_BYTES),
+      output: new Float32Array(this.maxBatch * outputSize),
+      placed: [],
+    };
     this.busy++;
     try {
       const transforms = frames.map((frame, i) => this.place(slot, i, frame));
       const batch = frames.length;
       const data = batch === this.maxBatch ? slot.buffer : slot.buffer.subarray(0, batch * FRAME_BYTES);
-      const result = await this.queue.startAsync({ data, shape: [batch, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 3] });
+      const output = batch === this.maxBatch ? slot.output : slot.output.subarray(0, batch * outputSize);
+      const result = await this.queue.startAsync({ data, shape: [batch, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 3] }, undefined, [
+        { data: output, shape: [batch, this.channels, this.anchors] },
+      ]);
       const started = performance.now();
-      const output = result.outputs[0]!;
-      const persons = transforms.map((transform, i) => decodePoses(output, this.anchors, i, transform, this.decodeOptions));
+      const persons = transforms.map((transform, i) => decodePoses(result.outputs[0]!, this.anchors, i, transform, this.decodeOptions));
       return { persons, inferMs: result.inferMs, postMs: performance.now() - started };
     } finally {
       // The request has settled (or never started): the buffer may be written again.

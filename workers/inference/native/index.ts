@@ -84,7 +84,7 @@ export interface CompiledModel {
 }
 
 export interface InferResult<U = unknown> {
-  /** One Float32Array per model output, copied out of the request on the JS thread. */
+  /** One Float32Array per model output: the job's own output arrays, or copies of the request's outputs. */
   outputs: Float32Array[];
   shapes: number[][];
   userData: U;
@@ -93,6 +93,11 @@ export interface InferResult<U = unknown> {
 }
 
 export type AsyncInput = Tensor | { data: Uint8Array | Float32Array; shape: number[] };
+/** Where the request writes one output, in place; shape must be the output's shape for this input. */
+export interface AsyncOutput {
+  data: Float32Array;
+  shape: number[];
+}
 
 interface NativeCore {
   getAvailableDevices(): string[];
@@ -111,7 +116,7 @@ interface NativeAsyncInferQueue {
   readonly pending: number;
   readonly inFlight: number;
   readonly maxQueued: number;
-  startAsync(input: AsyncInput, userData?: unknown): Promise<InferResult>;
+  startAsync(input: AsyncInput, userData?: unknown, outputs?: AsyncOutput[]): Promise<InferResult>;
   release(): Promise<void>;
 }
 
@@ -251,8 +256,12 @@ export class AsyncInferQueue {
     return this.native.maxQueued;
   }
 
-  startAsync<U = undefined>(input: AsyncInput, userData?: U): Promise<InferResult<U>> {
-    return this.native.startAsync(input, userData) as Promise<InferResult<U>>;
+  /**
+   * `outputs` (one per model output) lets the request write its results straight into the caller's arrays, which
+   * must not be touched until the promise settles; without it the outputs are copied into fresh arrays.
+   */
+  startAsync<U = undefined>(input: AsyncInput, userData?: U, outputs?: AsyncOutput[]): Promise<InferResult<U>> {
+    return this.native.startAsync(input, userData, outputs) as Promise<InferResult<U>>;
   }
 
   /** Rejects waiting jobs (PS_OV_QUEUE_RELEASED), lets in-flight ones finish, then frees the requests. */

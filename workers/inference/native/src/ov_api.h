@@ -56,6 +56,7 @@
   X(ov_compiled_model_get_property)                          \
   X(ov_compiled_model_free)                                  \
   X(ov_infer_request_set_input_tensor_by_index)              \
+  X(ov_infer_request_set_output_tensor_by_index)             \
   X(ov_infer_request_set_tensor)                             \
   X(ov_infer_request_get_output_tensor_by_index)             \
   X(ov_infer_request_infer)                                  \
