@@ -2,8 +2,9 @@
  * Memory soak for the OpenVINO addon: N inferences through one AsyncInferQueue in one process, RSS printed after
  * warm-up and at the end (target: growth < 30 MB). Run: `nice -n 10 npx tsx test/bench/addon-memory.bench.ts`
  * Env: POSESTREAM_BENCH_INFERENCES (default 20000), POSESTREAM_BENCH_MODEL (default: the shared INT8 reference IR).
- * Every other job lends the request a pooled output array (PoseEngine's path), the others get copied outputs, so
- * both output paths and the request switching between them run throughout.
+ * POSESTREAM_BENCH_OUTPUTS: 'alternate' (default: every other job lends the request a pooled output array, as
+ * PoseEngine does, the others get copied outputs, so both paths and the switching between them run throughout),
+ * 'lent' or 'copy'.
  */
 import { assetPath } from '../../pipeline/assets.js';
 import { AsyncInferQueue } from '../../workers/inference/native/index.js';
@@ -22,6 +23,9 @@ function memory(label: string): number {
 
 const OUTPUT_SIZE = 56 * 8400;
 const freeOutputs: Float32Array[] = [];
+const outputMode = process.env.POSESTREAM_BENCH_OUTPUTS ?? 'alternate';
+if (!['alternate', 'lent', 'copy'].includes(outputMode)) throw new Error(`POSESTREAM_BENCH_OUTPUTS must be alternate, lent or copy, got ${outputMode}`);
+const lends = (job: number) => outputMode === 'lent' || (outputMode === 'alternate' && job % 2 === 0);
 
 async function run(queue: AsyncInferQueue, count: number, onProgress?: (done: number) => void): Promise<void> {
   // A fresh frame per job, as the pipeline does, so input buffers are allocated and freed throughout.
@@ -32,7 +36,7 @@ async function run(queue: AsyncInferQueue, count: number, onProgress?: (done: nu
       while (started < count && queue.pending < queue.size + queue.maxQueued) {
         const frame = new Uint8Array(640 * 640 * 3).fill(started % 255);
         started++;
-        const lent = started % 2 === 0 ? (freeOutputs.pop() ?? new Float32Array(OUTPUT_SIZE)) : undefined;
+        const lent = lends(started) ? (freeOutputs.pop() ?? new Float32Array(OUTPUT_SIZE)) : undefined;
         const outputs = lent ? [{ data: lent, shape: [1, 56, 8400] }] : undefined;
         queue.startAsync({ data: frame, shape: [1, 640, 640, 3] }, started, outputs).then((result) => {
           if (result.outputs[0]!.length !== OUTPUT_SIZE) reject(new Error('bad output length'));
@@ -53,7 +57,7 @@ async function run(queue: AsyncInferQueue, count: number, onProgress?: (done: nu
 
 const pose = await compilePoseModel({ path: modelPath, hint: 'THROUGHPUT' });
 const queue = new AsyncInferQueue(pose.compiled);
-console.log(`model ${modelPath}, precision ${pose.precision}, queue size ${queue.size}, maxQueued ${queue.maxQueued}`);
+console.log(`model ${modelPath}, precision ${pose.precision}, queue size ${queue.size}, maxQueued ${queue.maxQueued}, outputs ${outputMode}`);
 await run(queue, warmup);
 const startRss = memory(`after warm-up (${warmup})`);
 const t0 = performance.now();
