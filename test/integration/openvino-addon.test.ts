@@ -213,6 +213,17 @@ describe.skipIf(skipWithout('fp32Onnx', 'int8ReferenceIr', 'busImage', 'zidaneIm
       expect(maxAbsDiff(slice, single.outputs[0]!)).toBeLessThan(1e-2);
     }
     expect(anchorsAbove(batched.outputs[0]!.subarray(2 * per, 3 * per), 0.5)).toBe(0);
+    // Dynamic batch with lent output arrays, then back to the requests' own (reallocating) outputs.
+    const lent = new Float32Array(3 * per);
+    const inPlace = await queue.startAsync({ data: batch, shape: [3, SIZE, SIZE, 3] }, undefined, [{ data: lent, shape: [3, 56, 8400] }]);
+    expect(inPlace.outputs[0]).toBe(lent);
+    expect(maxAbsDiff(lent, batched.outputs[0]!)).toBeLessThan(1e-2);
+    const pair = await Promise.all([0, 1].map(() => queue.startAsync({ data: batch.subarray(0, 2 * frames[0]!.length), shape: [2, SIZE, SIZE, 3] })));
+    for (const result of pair) {
+      expect(result.shapes).toEqual([[2, 56, 8400]]);
+      expect(maxAbsDiff(result.outputs[0]!, batched.outputs[0]!.subarray(0, 2 * per))).toBeLessThan(1e-2);
+    }
+    expect(maxAbsDiff(lent, batched.outputs[0]!)).toBeLessThan(1e-2);
     await queue.release();
   });
 

@@ -125,6 +125,7 @@ OvFailure Launch(Slot* slot, Job& job) {
       if (status != OK) {
         OvFailure failure = OvFailure::Capture("ov_infer_request_set_output_tensor_by_index", status, "PS_OV_BAD_OUTPUT");
         failure.message = "output " + std::to_string(i) + ": " + failure.message;
+        slot->outputs_lent = true;  // some outputs may point at this job's arrays: the next job resets them all
         return failure;
       }
     }
