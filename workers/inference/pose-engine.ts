@@ -48,7 +48,7 @@ export interface EngineResult {
 
 const FRAME_BYTES = MODEL_INPUT_SIZE * MODEL_INPUT_SIZE * 3;
 
-interface InputSlot {
+interface BufferSlot {
   buffer: Uint8Array;
   output: Float32Array;
   /** Fitted size last padded at each batch position: same size again means the 114 pad is already in place. */
@@ -66,7 +66,7 @@ export class PoseEngine {
   private readonly anchors: number;
   private readonly channels: number;
   private readonly decodeOptions: DecodeOptions;
-  private readonly free: InputSlot[] = [];
+  private readonly free: BufferSlot[] = [];
   private busy = 0;
   private disposed = false;
 
@@ -156,7 +156,7 @@ export class PoseEngine {
     }
   }
 
-  private place(slot: InputSlot, index: number, frame: EngineFrame): LetterboxTransform {
+  private place(slot: BufferSlot, index: number, frame: EngineFrame): LetterboxTransform {
     const { pixels, width, height, sourceWidth, sourceHeight } = frame;
     let transform: LetterboxTransform;
     try {
