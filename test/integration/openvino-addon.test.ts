@@ -287,6 +287,37 @@ describe.skipIf(skipWithout('fp32Onnx', 'int8ReferenceIr', 'busImage', 'zidaneIm
     await badInput.release();
   });
 
+  it('every job settles under churn: chained restarts, lent and copied outputs, release mid-flight', async () => {
+    const queue = new AsyncInferQueue(pose.compiled, 2, { maxQueued: 2 });
+    const expected = new Map<string, Float32Array>();
+    const outcomes: Array<'ok' | 'released'> = [];
+    const lanes = Array.from({ length: 4 }, async (_, lane) => {
+      const own = new Float32Array(56 * 8400);
+      for (let i = 0; ; i++) {
+        const image = i % 2 === 0 ? bus : zidane;
+        const outputs = lane % 2 === 0 ? [{ data: own, shape: [1, 56, 8400] }] : undefined;
+        try {
+          const result = await queue.startAsync({ data: image, shape: [1, SIZE, SIZE, 3] }, image === bus ? 'bus' : 'zidane', outputs);
+          if (outputs) expect(result.outputs[0]).toBe(own);
+          const first = expected.get(result.userData);
+          if (first) expect(bytesEqual(result.outputs[0]!, first)).toBe(true);
+          else expected.set(result.userData, result.outputs[0]!.slice());
+          outcomes.push('ok');
+        } catch (error) {
+          expect((error as PosestreamError).code).toBe('PS_OV_QUEUE_RELEASED');
+          outcomes.push('released');
+          return;
+        }
+      }
+    });
+    while (outcomes.length < 60) await new Promise((r) => setTimeout(r, 5));
+    await queue.release();
+    await Promise.all(lanes);
+    expect(outcomes.filter((o) => o === 'released')).toHaveLength(4);
+    expect(queue.pending).toBe(0);
+    expect(queue.inFlight).toBe(0);
+  });
+
   it('tensors share the given memory; data copies, view does not; dispose twice is safe', async () => {
     const backing = new Float32Array([1, 2, 3, 4]);
     const tensor = new Tensor('f32', [2, 2], backing);
