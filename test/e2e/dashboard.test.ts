@@ -37,30 +37,32 @@ interface DrawnFrame { seq: number; withOverlay: boolean; persons: Array<{ box: 
 
 const missing = skipWithout('walkingVideo') || !existsSync(defaultModelPaths.fp32) || !existsSync(CHROMIUM);
 
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(undefined);
+    }, 15_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    });
+  });
+}
+
 describe.skipIf(missing)('dashboard in headless Chromium against posestream run', () => {
   let child: ChildProcess;
   let output = '';
   let browser: Browser;
   let page: Page;
   let baseUrl = '';
+  let configFile = '';
 
-  beforeAll(async () => {
-    const redis = new Redis(testRedisUrl(DB));
-    await redis.flushdb();
-    redis.disconnect();
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    const dir = mkdtempSync(path.join(tmpdir(), 'posestream-e2e-'));
-    const configFile = path.join(dir, 'posestream.yaml');
-    writeFileSync(
-      configFile,
-      stringify({
-        redis: { url: testRedisUrl(DB) },
-        model: { path: defaultModelPaths.fp32, cacheDir: path.join(repoRoot, 'build', 'ov-cache') },
-        gateway: { host: '127.0.0.1', port },
-        streams: [{ id: STREAM, url: assetPath('walkingVideo'), loop: true, fps: 15, mode: 'live' }],
-      }),
-    );
+  /** `posestream run` on the test config; resolves once the stream has results. */
+  async function startRun(): Promise<void> {
+    output = '';
     child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.cjs'), 'run', '--config', configFile], {
       cwd: repoRoot,
       env: { ...process.env, POSESTREAM_LOG_LEVEL: 'warn' },
@@ -76,6 +78,26 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
       90_000,
       `results from stream ${STREAM} (posestream run output:\n${output})`,
     );
+  }
+
+  beforeAll(async () => {
+    const redis = new Redis(testRedisUrl(DB));
+    await redis.flushdb();
+    redis.disconnect();
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    const dir = mkdtempSync(path.join(tmpdir(), 'posestream-e2e-'));
+    configFile = path.join(dir, 'posestream.yaml');
+    writeFileSync(
+      configFile,
+      stringify({
+        redis: { url: testRedisUrl(DB) },
+        model: { path: defaultModelPaths.fp32, cacheDir: path.join(repoRoot, 'build', 'ov-cache') },
+        gateway: { host: '127.0.0.1', port },
+        streams: [{ id: STREAM, url: assetPath('walkingVideo'), loop: true, fps: 15, mode: 'live' }],
+      }),
+    );
+    await startRun();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -85,19 +107,7 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
 
   afterAll(async () => {
     await browser?.close();
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          resolve(undefined);
-        }, 15_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve(undefined);
-        });
-      });
-    }
+    await stopChild(child);
   }, 30_000);
 
   it('shows the stream live with skeletons drawn on the people of the frame on screen', async () => {
@@ -202,4 +212,26 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
     // The original stream is untouched.
     expect(await page.$(`article[data-stream-id="${STREAM}"]`)).not.toBeNull();
   });
+
+  it('says it lost the server, reconnects by itself when the server is back, and paints live skeletons again', async () => {
+    await expect.poll(() => page.textContent('#connection')).toBe('connected');
+    await stopChild(child);
+    await expect.poll(() => page.textContent('#connection'), { timeout: 10_000 }).toMatch(/disconnected.*retrying in/);
+    // Whatever was painted before the outage; a paint after it must be a different frame object.
+    await page.evaluate((id) => {
+      const dashboard = (window as unknown as { posestreamDashboard: { drawn: Record<string, DrawnFrame> } }).posestreamDashboard;
+      (window as unknown as { beforeOutage: unknown }).beforeOutage = dashboard.drawn[id];
+    }, STREAM);
+    await startRun();
+    await expect.poll(() => page.textContent('#connection'), { timeout: 20_000 }).toBe('connected');
+    await page.waitForFunction(
+      (id) => {
+        const drawn = (window as unknown as { posestreamDashboard: { drawn: Record<string, DrawnFrame> } }).posestreamDashboard.drawn[id];
+        return drawn !== undefined && drawn !== (window as unknown as { beforeOutage: unknown }).beforeOutage && drawn.withOverlay && drawn.persons.length > 0;
+      },
+      STREAM,
+      { timeout: 30_000 },
+    );
+    await expect.poll(() => page.textContent(`article[data-stream-id="${STREAM}"] .state`), { timeout: 10_000 }).toBe('running');
+  }, 150_000);
 });
