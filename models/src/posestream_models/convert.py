@@ -10,6 +10,7 @@ import openvino as ov
 
 from posestream_models.errors import ModelsError, first_line, quiet_native_stderr, require_file
 from posestream_models.metadata import io_names, pose_fields, sha256_of, write_metadata
+from posestream_models.preprocess import INPUT_SIZE
 from posestream_models.runtime import check_pose_model
 
 INSTALL_ULTRALYTICS_HINT = (
@@ -25,17 +26,24 @@ def export_pt_to_onnx(source: Path) -> Path:
     from ultralytics import YOLO  # type: ignore[import-not-found]  # optional extra
 
     try:
-        exported = YOLO(str(source)).export(format="onnx", dynamic=True, imgsz=640)
+        exported = YOLO(str(source)).export(format="onnx", dynamic=True, imgsz=INPUT_SIZE)
     except Exception as error:
         raise ModelsError(f"checkpoint {source}: Ultralytics export failed ({first_line(error)})") from error
     return Path(str(exported))
 
 
-def make_batch_dynamic(model: ov.Model) -> None:
+def fix_input_shape(model: ov.Model) -> None:
+    """[?,3,640,640]: dynamic batch, fixed 640 input (what the pipeline letterboxes to).
+
+    Ultralytics' `export(dynamic=True)` makes height and width dynamic too ([?,3,?,?]), which leaves the anchor count
+    of the output unknown; the pipeline needs a static [?,56,8400]. Dynamic or static spatial dims become 640 x 640.
+    """
     shape = model.input(0).get_partial_shape()
-    if shape[0].is_static:
-        dims = [ov.Dimension(-1)] + [shape[i] for i in range(1, shape.rank.get_length())]
-        model.reshape({model.input(0).get_any_name(): ov.PartialShape(dims)})
+    if shape.rank.is_dynamic or shape.rank.get_length() != 4:
+        return  # check_pose_model names the problem
+    wanted = ov.PartialShape([-1, shape[1], INPUT_SIZE, INPUT_SIZE])
+    if not shape.same_scheme(wanted):
+        model.reshape({model.input(0).get_any_name(): wanted})
 
 
 def convert(source: Path, out_dir: Path) -> dict[str, Any]:
@@ -53,7 +61,11 @@ def convert(source: Path, out_dir: Path) -> dict[str, Any]:
     except Exception as error:
         raise ModelsError(f"source model {onnx_path}: OpenVINO cannot convert it ({first_line(error)})") from error
     check_pose_model(model, onnx_path)
-    make_batch_dynamic(model)
+    try:
+        fix_input_shape(model)
+    except Exception as error:
+        raise ModelsError(f"source model {onnx_path}: cannot reshape its input to [?,3,{INPUT_SIZE},{INPUT_SIZE}] ({first_line(error)})") from error
+    check_pose_model(model, onnx_path, static_anchors=True)
     fields = pose_fields(model)
     out_dir.mkdir(parents=True, exist_ok=True)
     xml_path = out_dir / f"{source.stem}.xml"

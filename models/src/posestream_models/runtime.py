@@ -32,8 +32,8 @@ def read_pose_model(path: Path, core: ov.Core | None = None) -> ov.Model:
     return model
 
 
-def check_pose_model(model: ov.Model, path: Path) -> None:
-    """The rest of the toolchain assumes one image input and one [N,56,anchors] output."""
+def check_pose_model(model: ov.Model, path: Path, static_anchors: bool = False) -> None:
+    """The rest of the toolchain assumes one image input and one [N,56,anchors] output (anchors static once converted)."""
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ModelsError(
             f"model {path}: expected 1 input and 1 output, got {len(model.inputs)} inputs and {len(model.outputs)} outputs"
@@ -50,6 +50,8 @@ def check_pose_model(model: ov.Model, path: Path) -> None:
         raise ModelsError(
             f"model {path}: output shape {output_shape} is not [N,{POSE_ROWS},anchors]; not a YOLOv8-pose (17 keypoint) model"
         )
+    if static_anchors and (input_shape[2].is_dynamic or input_shape[3].is_dynamic or output_shape[2].is_dynamic):
+        raise ModelsError(f"model {path}: input {input_shape} / output {output_shape} still have dynamic sizes besides the batch")
 
 
 @dataclass
