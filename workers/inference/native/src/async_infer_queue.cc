@@ -277,7 +277,8 @@ class AsyncInferQueueWrap : public Napi::ObjectWrap<AsyncInferQueueWrap> {
       lock.unlock();
       std::unique_ptr<Completion> done = Collect(slot, output_count_);
       lock.lock();
-      // The outputs are copied: the request can take the next waiting job before JS hears of this one.
+      // The outputs are out of the request (copied, or already in the job's own arrays): it can take the next
+      // waiting job before JS hears of this one.
       while (!released_ && !waiting_.empty()) {
         Job next = std::move(waiting_.front());
         waiting_.pop_front();
