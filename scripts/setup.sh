@@ -46,9 +46,10 @@ if [ "${POSESTREAM_WITH_ULTRALYTICS:-0}" = 1 ]; then
   .venv/bin/python -c 'import ultralytics' 2>/dev/null || .venv/bin/pip install -q -e 'models[ultralytics]'
 fi
 
-# Node modules: reinstall only when the lockfile changed since the last install.
+# Node modules: reinstall only when the lockfile or our dependency patches (patches/, applied by the postinstall
+# script with patch-package) changed since the last install.
 stamp=node_modules/.posestream-lock.sha
-want=$(sha256sum package-lock.json | cut -d' ' -f1)
+want=$(cat package-lock.json patches/*.patch | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "npm: npm ci"
   npm ci --no-audit --no-fund

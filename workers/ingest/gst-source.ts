@@ -16,8 +16,9 @@ import { describeSource, frameLaunchString, PROBE_SINK, probeArgs, RATE_CAP, typ
  *   needs; the CLI and vitest config set it before any thread exists.
  * - Every (re)start builds a fresh pipeline: a restarted pipeline does not re-run gst_parse's delayed links, so
  *   sources with dynamic pads (rtspsrc, decodebin) come back unlinked ("Internal data stream error"). The binding
- *   never frees a GstPipeline (its memory stays with the process), so only a source that answered the size probe
- *   gets one: the probe runs in a gst-launch child process, and an unreachable camera costs nothing per retry.
+ *   as published never freed a GstPipeline (~1.5 MB per restart); patches/gstreamer-superficial+1.7.4.patch makes
+ *   it free pipelines, elements and bus polls on GC (test/bench/gst-restart-memory.bench.ts). The size probe
+ *   still runs in a gst-launch child process, so an unreachable camera costs this process nothing per retry.
  */
 
 interface GstElement {

@@ -79,8 +79,9 @@ export const PROBE_SINK = 'probe';
  * gst-launch-1.0 arguments of the size probe: decode unscaled until the caps are negotiated (gst-launch -v prints
  * them), in a child process. Why a first pass at all: gstreamer-superficial cannot attach pad probes or signal
  * handlers, so caps are only visible on a pulled sample, and renegotiating a running pipeline would deliver its
- * first frames at the wrong size, which lossless mode may not drop. Why a child process: the binding never frees a
- * pipeline, and a camera that stays unreachable is probed every back-off period for as long as it is down.
+ * first frames at the wrong size, which lossless mode may not drop. Why a child process: a camera that stays
+ * unreachable is probed every back-off period for as long as it is down, and whatever GStreamer keeps per attempt
+ * dies with the child.
  */
 export function probeArgs(source: SourceDescription): string[] {
   return ['-v', ...source.tokens, '!', 'videoconvert', '!', 'video/x-raw', '!', 'fakesink', `name=${PROBE_SINK}`];
