@@ -8,7 +8,7 @@
  * caller applies its own drop/hold policy, using `inFlight` for back-pressure.
  */
 import { PosestreamError } from '../../pipeline/errors.js';
-import { DEFAULT_DECODE_OPTIONS, decodePoses, type DecodeOptions } from '../../pipeline/pose/decode-yolov8.js';
+import { DEFAULT_DECODE_OPTIONS, POSE_ROWS, decodePoses, type DecodeOptions } from '../../pipeline/pose/decode-yolov8.js';
 import { MODEL_INPUT_SIZE, letterboxTransform, padInto, type LetterboxTransform } from '../../pipeline/pose/letterbox.js';
 import type { Person } from '../../pipeline/wire/v1.js';
 import { AsyncInferQueue, type Config } from './native/index.js';
@@ -64,7 +64,8 @@ export class PoseEngine {
   readonly capacity: number;
   readonly modelPath: string;
   private readonly anchors: number;
-  private readonly channels: number;
+  /** Floats of one image's output, [56, anchors] (the 56 rows are checked by compilePoseModel). */
+  private readonly outputSize: number;
   private readonly decodeOptions: DecodeOptions;
   private readonly free: BufferSlot[] = [];
   private busy = 0;
@@ -83,7 +84,7 @@ export class PoseEngine {
     this.maxBatch = maxBatch;
     this.capacity = queue.size + queue.maxQueued;
     this.anchors = model.outputShape[2] ?? -1;
-    this.channels = model.outputShape[1] ?? -1;
+    this.outputSize = POSE_ROWS * this.anchors;
     this.decodeOptions = options.decode ?? DEFAULT_DECODE_OPTIONS;
   }
 
@@ -104,8 +105,8 @@ export class PoseEngine {
       config,
     });
     try {
-      if (!((model.outputShape[2] ?? -1) > 0) || !((model.outputShape[1] ?? -1) > 0)) {
-        throw new PosestreamError('PS_OV_NOT_POSE_MODEL', `${options.modelPath}: output channels and anchors are not static (${JSON.stringify(model.outputShape)})`);
+      if (!((model.outputShape[2] ?? -1) > 0)) {
+        throw new PosestreamError('PS_OV_NOT_POSE_MODEL', `${options.modelPath}: output anchors are not static (${JSON.stringify(model.outputShape)})`);
       }
       const requests = options.inferRequests ?? Number(model.compiled.getProperty('OPTIMAL_NUMBER_OF_INFER_REQUESTS'));
       // One waiting job per request keeps every request busy back to back without a deep hidden queue.
@@ -131,10 +132,9 @@ export class PoseEngine {
     if (this.busy >= this.capacity) {
       throw new PosestreamError('PS_ENGINE_BUSY', `all ${this.capacity} input buffers are in use (${this.requests} requests)`, { retryable: true });
     }
-    const outputSize = this.channels * this.anchors;
     const slot = this.free.pop() ?? {
       buffer: new Uint8Array(this.maxBatch * FRAME_BYTES),
-      output: new Float32Array(this.maxBatch * outputSize),
+      output: new Float32Array(this.maxBatch * this.outputSize),
       placed: [],
     };
     this.busy++;
@@ -142,9 +142,9 @@ export class PoseEngine {
       const transforms = frames.map((frame, i) => this.place(slot, i, frame));
       const batch = frames.length;
       const data = batch === this.maxBatch ? slot.buffer : slot.buffer.subarray(0, batch * FRAME_BYTES);
-      const output = batch === this.maxBatch ? slot.output : slot.output.subarray(0, batch * outputSize);
+      const output = batch === this.maxBatch ? slot.output : slot.output.subarray(0, batch * this.outputSize);
       const result = await this.queue.startAsync({ data, shape: [batch, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 3] }, undefined, [
-        { data: output, shape: [batch, this.channels, this.anchors] },
+        { data: output, shape: [batch, POSE_ROWS, this.anchors] },
       ]);
       const started = performance.now();
       const persons = transforms.map((transform, i) => decodePoses(result.outputs[0]!, this.anchors, i, transform, this.decodeOptions));

@@ -360,8 +360,7 @@ class AsyncInferQueueWrap : public Napi::ObjectWrap<AsyncInferQueueWrap> {
       }
       Napi::Array list = outputs.As<Napi::Array>();
       for (uint32_t i = 0; i < output_count_; ++i) {
-        job.outputs.push_back(nullptr);
-        job.outputs.back() = HostTensor(env, list.Get(i), ("output " + std::to_string(i)).c_str(), "PS_OV_BAD_OUTPUT", false);
+        job.outputs.push_back(HostTensor(env, list.Get(i), ("output " + std::to_string(i)).c_str(), "PS_OV_BAD_OUTPUT", false));
       }
     }
     if (TensorWrap::IsTensor(env, input)) {
