@@ -4,7 +4,7 @@ import { keys, PREVIEW_LENGTH, VIEWERS_TTL_SEC } from '../pipeline/redis/keys.js
 import { decodePreviewFields } from '../pipeline/redis/result-stream.js';
 import type { FrameMeta } from '../pipeline/wire/v1.js';
 import { renderPreview, type AnnotatedPreview } from './annotate.js';
-import { FollowLoop } from './follow-loop.js';
+import { FollowLoop } from '../pipeline/redis/follow-loop.js';
 
 /**
  * Frames for watchers. While a stream has a frame subscriber (WebSocket, MJPEG or a snapshot request) the gateway

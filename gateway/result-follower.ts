@@ -1,6 +1,6 @@
 import type { Logger } from '../pipeline/obs/logger.js';
 import type { ResultEntry, ResultReader } from '../pipeline/redis/result-stream.js';
-import { FollowLoop } from './follow-loop.js';
+import { FollowLoop } from '../pipeline/redis/follow-loop.js';
 
 /**
  * The gateway's single Redis read loop for results: one blocking XREAD over every registered stream, however many

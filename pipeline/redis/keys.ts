@@ -17,6 +17,10 @@
  *   lease(id)       STRING  the inference process that owns a stream's frames (PX leaseMs, renewed). One owner per
  *                           stream keeps its results in seq order across workers; a dead owner's lease expires and
  *                           the next owner claims its unacknowledged frames first.
+ *   poseEvents(id)  STREAM  event engine -> notifier/gateway: {e: PoseEvent JSON} (POSE_EVENT_FIELD), retention by
+ *                           age. Consumer groups notifyGroup(kind), one per sink kind (mqtt, webhook).
+ *   eventSnapshot(id, eventId)  STRING  annotated JPEG of an event's decisive frame, same retention as the event.
+ * Per-stream keys written in the {<streamId>} hash-tag layout keep one stream's keys in one Redis Cluster slot.
  */
 export const KEY_PREFIX = 'ps:v1:';
 
@@ -31,7 +35,14 @@ export const keys = {
   workerInfo: (processId: string) => `${KEY_PREFIX}worker:${processId}`,
   workers: `${KEY_PREFIX}workers`,
   lease: (streamId: string) => `${KEY_PREFIX}lease:${streamId}`,
+  poseEvents: (streamId: string) => `${KEY_PREFIX}{${streamId}}:events`,
+  eventSnapshot: (streamId: string, eventId: string) => `${KEY_PREFIX}{${streamId}}:event-snapshot:${eventId}`,
 } as const;
+
+/** The one field of a poseEvents entry: the PoseEvent as JSON. */
+export const POSE_EVENT_FIELD = 'e';
+/** Consumer group on every poseEvents stream per notifier sink kind, so each kind resumes on its own. */
+export const notifyGroup = (sinkKind: string) => `notify:${sinkKind}`;
 
 export const FRAME_CONSUMER_GROUP = 'workers';
 export const PREVIEW_LENGTH = 4;

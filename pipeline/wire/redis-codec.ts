@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import {
   frameMetaSchema,
+  poseEventSchema,
   streamResultSchema,
   streamStateSchema,
   WIRE_VERSION,
   type FrameMeta,
+  type PoseEvent,
   type StreamResult,
   type StreamState,
 } from './v1.js';
@@ -77,4 +79,13 @@ export function encodeState(state: StreamState): string {
 
 export function decodeState(text: string): StreamState {
   return streamStateSchema.parse(JSON.parse(text));
+}
+
+/** A poseEvents entry's POSE_EVENT_FIELD value. */
+export function encodePoseEvent(event: PoseEvent): string {
+  return JSON.stringify(poseEventSchema.parse(event));
+}
+
+export function decodePoseEvent(text: string): PoseEvent {
+  return poseEventSchema.parse(JSON.parse(text));
 }

@@ -15,7 +15,7 @@ import { Batcher } from './batcher.js';
 import { PoseEngine } from './pose-engine.js';
 import { SeqGuard } from './result-builder.js';
 import { planLeases, StreamLeases } from './stream-leases.js';
-import { StreamDirectory } from './stream-directory.js';
+import { StreamDirectory } from '../../pipeline/streams/stream-directory.js';
 import { BusyClock } from './busy-clock.js';
 
 export interface WorkerHandle {
