@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { notifySchema } from './notify.js';
 
 /**
  * The one definition of posestream's configuration: streams, model and deployment. Every object is strict, so a
@@ -141,6 +142,7 @@ export const configObjectSchema = z
     results: resultsSchema.default(resultsSchema.parse({})),
     gateway: gatewaySchema.default(gatewaySchema.parse({})),
     streams: z.array(streamSchema).default([]),
+    notify: notifySchema.default(notifySchema.parse({})),
   })
   .strict();
 
