@@ -146,8 +146,9 @@ export class WebhookEndpoint {
       if (response.ok) return { ok: true };
       return { ok: false, retryable: retryableStatus(response.status), reason: `HTTP ${response.status}` };
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      const reason = error instanceof Error && error.name === 'TimeoutError' ? `no response within ${this.config.timeoutMs} ms` : (cause ?? describeError(error));
+      // fetch says only "fetch failed"; the cause has the useful part (ECONNREFUSED, bad port, a TLS error).
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const reason = error instanceof Error && error.name === 'TimeoutError' ? `no response within ${this.config.timeoutMs} ms` : (cause?.code ?? cause?.message ?? describeError(error));
       return { ok: false, retryable: true, reason: scrubSecrets(reason, this.secrets) };
     }
   }
