@@ -50,7 +50,7 @@ export const mqttSinkSchema = z
     /** Publish Home Assistant discovery configs (retained). */
     discovery: z.boolean().default(true),
     /** 1 (default): an event is acknowledged in Redis only after the broker acknowledged it. */
-    qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+    qos: z.literal([0, 1, 2], { error: 'must be 0, 1 or 2' }).default(1),
     /** Retain state topics (fall ON/OFF, zone occupancy) so Home Assistant gets them after its own restart. */
     retainState: z.boolean().default(true),
     /** Delay between reconnect attempts to a dead broker. */
@@ -72,7 +72,7 @@ export const webhookSinkSchema = z
     streams: z.array(z.string().min(1).max(64)).min(1).optional(),
     /** Only events of these types (default: every type). */
     types: z.array(z.enum(POSE_EVENT_TYPES)).min(1).optional(),
-    /** Events waiting for this endpoint (including the one being delivered); past it `dropPolicy` applies. */
+    /** Events waiting for this endpoint behind the one being delivered; past it `dropPolicy` applies. */
     queueLimit: z.number().int().min(1).max(100_000).default(1_000),
     /**
      * drop-oldest: a new event evicts the oldest waiting one (recent events matter most);
