@@ -29,6 +29,9 @@ interface StreamCursor {
   historyAfter: number;
 }
 
+/** What the loop needs of an EventGroupReader (unit tests pass a fake). */
+export type EventSource = Pick<EventGroupReader, 'ensureGroup' | 'read' | 'ack'>;
+
 export interface SinkLoopOptions {
   /** Streams whose events to deliver (the registry's, plus recently removed ones). */
   streams: () => ReadonlySet<string>;
@@ -50,7 +53,7 @@ export class SinkLoop {
   private readonly log: Logger;
 
   constructor(
-    private readonly reader: EventGroupReader,
+    private readonly reader: EventSource,
     private readonly sink: Sink,
     private readonly options: SinkLoopOptions,
   ) {
