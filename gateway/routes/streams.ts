@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { formatIssuePath } from '../../config/load.js';
 import { streamModeSchema, streamSchema, type StreamConfig } from '../../config/schema.js';
 import { isPosestreamError } from '../../pipeline/errors.js';
+import { redactUrl } from '../../pipeline/obs/redact.js';
 import type { StreamRegistry } from '../../pipeline/streams/registry.js';
 import { HttpError, readJsonBody, sendJson, type Route } from '../http.js';
 import type { StreamCatalog } from '../stream-catalog.js';
@@ -43,18 +44,6 @@ function fromRegistry(error: unknown): never {
     throw new HttpError(STATUS_BY_CODE[error.code]!, error.code, error.publicMessage);
   }
   throw error;
-}
-
-/** Credentials in camera URLs are never echoed back. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.password) return url;
-    parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
 }
 
 export function streamRoutes(deps: { registry: StreamRegistry; catalog: StreamCatalog; stats: StreamStats }): Route[] {
