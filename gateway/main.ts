@@ -57,7 +57,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   const redis = createRedis(config.redis.url, { name: 'gateway', logger });
   const resultsConnection = createRedis(config.redis.url, { name: 'gateway-results', logger });
   const previewConnection = createRedis(config.redis.url, { name: 'gateway-preview', logger });
-  const registry = new StreamRegistry(redis);
+  const registry = new StreamRegistry(redis, { logger });
   await registry.seed(config.streams);
 
   const stats = new StreamStats();

@@ -56,6 +56,7 @@ describe('gateway REST (real Redis)', () => {
     expect(json.streams).toHaveLength(1);
     expect(json.streams[0]).toMatchObject({ id: 'from-config', url: 'test://ball', enabled: false, mode: 'live' });
     expect(json.streams[0].stats).toMatchObject({ fps: 0, drops: 0, lastResultAgeMs: null });
+    expect(json.unreadable).toEqual([]);
   });
 
   it('rejects bad bodies with 400 naming each field, and other bad requests with the right status', async () => {

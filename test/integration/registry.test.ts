@@ -8,7 +8,10 @@ import type { RegistryEvent } from '../../pipeline/wire/v1.js';
 import { testRedisUrl } from '../support/env.js';
 
 const redis = createRedis(testRedisUrl(11), { name: 'test', logger: pino({ level: 'silent' }) });
-const registry = new StreamRegistry(redis);
+const warnings: Array<{ streamId?: string; problem?: string }> = [];
+const registry = new StreamRegistry(redis, {
+  logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line) as { streamId?: string }) }),
+});
 const configStreams = (streams: unknown[]) => configSchema.parse({ model: { path: 'm' }, streams }).streams;
 
 async function waitFor(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
@@ -92,6 +95,31 @@ describe('StreamRegistry', () => {
     await waitFor(() => events.some((event) => event.kind === 'state' && event.state === 'stopped'));
     expect(events.some((event) => event.kind === 'stream-changed' && event.change === 'removed')).toBe(true);
     unwatch();
+  });
+
+  it('keeps fields of newer versions through updates and seeds, and reports entries it cannot read', async () => {
+    const newer = { id: 'cam', url: 'test://ball', loop: false, enabled: true, mode: 'live', zones: [{ name: 'door', polygon: [[0, 0], [1, 1]] }] };
+    await redis.hset(keys.streams, 'cam', JSON.stringify(newer));
+    await redis.hset(keys.streams, 'future', JSON.stringify({ id: 'future', url: 'test://ball', mode: 'adaptive' }));
+    await redis.hset(keys.streams, 'garbage', '{not json');
+    warnings.length = 0;
+    expect(await registry.snapshot()).toEqual({
+      streams: [{ id: 'cam', url: 'test://ball', loop: false, enabled: true, mode: 'live' }],
+      unreadable: [
+        { id: 'future', problem: expect.stringMatching(/^mode: /) },
+        { id: 'garbage', problem: expect.stringMatching(/^\(stream\): /) },
+      ],
+    });
+    await registry.list();
+    expect(warnings.map((w) => w.streamId).sort()).toEqual(['future', 'garbage']);
+
+    await registry.update('cam', { fps: 5 });
+    expect(JSON.parse((await redis.hget(keys.streams, 'cam'))!)).toEqual({ ...newer, fps: 5 });
+    await registry.seed(configStreams([{ id: 'cam', url: 'test://snow' }]));
+    expect(JSON.parse((await redis.hget(keys.streams, 'cam'))!)).toEqual({ ...newer, url: 'test://snow' });
+    expect(await codeOf(registry.update('future', { fps: 5 }))).toMatch(/^PS_STREAM_INVALID: stream "future" is stored in a form this version cannot read \(mode: /);
+    expect(await redis.hexists(keys.streams, 'future')).toBe(1);
+    expect(await registry.remove('garbage')).toBe(true);
   });
 
   it('bounds the events stream', async () => {

@@ -69,7 +69,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
 
   const redis = createRedis(config.redis.url, { name: 'worker', logger });
   const readRedis = createRedis(config.redis.url, { name: 'worker-read', logger });
-  const registry = new StreamRegistry(redis);
+  const registry = new StreamRegistry(redis, { logger });
   const consumer = new FrameConsumer(readRedis, { consumer: processId, claimIdleMs });
   const staleClaimer = new FrameConsumer(redis, { consumer: processId, claimIdleMs });
   // A new owner takes over everything its dead predecessor left unacknowledged, however recently it was read.

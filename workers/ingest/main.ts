@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import type { PosestreamConfig, StreamConfig } from '../../config/schema.js';
+import type { PosestreamConfig } from '../../config/schema.js';
+import type { StreamConfig } from '../../pipeline/streams/definition.js';
 import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
@@ -34,7 +35,7 @@ export async function startIngest(
     );
   }
   const redis = createRedis(config.redis.url, { name: 'ingest', logger });
-  const registry = new StreamRegistry(redis);
+  const registry = new StreamRegistry(redis, { logger });
   await registry.seed(config.streams);
 
   const running = new Map<string, { runner: StreamRunner; stream: StreamConfig }>();

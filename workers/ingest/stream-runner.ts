@@ -1,4 +1,4 @@
-import type { StreamConfig } from '../../config/schema.js';
+import type { StreamConfig } from '../../pipeline/streams/definition.js';
 import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
