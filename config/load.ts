@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
-import { assetsDir, repoRoot } from '../pipeline/assets.js';
-import { configObjectSchema, configSchema, type PosestreamConfig, type StreamConfig } from './schema.js';
+import type { StreamConfig } from '../pipeline/streams/definition.js';
+import { formatZodIssues } from '../pipeline/zod-issues.js';
+import { assetsDir, repoRoot } from './paths.js';
+import { configObjectSchema, configSchema, type PosestreamConfig } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = path.join(repoRoot, 'config', 'posestream.yaml');
 
@@ -24,22 +25,7 @@ export interface LoadedConfig {
   file: string;
 }
 
-/** `a.b[2].c` for a zod issue path, so messages point at the exact field. */
-export function formatIssuePath(issuePath: readonly PropertyKey[]): string {
-  return issuePath
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
-    .join('');
-}
-
-export function formatZodIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
-    const where = formatIssuePath(issue.path);
-    const keys = 'keys' in issue && Array.isArray(issue.keys) ? ` (${issue.keys.join(', ')})` : '';
-    return `${where || '(root)'}: ${issue.message}${keys}`;
-  });
-}
-
-/** `${VAR}` and `${VAR:-default}` inside string values; POSESTREAM_ASSETS always resolves (see pipeline/assets). */
+/** `${VAR}` and `${VAR:-default}` inside string values; POSESTREAM_ASSETS always resolves (see ./paths.ts). */
 function substituteEnv(value: string, env: NodeJS.ProcessEnv, missing: Set<string>): string {
   return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_match, name: string, fallback?: string) => {
     const fromEnv = name === 'POSESTREAM_ASSETS' ? (env[name] ?? assetsDir(env)) : env[name];

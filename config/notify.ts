@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { streamIdFormat } from '../pipeline/streams/definition.js';
 import { POSE_EVENT_TYPES } from '../pipeline/wire/v1.js';
 
 /**
@@ -7,8 +8,6 @@ import { POSE_EVENT_TYPES } from '../pipeline/wire/v1.js';
  * notifier logs endpoints by name and origin only. Use `${VAR}` substitution to keep them out of the file.
  */
 
-/** Names used in topics, metric labels and logs: same shape as stream ids. */
-const sinkNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be 1-64 characters: letters, digits, "_" or "-", starting with a letter or digit');
 
 /** An MQTT topic level we build on: no wildcards, no empty levels, no leading/trailing "/". */
 const topicPrefixSchema = z
@@ -63,13 +62,13 @@ export const WEBHOOK_DROP_POLICIES = ['drop-oldest', 'drop-newest'] as const;
 export const webhookSinkSchema = z
   .object({
     /** Names the endpoint in metrics (sink="webhook:<name>") and logs; the URL is never logged. */
-    name: sinkNameSchema,
+    name: streamIdFormat,
     /** http(s)://[user:password@]host/path; userinfo becomes a Basic Authorization header. */
     url: urlWithProtocol(['http:', 'https:']),
     /** HMAC-SHA256 key for X-Posestream-Signature. */
     secret: z.string().min(16, 'must be at least 16 characters'),
     /** Only events of these streams (default: every stream). */
-    streams: z.array(z.string().min(1).max(64)).min(1).optional(),
+    streams: z.array(streamIdFormat).min(1).optional(),
     /** Only events of these types (default: every type). */
     types: z.array(z.enum(POSE_EVENT_TYPES)).min(1).optional(),
     /** Events waiting for this endpoint behind the one being delivered; past it `dropPolicy` applies. */

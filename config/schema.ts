@@ -1,72 +1,12 @@
 import { z } from 'zod';
+import { streamSchema } from '../pipeline/streams/definition.js';
 import { notifySchema } from './notify.js';
 
 /**
- * The one definition of posestream's configuration: streams, model and deployment. Every object is strict, so a
- * misspelt key is an error rather than a silently ignored setting. REST bodies for streams use `streamSchema`.
+ * The one definition of posestream's configuration: model, deployment and the streams to seed the registry with.
+ * Every object is strict, so a misspelt key is an error rather than a silently ignored setting. What a stream is
+ * (`streams:` entries, also REST bodies and registry entries) is defined in pipeline/streams/definition.ts.
  */
-
-export const STREAM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-
-const SUPPORTED_SCHEMES = ['rtsp:', 'rtsps:', 'http:', 'https:', 'file:', 'v4l2:', 'test:'] as const;
-
-/** Test patterns map onto videotestsrc patterns; `test://ball` is the usual moving-object source. */
-export const TEST_PATTERNS = ['smpte', 'ball', 'snow', 'black', 'white', 'gradient', 'checkers-8', 'pinwheel'] as const;
-
-/**
- * Accepts rtsp(s)://, http(s)://, file:// or a plain path, v4l2:///dev/videoN or /dev/videoN, and test://<pattern>.
- * Anything else is rejected with the reason, so a typo never reaches GStreamer.
- */
-export function describeUrlProblem(url: string): string | undefined {
-  if (url.trim() !== url || url.length === 0) return 'must be a non-empty URL or path without surrounding spaces';
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      return `is not a valid URL: "${url}"`;
-    }
-    if (!(SUPPORTED_SCHEMES as readonly string[]).includes(parsed.protocol)) {
-      return `unsupported scheme "${parsed.protocol}" (use rtsp://, rtsps://, http(s)://, file://, v4l2://, test://)`;
-    }
-    if (['rtsp:', 'rtsps:', 'http:', 'https:'].includes(parsed.protocol) && parsed.hostname === '') {
-      return `has no host: "${url}"`;
-    }
-    if (parsed.protocol === 'test:' && !(TEST_PATTERNS as readonly string[]).includes(parsed.hostname)) {
-      return `unknown test pattern "${parsed.hostname}" (one of ${TEST_PATTERNS.join(', ')})`;
-    }
-    return undefined;
-  }
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url) && !/^[A-Za-z]:[\\/]/.test(url)) {
-    return `unsupported URL "${url}" (expected scheme://... or a file path)`;
-  }
-  return undefined;
-}
-
-export const streamModeSchema = z.enum(['live', 'lossless']);
-
-export const streamSchema = z
-  .object({
-    id: z.string().regex(STREAM_ID_PATTERN, 'must be 1-64 characters: letters, digits, "_" or "-", starting with a letter or digit'),
-    url: z.string().superRefine((url, ctx) => {
-      const problem = describeUrlProblem(url);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    }),
-    /** Upper bound on frames per second taken from the source; frames above it are dropped at the source. */
-    fps: z.number().positive().max(240).optional(),
-    /** Files only: start again at EOS instead of ending the stream. */
-    loop: z.boolean().default(false),
-    enabled: z.boolean().default(true),
-    /**
-     * live: only the newest frames are kept (stale frames are dropped and counted), latency stays bounded.
-     * lossless: every frame is inferred; when the queue is full the source is held back instead.
-     */
-    mode: streamModeSchema.default('live'),
-  })
-  .strict();
-
-export type StreamConfig = z.infer<typeof streamSchema>;
-export type StreamConfigInput = z.input<typeof streamSchema>;
 
 export const modelSchema = z
   .object({

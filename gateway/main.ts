@@ -3,7 +3,8 @@ import type { PosestreamConfig } from '../config/schema.js';
 import type { Logger } from '../pipeline/obs/logger.js';
 import { createMetrics, type Metrics } from '../pipeline/obs/metrics.js';
 import { createRedis } from '../pipeline/redis/client.js';
-import { ResultReader, type ResultEntry } from '../pipeline/redis/result-stream.js';
+import type { ResultEntry } from '../pipeline/redis/codec.js';
+import { ResultReader } from '../pipeline/redis/result-stream.js';
 import { StreamRegistry } from '../pipeline/streams/registry.js';
 import { disableEncoderCache } from './annotate.js';
 import { HttpFrameViewers } from './http-frame-viewers.js';
@@ -57,7 +58,8 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   const redis = createRedis(config.redis.url, { name: 'gateway', logger });
   const resultsConnection = createRedis(config.redis.url, { name: 'gateway-results', logger });
   const previewConnection = createRedis(config.redis.url, { name: 'gateway-preview', logger });
-  const registry = new StreamRegistry(redis);
+  const registry = new StreamRegistry(redis, { logger });
+  await registry.migrateLegacyLayout();
   await registry.seed(config.streams);
 
   const stats = new StreamStats();

@@ -35,6 +35,15 @@ function rejectUpgrade(socket: Duplex, status: number, code: string, message: st
   );
 }
 
+/** A path segment as the route sees it; a malformed percent-escape is the client's mistake (400), not ours. */
+function decodePathParam(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'PS_HTTP_BAD_PATH', `the ${name} in the path is not valid percent-encoding`);
+  }
+}
+
 export function createGatewayServer(options: GatewayServerOptions): Server {
   const { routes, logger, metrics } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_HARD_MAX_PAYLOAD, perMessageDeflate: false });
@@ -55,7 +64,7 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
         throw new HttpError(401, 'PS_AUTH_REQUIRED', 'this call needs the gateway token (Authorization: Bearer <token> or ?token=)');
       }
       const params = { ...(route.path.exec(url.pathname)?.groups ?? {}) };
-      for (const [key, value] of Object.entries(params)) params[key] = decodeURIComponent(value);
+      for (const [key, value] of Object.entries(params)) params[key] = decodePathParam(key, value);
       await route.handle({ req, res, url, params });
     };
     run().catch((error: unknown) => {

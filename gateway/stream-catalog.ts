@@ -1,4 +1,4 @@
-import type { StreamConfig } from '../config/schema.js';
+import type { StreamConfig } from '../pipeline/streams/definition.js';
 import type { Logger } from '../pipeline/obs/logger.js';
 import type { StreamRegistry } from '../pipeline/streams/registry.js';
 import type { StreamState } from '../pipeline/wire/v1.js';

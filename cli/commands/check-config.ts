@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import type { PosestreamConfig } from '../../config/schema.js';
-import { safeOrigin } from '../../workers/notify/redact.js';
+import { urlOrigin } from '../../pipeline/obs/redact.js';
 
 export function registerCheckConfigCommand(program: Command): void {
   program
@@ -29,8 +29,8 @@ export function withSecretsMasked(config: PosestreamConfig): unknown {
     gateway: { ...config.gateway, token: config.gateway.token ? MASK : undefined },
     notify: {
       ...config.notify,
-      mqtt: mqtt && { ...mqtt, url: safeOrigin(mqtt.url), password: mqtt.password ? MASK : undefined },
-      webhooks: webhooks.map((hook) => ({ ...hook, url: `${safeOrigin(hook.url)}/${MASK}`, secret: MASK })),
+      mqtt: mqtt && { ...mqtt, url: urlOrigin(mqtt.url), password: mqtt.password ? MASK : undefined },
+      webhooks: webhooks.map((hook) => ({ ...hook, url: `${urlOrigin(hook.url)}/${MASK}`, secret: MASK })),
     },
   };
 }

@@ -1,7 +1,8 @@
-import { z } from 'zod';
-import { formatIssuePath } from '../../config/load.js';
-import { streamModeSchema, streamSchema, type StreamConfig } from '../../config/schema.js';
+import type { z } from 'zod';
 import { isPosestreamError } from '../../pipeline/errors.js';
+import { redactUrl } from '../../pipeline/obs/redact.js';
+import { streamPatchSchema, streamSchema, type StreamConfig } from '../../pipeline/streams/definition.js';
+import { describeZodIssues } from '../../pipeline/zod-issues.js';
 import type { StreamRegistry } from '../../pipeline/streams/registry.js';
 import { HttpError, readJsonBody, sendJson, type Route } from '../http.js';
 import type { StreamCatalog } from '../stream-catalog.js';
@@ -13,16 +14,6 @@ import type { StreamStats } from '../stream-stats.js';
  * config and is validated by the same schema, with one entry per offending field in the 400 reply.
  */
 
-export const streamPatchSchema = z
-  .object({
-    enabled: z.boolean().optional(),
-    fps: z.number().positive().max(240).optional(),
-    mode: streamModeSchema.optional(),
-    loop: z.boolean().optional(),
-  })
-  .strict()
-  .refine((patch) => Object.keys(patch).length > 0, { message: 'nothing to change: give enabled, fps, mode or loop' });
-
 const STATUS_BY_CODE: Record<string, number> = {
   PS_STREAM_EXISTS: 409,
   PS_STREAM_INVALID: 400,
@@ -30,10 +21,7 @@ const STATUS_BY_CODE: Record<string, number> = {
 };
 
 function invalid(error: z.ZodError, what: string): HttpError {
-  const fields = error.issues.map((issue) => {
-    const keys = 'keys' in issue && Array.isArray(issue.keys) ? ` (${issue.keys.join(', ')})` : '';
-    return { path: formatIssuePath(issue.path) || '(body)', message: `${issue.message}${keys}` };
-  });
+  const fields = describeZodIssues(error, '(body)');
   return new HttpError(400, 'PS_STREAM_INVALID', `invalid ${what}: ${fields.map((f) => `${f.path}: ${f.message}`).join('; ')}`, fields);
 }
 
@@ -43,18 +31,6 @@ function fromRegistry(error: unknown): never {
     throw new HttpError(STATUS_BY_CODE[error.code]!, error.code, error.publicMessage);
   }
   throw error;
-}
-
-/** Credentials in camera URLs are never echoed back. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.password) return url;
-    parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
 }
 
 export function streamRoutes(deps: { registry: StreamRegistry; catalog: StreamCatalog; stats: StreamStats }): Route[] {
@@ -70,8 +46,9 @@ export function streamRoutes(deps: { registry: StreamRegistry; catalog: StreamCa
       method: 'GET',
       path: /^\/api\/streams$/,
       async handle({ res }) {
-        const streams = await registry.list();
-        sendJson(res, 200, { streams: streams.map(view) });
+        // Entries this version cannot read are listed by id and problem, so nobody wonders where a stream went.
+        const { streams, unreadable } = await registry.snapshot();
+        sendJson(res, 200, { streams: streams.map(view), unreadable });
       },
     },
     {

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../obs/logger.js';
+import { redactUrl } from '../obs/redact.js';
 
 export type { Redis };
 
@@ -11,18 +12,6 @@ export function redisRetryDelay(attempt: number): number {
   return Math.min(REDIS_RETRY_MAX_MS, 100 * 2 ** Math.min(attempt - 1, 16));
 }
 
-/** `redis://user:secret@host:6379/2` -> `redis://host:6379/2`: URLs are logged, passwords never are. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return '<invalid redis url>';
-  }
-}
-
 /**
  * The one way posestream opens Redis. Commands wait for a reconnect instead of failing (maxRetriesPerRequest null,
  * which BullMQ also requires), reconnects back off to REDIS_RETRY_MAX_MS, and an outage is logged once when it
@@ -30,7 +19,7 @@ export function redactRedisUrl(url: string): string {
  * takes: a down Redis must neither crash-loop the process nor flood the log.
  */
 export function createRedis(url: string, options: { name: string; logger: Logger }): Redis {
-  const safeUrl = redactRedisUrl(url);
+  const safeUrl = redactUrl(url);
   const log = options.logger.child({ redis: options.name });
   const redis = new Redis(url, {
     connectionName: `posestream:${options.name}`,

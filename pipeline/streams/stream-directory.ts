@@ -43,9 +43,10 @@ export class StreamDirectory {
 
   refresh(): Promise<void> {
     this.refreshing ??= this.registry
-      .list()
-      .then((streams) => {
-        const next = new Set(streams.map((s) => s.id));
+      .snapshot()
+      .then(({ streams, unreadable }) => {
+        // An entry this version cannot read is still a registered stream: its frames are served all the same.
+        const next = new Set([...streams, ...unreadable].map((s) => s.id));
         for (const id of this.current) if (!next.has(id)) this.removedAt.set(id, Date.now());
         for (const id of next) this.removedAt.delete(id);
         this.current = next;

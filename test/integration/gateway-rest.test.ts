@@ -56,6 +56,7 @@ describe('gateway REST (real Redis)', () => {
     expect(json.streams).toHaveLength(1);
     expect(json.streams[0]).toMatchObject({ id: 'from-config', url: 'test://ball', enabled: false, mode: 'live' });
     expect(json.streams[0].stats).toMatchObject({ fps: 0, drops: 0, lastResultAgeMs: null });
+    expect(json.unreadable).toEqual([]);
   });
 
   it('rejects bad bodies with 400 naming each field, and other bad requests with the right status', async () => {
@@ -82,6 +83,11 @@ describe('gateway REST (real Redis)', () => {
     expect((await call('PUT', '/api/streams')).status).toBe(405);
     expect((await call('GET', '/nothing-here')).status).toBe(404);
     expect((await call('GET', '/streams/nope/snapshot.jpg')).status).toBe(404);
+    for (const path of ['/streams/%ZZ/snapshot.jpg', '/api/streams/%E0%A4%A', '/streams/%/mjpeg']) {
+      const bad = await call('GET', path);
+      expect(bad.status, path).toBe(400);
+      expect(bad.json.error.code).toBe('PS_HTTP_BAD_PATH');
+    }
   });
 
   it('adds, conflicts, patches and deletes streams in the registry', async () => {

@@ -4,7 +4,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../pipeline/obs/metrics.js';
 import { createRedis } from '../../pipeline/redis/client.js';
-import { keys, notifyGroup, POSE_EVENT_FIELD } from '../../pipeline/redis/keys.js';
+import { FIELD } from '../../pipeline/redis/codec.js';
+import { keys, notifyGroup } from '../../pipeline/redis/keys.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import { startNotifier, type NotifierHandle } from '../../workers/notify/main.js';
 import { TopicLayout } from '../../workers/notify/mqtt/topics.js';
@@ -130,7 +131,7 @@ describe('notifier: MQTT', () => {
   });
 
   it('acknowledges and counts an entry that does not decode, and goes on delivering', async () => {
-    await redis.xadd(keys.poseEvents('door'), '*', POSE_EVENT_FIELD, '{"v":1,"kind":"event"');
+    await redis.xadd(keys.poseEvents('door'), '*', FIELD.event, '{"v":1,"kind":"event"');
     const next = poseEvent({ streamId: 'door', type: 'posture', seq: 700, attributes: { posture: 'sitting' } });
     await writePoseEvent(redis, next);
     await probe.waitFor(`${prefix}/door/events/posture`, (m) => (json(m) as { id: string }).id === next.id);

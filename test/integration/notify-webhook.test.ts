@@ -175,7 +175,8 @@ describe('notifier: webhooks', () => {
     const next = poseEvent({ streamId: 'lab', type: 'fall', seq: 90 });
     await writePoseEvent(redis, next);
     await waitUntil(() => flaky.events().some((e) => e.id === next.id));
-    expect(await metricValue('notifyDelivered', { sink: 'webhook:flaky' })).toBe(1);
+    // The receiver records a request before it answers: the notifier counts the delivery a moment later.
+    await waitUntil(async () => (await metricValue('notifyDelivered', { sink: 'webhook:flaky' })) === 1);
   });
 
   it('bounds each endpoint\'s queue: drop-oldest evicts the oldest waiting events and counts them', async () => {
@@ -183,7 +184,7 @@ describe('notifier: webhooks', () => {
     const events = [1, 2, 3, 4, 5].map((n) => poseEvent({ streamId: 'yard', type: 'posture', seq: n * 10, attributes: { posture: 'standing' } }));
     for (const event of events) await writePoseEvent(redis, event);
     await waitUntil(async () => (await metricValue('notifyDropped', { sink: 'webhook:slow', reason: 'queue_full' })) === 2);
-    expect(slow.requests.length).toBe(1);
+    await waitUntil(() => slow.requests.length === 1);
     slow.release();
     await waitUntil(() => slow.requests.length === 3);
     expect(slow.events().map((e) => e.seq)).toEqual([10, 40, 50]);

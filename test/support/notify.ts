@@ -1,8 +1,7 @@
 import { Writable } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import pino from 'pino';
 import { configSchema, type PosestreamConfig } from '../../config/schema.js';
-import type { Logger } from '../../pipeline/obs/logger.js';
+import { createLogger, type Logger } from '../../pipeline/obs/logger.js';
 
 /**
  * Helpers for notifier tests (and the end-to-end "fall from a real clip arrives on MQTT" test): a config with a
@@ -15,7 +14,7 @@ export function notifyTestConfig(redisUrl: string, notify: Record<string, unknow
   return configSchema.parse({ redis: { url: redisUrl }, model: { path: 'unused.xml' }, notify });
 }
 
-/** A pino logger that keeps every line, for assertions such as "no secret was logged". */
+/** The production logger (with its redaction) writing into memory, for assertions such as "no secret was logged". */
 export function capturingLogger(): { logger: Logger; text: () => string } {
   const lines: string[] = [];
   const stream = new Writable({
@@ -24,7 +23,7 @@ export function capturingLogger(): { logger: Logger; text: () => string } {
       done();
     },
   });
-  return { logger: pino({ level: 'debug' }, stream), text: () => lines.join('') };
+  return { logger: createLogger('test', { level: 'debug', destination: stream, pretty: false }), text: () => lines.join('') };
 }
 
 export interface ReceivedMessage {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { keys, POSE_EVENT_FIELD } from '../../pipeline/redis/keys.js';
-import { encodePoseEvent } from '../../pipeline/wire/redis-codec.js';
+import { encodePoseEventFields } from '../../pipeline/redis/codec.js';
+import { keys } from '../../pipeline/redis/keys.js';
 import { WIRE_VERSION, type PoseEvent } from '../../pipeline/wire/v1.js';
 
 /** A valid wire-v1 pose event; the id follows the schema's rule from stream, type, track, seq and zone. */
@@ -27,8 +27,8 @@ export function poseEvent(fields: Partial<PoseEvent> & Pick<PoseEvent, 'streamId
   };
 }
 
-/** Appends an event exactly as the event engine does: one entry {POSE_EVENT_FIELD: JSON} on keys.poseEvents. */
+/** Appends an event exactly as the event engine does: one entry (codec encodePoseEventFields) on keys.poseEvents. */
 export async function writePoseEvent(redis: Redis, event: PoseEvent, snapshot?: Buffer): Promise<string> {
   if (snapshot) await redis.set(keys.eventSnapshot(event.streamId, event.id), snapshot);
-  return (await redis.xadd(keys.poseEvents(event.streamId), '*', POSE_EVENT_FIELD, encodePoseEvent(event))) as string;
+  return (await redis.xadd(keys.poseEvents(event.streamId), '*', ...encodePoseEventFields(event))) as string;
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { ensureConsumerGroup, streamReplyPairs } from '../../pipeline/redis/frame-stream.js';
-import { keys, POSE_EVENT_FIELD } from '../../pipeline/redis/keys.js';
-import { decodePoseEvent } from '../../pipeline/wire/redis-codec.js';
+import { decodePoseEventFields, streamReadReply } from '../../pipeline/redis/codec.js';
+import { ensureConsumerGroup } from '../../pipeline/redis/frame-stream.js';
+import { keys } from '../../pipeline/redis/keys.js';
 import type { PoseEvent } from '../../pipeline/wire/v1.js';
 
 /**
@@ -27,8 +27,6 @@ export interface EventEntry {
   event?: PoseEvent;
   problem?: string;
 }
-
-type RawEntry = [id: string, fields: string[] | null];
 
 export class EventGroupReader {
   constructor(
@@ -62,11 +60,11 @@ export class EventGroupReader {
     );
     const entries: EventEntry[] = [];
     const returned = new Map<string, number>();
-    for (const [key, raw] of streamReplyPairs<string, RawEntry[]>(reply)) {
-      const streamId = streamIds[streamKeys.indexOf(String(key))];
+    for (const { key, entries: raw } of streamReadReply(reply)) {
+      const streamId = streamIds[streamKeys.indexOf(key)];
       if (streamId === undefined) continue;
       returned.set(streamId, raw.length);
-      for (const [entryId, fields] of raw) entries.push(decodeEntry(streamId, entryId, fields));
+      for (const { id, fields } of raw) entries.push(decodeEntry(streamId, id, fields));
     }
     const historyDone = streamIds.filter((id) => cursors.get(id) !== NEW_EVENTS && (returned.get(id) ?? 0) === 0);
     return { entries, historyDone };
@@ -85,11 +83,8 @@ export class EventGroupReader {
 function decodeEntry(streamId: string, entryId: string, fields: string[] | null): EventEntry {
   // A pending entry trimmed by retention comes back from a history read with no fields.
   if (fields === null) return { streamId, entryId, problem: 'trimmed' };
-  const index = fields.indexOf(POSE_EVENT_FIELD);
-  const text = index >= 0 && index % 2 === 0 ? fields[index + 1] : undefined;
-  if (text === undefined) return { streamId, entryId, problem: 'invalid' };
   try {
-    const event = decodePoseEvent(text);
+    const event = decodePoseEventFields(fields);
     return event.streamId === streamId ? { streamId, entryId, event } : { streamId, entryId, problem: 'invalid' };
   } catch {
     return { streamId, entryId, problem: 'invalid' };

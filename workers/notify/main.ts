@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import { hasNotifySinks } from '../../config/notify.js';
+import { hasNotifySinks, type NotifyConfig } from '../../config/notify.js';
 import type { PosestreamConfig } from '../../config/schema.js';
 import { repoRoot } from '../../pipeline/assets.js';
 import { PosestreamError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
+import { registerSecrets, urlSecretParts } from '../../pipeline/obs/redact.js';
 import { createRedis } from '../../pipeline/redis/client.js';
 import { notifyGroup } from '../../pipeline/redis/keys.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
@@ -56,6 +57,8 @@ export async function startNotifier(config: PosestreamConfig, options: NotifierO
   if (!hasNotifySinks(notify)) {
     throw new PosestreamError('PS_NOTIFY_NO_SINKS', 'no notification sinks configured: add notify.mqtt or notify.webhooks to the config');
   }
+  // Logs name endpoints by config name and origin; anything else of theirs that might reach a line is masked there.
+  registerSecrets(notifySecrets(notify));
   const logger = options.logger.child({ component: 'notify' });
   const consumer = options.consumer ?? notify.consumer ?? hostname();
   const redis = createRedis(config.redis.url, { name: 'notify', logger });
@@ -107,6 +110,14 @@ export async function startNotifier(config: PosestreamConfig, options: NotifierO
       return stopping;
     },
   };
+}
+
+/** MQTT password and URL credentials; webhook secrets and URL credentials, paths and queries. */
+export function notifySecrets(notify: NotifyConfig): string[] {
+  const secrets: string[] = [];
+  if (notify.mqtt) secrets.push(...urlSecretParts(notify.mqtt.url).filter((part) => !part.startsWith('/')), notify.mqtt.password ?? '');
+  for (const hook of notify.webhooks) secrets.push(hook.secret, ...urlSecretParts(hook.url));
+  return secrets.filter((secret) => secret.length > 0);
 }
 
 function withDeadline(promise: Promise<unknown>, ms: number): Promise<void> {

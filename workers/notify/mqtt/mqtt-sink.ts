@@ -4,9 +4,9 @@ import type { MqttSinkConfig } from '../../../config/notify.js';
 import { describeError } from '../../../pipeline/errors.js';
 import type { Logger } from '../../../pipeline/obs/logger.js';
 import type { Metrics } from '../../../pipeline/obs/metrics.js';
+import { urlOrigin } from '../../../pipeline/obs/redact.js';
 import type { PoseEvent } from '../../../pipeline/wire/v1.js';
 import { BurstLog } from '../burst-log.js';
-import { safeOrigin, scrubSecrets, urlSecrets } from '../redact.js';
 import type { EventDelivery, Sink } from '../sink.js';
 import { HaStateTracker, type StateUpdate } from './ha-state.js';
 import {
@@ -59,7 +59,6 @@ export class MqttSink implements Sink {
   private readonly client: MqttClient;
   private readonly log: Logger;
   private readonly outage: BurstLog;
-  private readonly secrets: string[];
   private closing = false;
 
   constructor(
@@ -68,8 +67,7 @@ export class MqttSink implements Sink {
   ) {
     this.layout = new TopicLayout(config);
     this.discovery = { layout: this.layout, version: options.version };
-    this.secrets = [...urlSecrets(config.url), config.password ?? ''];
-    const broker = safeOrigin(config.url);
+    const broker = urlOrigin(config.url);
     this.log = options.logger.child({ sink: 'mqtt', broker });
     this.outage = new BurstLog(this.log, { first: `mqtt broker ${broker} unreachable; events wait in redis, reconnecting`, ended: 'mqtt broker reachable again' });
     this.client = mqtt.connect(config.url, {
@@ -86,7 +84,7 @@ export class MqttSink implements Sink {
       if (!this.closing) this.outage.hit({ reason: 'connection closed' });
     });
     this.client.on('error', (error) => {
-      if (!this.closing) this.outage.hit({ reason: this.describe(error) });
+      if (!this.closing) this.outage.hit({ reason: describeError(error) });
     });
     this.log.info('connecting to mqtt broker');
   }
@@ -122,7 +120,7 @@ export class MqttSink implements Sink {
       },
       (error: unknown) => {
         this.options.metrics?.notifyFailed.inc({ sink: 'mqtt' });
-        this.log.debug({ eventId: event.id, err: this.describe(error) }, 'mqtt publish failed; the event stays pending');
+        this.log.debug({ eventId: event.id, err: describeError(error) }, 'mqtt publish failed; the event stays pending');
         delivery.settle('retry');
       },
     );
@@ -186,7 +184,7 @@ export class MqttSink implements Sink {
       const jpeg = await this.options.snapshot(event.streamId, event.id);
       if (jpeg) await this.publish(this.layout.snapshot(event.streamId, event.type), jpeg, true);
     } catch (error) {
-      this.log.debug({ eventId: event.id, err: this.describe(error) }, 'event snapshot not published');
+      this.log.debug({ eventId: event.id, err: describeError(error) }, 'event snapshot not published');
     }
   }
 
@@ -198,10 +196,6 @@ export class MqttSink implements Sink {
   private publish(topic: string, payload: string | Buffer, retain: boolean): Promise<unknown> {
     const options: IClientPublishOptions = { qos: this.config.qos, retain };
     return this.client.publishAsync(topic, payload, options);
-  }
-
-  private describe(error: unknown): string {
-    return scrubSecrets(describeError(error), this.secrets);
   }
 }
 

@@ -2,9 +2,9 @@ import type { WebhookSinkConfig } from '../../../config/notify.js';
 import { describeError } from '../../../pipeline/errors.js';
 import type { Logger } from '../../../pipeline/obs/logger.js';
 import type { Metrics } from '../../../pipeline/obs/metrics.js';
+import { urlOrigin } from '../../../pipeline/obs/redact.js';
 import type { PoseEvent } from '../../../pipeline/wire/v1.js';
 import { BurstLog } from '../burst-log.js';
-import { safeOrigin, scrubSecrets, urlSecrets } from '../redact.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { retryableStatus, retryDelayMs } from './retry-delay.js';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from './signature.js';
@@ -40,7 +40,6 @@ export class WebhookEndpoint {
   private readonly authorization: string | undefined;
   private readonly streams: ReadonlySet<string> | undefined;
   private readonly types: ReadonlySet<string> | undefined;
-  private readonly secrets: string[];
   private readonly drops: BurstLog;
   private readonly failures: BurstLog;
   private readonly closing = new AbortController();
@@ -62,8 +61,7 @@ export class WebhookEndpoint {
     this.target = url.toString();
     this.streams = config.streams ? new Set(config.streams) : undefined;
     this.types = config.types ? new Set(config.types) : undefined;
-    this.secrets = [...urlSecrets(config.url), config.secret];
-    const log = options.logger.child({ sink: this.sink, endpoint: safeOrigin(config.url) });
+    const log = options.logger.child({ sink: this.sink, endpoint: urlOrigin(config.url) });
     this.drops = new BurstLog(log, { first: `webhook ${config.name}: dropping events`, ended: `webhook ${config.name}: delivering again after drops` });
     this.failures = new BurstLog(log, { first: `webhook ${config.name}: delivery failing; retrying with back-off`, ended: `webhook ${config.name}: delivery works again` });
   }
@@ -149,7 +147,7 @@ export class WebhookEndpoint {
       // fetch says only "fetch failed"; the cause has the useful part (ECONNREFUSED, bad port, a TLS error).
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const reason = error instanceof Error && error.name === 'TimeoutError' ? `no response within ${this.config.timeoutMs} ms` : (cause?.code ?? cause?.message ?? describeError(error));
-      return { ok: false, retryable: true, reason: scrubSecrets(reason, this.secrets) };
+      return { ok: false, retryable: true, reason };
     }
   }
 
