@@ -10,7 +10,7 @@ import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import { startNotifier, type NotifierHandle } from '../../workers/notify/main.js';
 import { TopicLayout } from '../../workers/notify/mqtt/topics.js';
 import { testMqttUrl, testRedisUrl } from '../support/env.js';
-import { capturingLogger, json, MqttProbe, notifyTestConfig } from '../support/notify.js';
+import { capturingLogger, json, MqttProbe, notifyTestConfig, pendingEvents, waitUntil } from '../support/notify.js';
 import { poseEvent, writePoseEvent } from '../support/pose-events.js';
 
 /**
@@ -34,19 +34,6 @@ const metrics = createMetrics();
 const logs = capturingLogger();
 let notifier: NotifierHandle;
 let probe: MqttProbe;
-
-async function pendingCount(streamId: string): Promise<number> {
-  const summary = (await redis.xpending(keys.poseEvents(streamId), notifyGroup('mqtt'))) as [number, ...unknown[]];
-  return Number(summary[0]);
-}
-
-async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 beforeAll(async () => {
   await redis.flushdb();
@@ -103,7 +90,7 @@ describe('notifier: MQTT', () => {
 
     await writePoseEvent(redis, poseEvent({ streamId: 'door', type: 'recovered', trackId: 3, seq: 300 }));
     await probe.waitFor(`${prefix}/door/fall`, (m) => m.payload.toString() === 'OFF');
-    await waitUntil(async () => (await pendingCount('door')) === 0);
+    await waitUntil(async () => (await pendingEvents(redis, 'door', 'mqtt')) === 0);
     expect((await metrics.notifyDelivered.get()).values.find((v) => v.labels.sink === 'mqtt')?.value).toBeGreaterThanOrEqual(2);
   });
 
@@ -135,7 +122,7 @@ describe('notifier: MQTT', () => {
     const next = poseEvent({ streamId: 'door', type: 'posture', seq: 700, attributes: { posture: 'sitting' } });
     await writePoseEvent(redis, next);
     await probe.waitFor(`${prefix}/door/events/posture`, (m) => (json(m) as { id: string }).id === next.id);
-    await waitUntil(async () => (await pendingCount('door')) === 0);
+    await waitUntil(async () => (await pendingEvents(redis, 'door', 'mqtt')) === 0);
     expect((await metrics.notifyDropped.get()).values.find((v) => v.labels.sink === 'mqtt' && v.labels.reason === 'invalid')?.value).toBe(1);
   });
 
@@ -148,13 +135,13 @@ describe('notifier: MQTT', () => {
     await writePoseEvent(redis, unacked);
     const taken = await redis.xreadgroup('GROUP', notifyGroup('mqtt'), 'notify-test', 'COUNT', 10, 'STREAMS', keys.poseEvents('door'), '>');
     expect(taken).not.toBeNull();
-    expect(await pendingCount('door')).toBe(2);
+    expect(await pendingEvents(redis, 'door', 'mqtt')).toBe(2);
 
     notifier = await startNotifier(config, { logger: logs.logger, metrics, blockMs: 200 });
     for (const event of [whileStopped, unacked]) {
       await probe.waitFor(`${prefix}/door/events/posture`, (m) => (json(m) as { id: string }).id === event.id);
     }
-    await waitUntil(async () => (await pendingCount('door')) === 0);
+    await waitUntil(async () => (await pendingEvents(redis, 'door', 'mqtt')) === 0);
   });
 
   it('never logs the MQTT password', () => {

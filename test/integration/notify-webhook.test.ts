@@ -5,13 +5,12 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetrics } from '../../pipeline/obs/metrics.js';
 import { createRedis } from '../../pipeline/redis/client.js';
-import { keys, notifyGroup } from '../../pipeline/redis/keys.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import type { PoseEvent } from '../../pipeline/wire/v1.js';
 import { startNotifier, type NotifierHandle } from '../../workers/notify/main.js';
 import { verifyWebhook } from '../../workers/notify/webhook/signature.js';
 import { freePort, testRedisUrl } from '../support/env.js';
-import { capturingLogger, notifyTestConfig } from '../support/notify.js';
+import { capturingLogger, notifyTestConfig, pendingEvents, waitUntil } from '../support/notify.js';
 import { poseEvent, writePoseEvent } from '../support/pose-events.js';
 
 /**
@@ -83,19 +82,6 @@ let notifier: NotifierHandle;
 const metricValue = async (counter: 'notifyDropped' | 'notifyFailed' | 'notifyDelivered', labels: Record<string, string>) =>
   (await metrics[counter].get()).values.find((v) => Object.entries(labels).every(([k, value]) => (v.labels as Record<string, unknown>)[k] === value))?.value ?? 0;
 
-async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-async function pending(streamId: string): Promise<number> {
-  const summary = (await redis.xpending(keys.poseEvents(streamId), notifyGroup('webhook'))) as [number, ...unknown[]];
-  return Number(summary[0]);
-}
-
 const retryFast = { maxAttempts: 3, retryInitialMs: 20, retryMaxMs: 100, timeoutMs: 2_000 };
 
 beforeAll(async () => {
@@ -140,7 +126,7 @@ describe('notifier: webhooks', () => {
     expect(request.headers['x-posestream-signature']).toBe(expected);
     expect(verifyWebhook(SECRET, { signature: expected, timestamp }, request.body)).toEqual({ ok: true });
     expect(verifyWebhook('another-secret-0000', { signature: expected, timestamp }, request.body).ok).toBe(false);
-    await waitUntil(async () => (await pending('door')) === 0);
+    await waitUntil(async () => (await pendingEvents(redis, 'door', 'webhook')) === 0);
   });
 
   it('applies per-endpoint stream and type filters', async () => {
@@ -169,7 +155,7 @@ describe('notifier: webhooks', () => {
     expect(await metricValue('notifyFailed', { sink: 'webhook:flaky' })).toBe(3);
     expect(await metricValue('notifyFailed', { sink: 'webhook:down' })).toBe(3);
     // Both endpoints settled the event (dropped): it is acknowledged, not re-delivered forever.
-    await waitUntil(async () => (await pending('lab')) === 0);
+    await waitUntil(async () => (await pendingEvents(redis, 'lab', 'webhook')) === 0);
 
     flaky.status = 200;
     const next = poseEvent({ streamId: 'lab', type: 'fall', seq: 90 });
@@ -188,7 +174,7 @@ describe('notifier: webhooks', () => {
     slow.release();
     await waitUntil(() => slow.requests.length === 3);
     expect(slow.events().map((e) => e.seq)).toEqual([10, 40, 50]);
-    await waitUntil(async () => (await pending('yard')) === 0);
+    await waitUntil(async () => (await pendingEvents(redis, 'yard', 'webhook')) === 0);
   });
 
   it('logs drops once per burst and never logs a secret, URL credentials or URL path', () => {

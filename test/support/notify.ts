@@ -1,7 +1,10 @@
 import { Writable } from 'node:stream';
+import type { Redis } from 'ioredis';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { configSchema, type PosestreamConfig } from '../../config/schema.js';
 import { createLogger, type Logger } from '../../pipeline/obs/logger.js';
+import { keys, notifyGroup } from '../../pipeline/redis/keys.js';
+import type { SinkKind } from '../../workers/notify/sink.js';
 
 /**
  * Helpers for notifier tests (and the end-to-end "fall from a real clip arrives on MQTT" test): a config with a
@@ -76,4 +79,18 @@ export class MqttProbe {
 
 export function json(message: ReceivedMessage): unknown {
   return JSON.parse(message.payload.toString());
+}
+
+/** Events of a stream read by a sink kind's group and not yet acknowledged. */
+export async function pendingEvents(redis: Redis, streamId: string, kind: SinkKind): Promise<number> {
+  const summary = (await redis.xpending(keys.poseEvents(streamId), notifyGroup(kind))) as [number, ...unknown[]];
+  return Number(summary[0]);
+}
+
+export async function waitUntil(condition: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
