@@ -1,7 +1,7 @@
 import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
-import { FollowLoop } from '../../pipeline/redis/follow-loop.js';
+import { FollowLoop } from '../../pipeline/follow-loop.js';
 import { NEW_EVENTS, OWN_PENDING_FROM_START, type EventEntry, type EventGroupReader } from './event-reader.js';
 import type { DeliveryOutcome, Sink } from './sink.js';
 
