@@ -1,11 +1,13 @@
 import type { Redis } from 'ioredis';
 import { PosestreamError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
+import { redactSecrets } from '../obs/redact.js';
 import { streamReplyPairs } from '../redis/frame-stream.js';
 import { EVENTS_LENGTH, keys } from '../redis/keys.js';
 import { decodeState, encodeState } from '../wire/redis-codec.js';
 import { registryEventSchema, WIRE_VERSION, type RegistryEvent, type StreamState } from '../wire/v1.js';
 import {
+  effectiveOrigin,
   parseStream,
   parseStreamPatch,
   readStoredStream,
@@ -13,6 +15,7 @@ import {
   type StoredStream,
   type StreamConfig,
   type StreamConfigInput,
+  type StreamOrigin,
   type StreamPatch,
 } from './definition.js';
 
@@ -85,9 +88,17 @@ export class StreamRegistry {
     return read.ok ? read.stored.stream : undefined;
   }
 
+  /** A registered stream with its origin; an entry this version cannot read is undefined here too. */
+  async entry(id: string): Promise<{ stream: StreamConfig; origin: StreamOrigin } | undefined> {
+    const text = await this.redis.hget(keys.streams, id);
+    const read = text === null ? undefined : this.readEntry(id, text);
+    return read?.ok ? { stream: read.stored.stream, origin: effectiveOrigin(read.stored) } : undefined;
+  }
+
+  /** Registers a stream from the REST API (origin 'api': sourcePolicy applies to it); the config uses seed(). */
   async add(input: StreamConfigInput): Promise<StreamConfig> {
     const stream = parseStream(input);
-    const created = await this.redis.hsetnx(keys.streams, stream.id, encodeStored({ stream, extra: {} }));
+    const created = await this.redis.hsetnx(keys.streams, stream.id, encodeStored({ stream, origin: 'api', extra: {} }));
     if (created === 0) throw new PosestreamError('PS_STREAM_EXISTS', `stream "${stream.id}" already exists`);
     await this.changed(stream.id, 'added');
     return stream;
@@ -113,23 +124,25 @@ export class StreamRegistry {
     const current = read.stored.stream;
     const next = parseStream({ ...current, ...allowed });
     if (JSON.stringify(next) === JSON.stringify(current)) return current;
-    await this.redis.hset(keys.streams, id, encodeStored({ stream: next, extra: read.stored.extra }));
+    await this.redis.hset(keys.streams, id, encodeStored({ ...read.stored, stream: next }));
     await this.changed(id, 'updated');
     return next;
   }
 
   /**
-   * Config streams are written (the config wins for the ids it names, keeping stored fields this version does not
-   * know); streams added through REST are kept.
+   * Config streams are written with origin 'config' (the config wins for the ids it names, keeping stored fields this
+   * version does not know); streams added through REST are kept.
    */
   async seed(streams: StreamConfig[]): Promise<void> {
     for (const input of streams) {
       const stream = parseStream(input);
       const previous = await this.redis.hget(keys.streams, stream.id);
       const read = previous === null ? undefined : readStoredStream(parseJson(previous));
-      if (read?.ok && JSON.stringify(read.stored.stream) === JSON.stringify(stream)) continue;
-      await this.redis.hset(keys.streams, stream.id, encodeStored({ stream, extra: read?.ok ? read.stored.extra : {} }));
-      await this.changed(stream.id, previous === null ? 'added' : 'updated');
+      const unchanged = read?.ok === true && JSON.stringify(read.stored.stream) === JSON.stringify(stream);
+      if (unchanged && read.stored.origin === 'config') continue;
+      await this.redis.hset(keys.streams, stream.id, encodeStored({ stream, origin: 'config', extra: read?.ok ? read.stored.extra : {} }));
+      // Only the origin was missing (an entry from before origins were recorded): nothing for readers to redo.
+      if (!unchanged) await this.changed(stream.id, previous === null ? 'added' : 'updated');
     }
   }
 
@@ -146,8 +159,13 @@ export class StreamRegistry {
     return states;
   }
 
+  /**
+   * The one point where states are written: a reason (often GStreamer's error text, which may quote the URL with
+   * its password) loses its secrets here, so no state in Redis, REST or WebSocket carries one.
+   */
   async reportState(state: StreamState): Promise<void> {
-    await (this.redis as RegistryRedis).posestreamReportState(keys.streams, keys.streamState, keys.events, state.streamId, encodeState(state), EVENTS_LENGTH);
+    const safe = state.reason === undefined ? state : { ...state, reason: redactSecrets(state.reason) };
+    await (this.redis as RegistryRedis).posestreamReportState(keys.streams, keys.streamState, keys.events, safe.streamId, encodeState(safe), EVENTS_LENGTH);
   }
 
   /**
