@@ -43,8 +43,13 @@ export function connectWithRetry(options: ReconnectingSocketOptions): { close():
   return {
     /** Something changed (a token was entered): retry at once instead of after the back-off. */
     reconnectNow() {
-      if (stopped || (socket && socket.readyState <= WebSocket.OPEN)) return;
+      if (stopped || socket?.readyState === WebSocket.OPEN) return;
       if (timer) clearTimeout(timer);
+      if (socket) {
+        // An attempt still connecting was made with the old settings: drop it quietly.
+        socket.onclose = null;
+        socket.close();
+      }
       delay = 500;
       open();
     },

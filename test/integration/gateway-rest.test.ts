@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.js';
@@ -182,5 +183,33 @@ describe('gateway REST (real Redis)', () => {
     const app = await fetch(`${gateway.url}/app.js`);
     expect(app.headers.get('content-type')).toMatch(/javascript/);
     expect(await app.text()).toMatch(/posestreamDashboard/);
+  });
+});
+
+describe('gateway binding (real Redis)', () => {
+  const base = { redis: { url: testRedisUrl(DB) }, model: { path: 'unused.xml' } };
+
+  it('refuses a non-loopback host without a token, and warns at start when that is allowed on purpose', async () => {
+    const open = configSchema.parse({ ...base, gateway: { port: 0, host: '127.0.0.1' } });
+    await expect(startGateway(open, { logger, host: '0.0.0.0' })).rejects.toThrow(/^gateway\.host: "0\.0\.0\.0" is not a loopback address and gateway\.token is not set/);
+
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(chunk.toString());
+        callback();
+      },
+    });
+    const exposed = configSchema.parse({ ...base, gateway: { port: 0, host: '0.0.0.0', allowUnauthenticated: true } });
+    const gateway = await startGateway(exposed, { logger: createLogger('gateway-rest-test', { level: 'warn', destination, pretty: false }) });
+    try {
+      const warning = lines.map((line) => JSON.parse(line) as { level: number; msg: string; setting?: string }).find((line) => line.setting === 'gateway.allowUnauthenticated');
+      expect(warning?.level).toBe(40);
+      expect(warning?.msg).toMatch(/^gateway listening on 0\.0\.0\.0:\d+ WITHOUT AUTHENTICATION \(gateway\.allowUnauthenticated: true\)/);
+      // No token: reads and writes are open, as the operator chose.
+      expect((await fetch(`${gateway.url}/api/streams`)).status).toBe(200);
+    } finally {
+      await gateway.stop();
+    }
   });
 });
