@@ -4,7 +4,8 @@ import { PosestreamError } from '../pipeline/errors.js';
 import type { Logger } from '../pipeline/obs/logger.js';
 import { createMetrics, type Metrics } from '../pipeline/obs/metrics.js';
 import { createRedis } from '../pipeline/redis/client.js';
-import { ResultReader, type ResultEntry } from '../pipeline/redis/result-stream.js';
+import type { ResultEntry } from '../pipeline/redis/codec.js';
+import { ResultReader } from '../pipeline/redis/result-stream.js';
 import { StreamRegistry } from '../pipeline/streams/registry.js';
 import { createSourceGuard } from '../pipeline/streams/source-guard.js';
 import { disableEncoderCache } from './annotate.js';
@@ -68,6 +69,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   const resultsConnection = createRedis(config.redis.url, { name: 'gateway-results', logger });
   const previewConnection = createRedis(config.redis.url, { name: 'gateway-preview', logger });
   const registry = new StreamRegistry(redis, { logger });
+  await registry.migrateLegacyLayout();
   await registry.seed(config.streams);
   const restRedis = createRedis(config.redis.url, { name: 'gateway-rest', logger, failFastMs: REST_REDIS_TIMEOUT_MS });
   const restRegistry = new StreamRegistry(restRedis, { logger });

@@ -1,5 +1,6 @@
 import type { Logger } from '../pipeline/obs/logger.js';
-import type { ResultEntry, ResultReader } from '../pipeline/redis/result-stream.js';
+import type { ResultEntry } from '../pipeline/redis/codec.js';
+import type { ResultReader } from '../pipeline/redis/result-stream.js';
 import { FollowLoop } from './follow-loop.js';
 
 /**

@@ -2,17 +2,22 @@ import type { Redis } from 'ioredis';
 import { PosestreamError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
 import { redactSecrets } from '../obs/redact.js';
-import { streamReplyPairs } from '../redis/frame-stream.js';
-import { EVENTS_LENGTH, keys } from '../redis/keys.js';
-import { decodeState, encodeState } from '../wire/redis-codec.js';
-import { registryEventSchema, WIRE_VERSION, type RegistryEvent, type StreamState } from '../wire/v1.js';
+import {
+  decodeRegistryEvent,
+  decodeState,
+  decodeStoredStream,
+  encodeRegistryEventFields,
+  encodeState,
+  encodeStoredStream,
+  streamReadReply,
+} from '../redis/codec.js';
+import { EVENTS_LENGTH, keys, LEGACY_KEYS } from '../redis/keys.js';
+import { runScript } from '../redis/lua-scripts.js';
+import { WIRE_VERSION, type RegistryEvent, type StreamState } from '../wire/v1.js';
 import {
   effectiveOrigin,
   parseStream,
   parseStreamPatch,
-  readStoredStream,
-  storedStreamValue,
-  type StoredStream,
   type StreamConfig,
   type StreamConfigInput,
   type StreamOrigin,
@@ -30,14 +35,6 @@ export interface RegistrySnapshot {
   unreadable: UnreadableStream[];
 }
 
-/** Writes a state only while the stream is registered, so a late report from a stopping ingest cannot resurrect it. */
-const REPORT_STATE_SCRIPT = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[2])
-`;
-
-type RegistryRedis = Redis & { posestreamReportState(streams: string, states: string, events: string, id: string, state: string, maxlen: number): Promise<null> };
-
 /**
  * The streams users want (config file + REST) and what ingest reports about them, in Redis so every role sees
  * the same list. Events on keys.events say *what* changed, never the new value: readers re-read the hash.
@@ -52,10 +49,30 @@ export class StreamRegistry {
   constructor(
     private readonly redis: Redis,
     private readonly options: { logger?: Logger } = {},
-  ) {
-    if (!('posestreamReportState' in redis)) {
-      redis.defineCommand('posestreamReportState', { numberOfKeys: 3, lua: REPORT_STATE_SCRIPT });
+  ) {}
+
+  /**
+   * One-time move from the single-instance layout (LEGACY_KEYS, before hash tags) to keys.streams and
+   * keys.streamState, so REST-added streams and ended-file states survive the upgrade. Idempotent and safe to run
+   * from every process at start: entries already in the new layout win (HSETNX), each moved field is then deleted
+   * from the old hash, so only the process that finds something logs it. Not atomic across the two keys (they live
+   * in different hash slots); a crash midway leaves the rest for the next start. Returns how many streams moved.
+   */
+  async migrateLegacyLayout(): Promise<number> {
+    const moved: string[] = [];
+    for (const [legacy, current] of [[LEGACY_KEYS.streams, keys.streams], [LEGACY_KEYS.streamState, keys.streamState]] as const) {
+      if ((await this.redis.type(legacy)) !== 'hash') continue;
+      for (const [id, value] of Object.entries(await this.redis.hgetall(legacy))) {
+        await this.redis.hsetnx(current, id, value);
+        await this.redis.hdel(legacy, id);
+        if (legacy === LEGACY_KEYS.streams) moved.push(id);
+      }
     }
+    if (moved.length > 0) {
+      this.options.logger?.info({ from: LEGACY_KEYS.streams, to: keys.streams, streams: moved }, 'stream registry moved to the hash-tagged key layout');
+      for (const id of moved) await this.emit({ v: WIRE_VERSION, kind: 'stream-changed', streamId: id, change: 'added', ts: Date.now() });
+    }
+    return moved.length;
   }
 
   /** Every registered stream this version can read, sorted by id, and the entries it cannot (see snapshot). */
@@ -98,7 +115,7 @@ export class StreamRegistry {
   /** Registers a stream from the REST API (origin 'api': sourcePolicy applies to it); the config uses seed(). */
   async add(input: StreamConfigInput): Promise<StreamConfig> {
     const stream = parseStream(input);
-    const created = await this.redis.hsetnx(keys.streams, stream.id, encodeStored({ stream, origin: 'api', extra: {} }));
+    const created = await this.redis.hsetnx(keys.streams, stream.id, encodeStoredStream({ stream, origin: 'api', extra: {} }));
     if (created === 0) throw new PosestreamError('PS_STREAM_EXISTS', `stream "${stream.id}" already exists`);
     await this.changed(stream.id, 'added');
     return stream;
@@ -124,7 +141,7 @@ export class StreamRegistry {
     const current = read.stored.stream;
     const next = parseStream({ ...current, ...allowed });
     if (JSON.stringify(next) === JSON.stringify(current)) return current;
-    await this.redis.hset(keys.streams, id, encodeStored({ ...read.stored, stream: next }));
+    await this.redis.hset(keys.streams, id, encodeStoredStream({ ...read.stored, stream: next }));
     await this.changed(id, 'updated');
     return next;
   }
@@ -137,10 +154,10 @@ export class StreamRegistry {
     for (const input of streams) {
       const stream = parseStream(input);
       const previous = await this.redis.hget(keys.streams, stream.id);
-      const read = previous === null ? undefined : readStoredStream(parseJson(previous));
+      const read = previous === null ? undefined : decodeStoredStream(previous);
       const unchanged = read?.ok === true && JSON.stringify(read.stored.stream) === JSON.stringify(stream);
       if (unchanged && read.stored.origin === 'config') continue;
-      await this.redis.hset(keys.streams, stream.id, encodeStored({ stream, origin: 'config', extra: read?.ok ? read.stored.extra : {} }));
+      await this.redis.hset(keys.streams, stream.id, encodeStoredStream({ stream, origin: 'config', extra: read?.ok ? read.stored.extra : {} }));
       // Only the origin was missing (an entry from before origins were recorded): nothing for readers to redo.
       if (!unchanged) await this.changed(stream.id, previous === null ? 'added' : 'updated');
     }
@@ -165,7 +182,8 @@ export class StreamRegistry {
    */
   async reportState(state: StreamState): Promise<void> {
     const safe = state.reason === undefined ? state : { ...state, reason: redactSecrets(state.reason) };
-    await (this.redis as RegistryRedis).posestreamReportState(keys.streams, keys.streamState, keys.events, safe.streamId, encodeState(safe), EVENTS_LENGTH);
+    // Only while the stream is registered (scripts/report-state-3.lua): a late report cannot resurrect a removed one.
+    await runScript(this.redis, 'report-state', [keys.streams, keys.streamState, keys.events], [safe.streamId, encodeState(safe), EVENTS_LENGTH]);
   }
 
   /**
@@ -181,10 +199,10 @@ export class StreamRegistry {
       while (active) {
         try {
           const reply = await connection.xread('BLOCK', 5_000, 'STREAMS', keys.events, lastId);
-          for (const [, entries] of streamReplyPairs<string, Array<[string, string[]]>>(reply)) {
-            for (const [id, fields] of entries) {
+          for (const { entries } of streamReadReply(reply)) {
+            for (const { id, fields } of entries) {
               lastId = id;
-              const event = decodeEvent(fields);
+              const event = decodeRegistryEvent(fields);
               if (event && active) onEvent(event);
             }
           }
@@ -215,39 +233,16 @@ export class StreamRegistry {
   }
 
   private async emit(event: RegistryEvent): Promise<void> {
-    await this.redis.xadd(keys.events, 'MAXLEN', '~', EVENTS_LENGTH, '*', 'e', JSON.stringify(event));
+    await this.redis.xadd(keys.events, 'MAXLEN', '~', EVENTS_LENGTH, '*', ...encodeRegistryEventFields(event));
   }
 
-  private readEntry(id: string, text: string): ReturnType<typeof readStoredStream> {
-    const read = readStoredStream(parseJson(text));
+  private readEntry(id: string, text: string): ReturnType<typeof decodeStoredStream> {
+    const read = decodeStoredStream(text);
     if (!read.ok && this.warned.get(id) !== text) {
       this.warned.set(id, text);
       this.options.logger?.warn({ streamId: id, problem: read.problem }, 'registry entry unreadable by this version: kept, not run');
     }
     if (read.ok) this.warned.delete(id);
     return read;
-  }
-}
-
-function encodeStored(stored: StoredStream): string {
-  return JSON.stringify(storedStreamValue(stored));
-}
-
-/** Not JSON at all is reported like any other unreadable entry (the schema names the problem). */
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function decodeEvent(fields: string[]): RegistryEvent | undefined {
-  const index = fields.indexOf('e');
-  if (index < 0 || index + 1 >= fields.length) return undefined;
-  try {
-    return registryEventSchema.parse(JSON.parse(fields[index + 1]!));
-  } catch {
-    return undefined;
   }
 }

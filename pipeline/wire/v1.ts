@@ -61,13 +61,16 @@ export const poseResultSchema = z.object({
 });
 export type PoseResult = z.infer<typeof poseResultSchema>;
 
+/** Why a stream ended: its file ended, it was removed or disabled, or its source failed for good. */
+export const END_OF_STREAM_REASONS = ['eof', 'removed', 'disabled', 'error'] as const;
+
 export const endOfStreamSchema = z.object({
   v: z.literal(WIRE_VERSION),
   kind: z.literal('eos'),
   streamId: streamIdSchema,
   /** Sequence number of the last frame of the stream (-1 when it produced none). */
   lastSeq: z.number().int().min(-1),
-  reason: z.enum(['eof', 'removed', 'disabled', 'error']),
+  reason: z.enum(END_OF_STREAM_REASONS),
   message: z.string().optional(),
   publishedTs: finite,
 });
@@ -110,7 +113,7 @@ export const registryEventSchema = z.discriminatedUnion('kind', [streamChangedEv
 export type RegistryEvent = z.infer<typeof registryEventSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Frames on Redis: metadata in small fields, pixels in one binary field (see pipeline/wire/redis-codec.ts).
+// Frames on Redis: metadata in small fields, pixels in one binary field (see pipeline/redis/codec.ts).
 
 export const frameMetaSchema = z.object({
   v: z.literal(WIRE_VERSION),
@@ -128,6 +131,10 @@ export const frameMetaSchema = z.object({
   format: z.literal('rgb24'),
 });
 export type FrameMeta = z.infer<typeof frameMetaSchema>;
+
+/** The end marker ingest appends to a frame stream behind its last frame; a worker publishes it as an EndOfStream. */
+export const frameEndSchema = endOfStreamSchema.omit({ publishedTs: true });
+export type FrameEnd = z.infer<typeof frameEndSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Pose events: what happened, derived in seq order from tracked results by the event engine. Stored per stream

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.js';
 import { createRedis } from '../../pipeline/redis/client.js';
-import { keys } from '../../pipeline/redis/keys.js';
+import { keys, LEGACY_KEYS } from '../../pipeline/redis/keys.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import type { RegistryEvent } from '../../pipeline/wire/v1.js';
 import { testRedisUrl } from '../support/env.js';
@@ -147,6 +147,20 @@ describe('StreamRegistry', () => {
     await registry.reportState({ v: 1, kind: 'state', streamId: 'cam', state: 'error', since: 1, restarts: 1, reason: 'Could not open rtsp://admin:Pa55word@10.0.0.9/x (src)' });
     expect((await registry.states()).get('cam')?.reason).toBe('Could not open rtsp://admin:***@10.0.0.9/x (src)');
     expect(JSON.stringify(await redis.xrange(keys.events, '-', '+'))).not.toContain('Pa55word');
+  });
+
+  it('moves the single-instance registry to the hash-tagged layout once, keeping what the new layout already has', async () => {
+    const ended = { v: 1, kind: 'state', streamId: 'clip', state: 'ended', since: 5, restarts: 0 };
+    await redis.hset(LEGACY_KEYS.streams, 'clip', JSON.stringify({ id: 'clip', url: '/m/a.mp4', loop: false, enabled: true, mode: 'lossless' }));
+    await redis.hset(LEGACY_KEYS.streams, 'cam', JSON.stringify({ id: 'cam', url: 'test://snow', loop: false, enabled: true, mode: 'live' }));
+    await redis.hset(LEGACY_KEYS.streamState, 'clip', JSON.stringify(ended));
+    await registry.add({ id: 'cam', url: 'test://ball' });
+    warnings.length = 0;
+    expect(await registry.migrateLegacyLayout()).toBe(2);
+    expect((await registry.list()).map((s) => [s.id, s.url])).toEqual([['cam', 'test://ball'], ['clip', '/m/a.mp4']]);
+    expect((await registry.states()).get('clip')).toEqual(ended);
+    expect(await redis.exists(LEGACY_KEYS.streams, LEGACY_KEYS.streamState)).toBe(0);
+    expect(await registry.migrateLegacyLayout()).toBe(0);
   });
 
   it('bounds the events stream', async () => {

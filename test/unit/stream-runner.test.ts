@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.js';
-import type { FrameEnd } from '../../pipeline/wire/redis-codec.js';
+import type { FrameEnd } from '../../pipeline/wire/v1.js';
 import type { FrameMeta, StreamState } from '../../pipeline/wire/v1.js';
 import type { SourceEvent, SourceGeometry } from '../../workers/ingest/gst-source.js';
 import { StreamRunner, type FrameSink, type FrameSource } from '../../workers/ingest/stream-runner.js';

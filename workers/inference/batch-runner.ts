@@ -115,37 +115,40 @@ export class BatchRunner {
     const streams = new Set(batch.map((d) => d.streamId));
     const owned = await deps.confirmOwned(streams);
     const watched = await deps.viewers.watched(streams).catch(() => new Set<string>());
+    const persons = personsByDelivery(batch, inferred);
     const multi = deps.redis.multi();
     const published: StreamResult[] = [];
-    let frameIndex = 0;
     let commands = 0;
-    for (const delivery of batch) {
-      const { entry, streamId } = delivery;
-      const persons = entry.kind === 'frame' ? inferred.persons[frameIndex++] : undefined;
+    // Each stream's commands go in as one consecutive group (its results in seq order, then nothing of another
+    // stream): on Redis Cluster each group becomes its own MULTI, since a stream's keys share one hash slot.
+    for (const [streamId, deliveries] of groupByStream(batch)) {
       if (!owned.has(streamId)) {
-        deps.logger.warn({ streamId, entryId: delivery.entryId }, 'stream no longer owned: frame left for its new owner');
+        for (const delivery of deliveries) deps.logger.warn({ streamId, entryId: delivery.entryId }, 'stream no longer owned: frame left for its new owner');
         continue;
       }
-      if (entry.kind === 'eos') {
-        const eos = buildEndOfStream(entry.end, Date.now());
-        deps.publisher.addInto(multi, eos);
-        published.push(eos);
-        deps.guard.reset(streamId);
-      } else if (!persons) {
-        this.drop(delivery, 'infer_error');
-      } else if (deps.guard.isBehind(entry.meta)) {
-        this.drop(delivery, 'stale');
-      } else {
-        const postMs = inferred.postMs + (Date.now() - postStart);
-        const timings = { inferStartTs, inferMs: inferred.inferMs, postMs };
-        const result = buildPoseResult(entry.meta, persons, timings, deps.processId, Date.now());
-        const preview = watched.has(streamId) ? { meta: entry.meta, pixels: entry.pixels } : undefined;
-        deps.publisher.addInto(multi, result, preview);
-        deps.guard.advance(entry.meta);
-        published.push(result);
+      for (const delivery of deliveries) {
+        const { entry } = delivery;
+        if (entry.kind === 'eos') {
+          const eos = buildEndOfStream(entry.end, Date.now());
+          deps.publisher.addInto(multi, eos);
+          published.push(eos);
+          deps.guard.reset(streamId);
+        } else if (!persons.get(delivery)) {
+          this.drop(delivery, 'infer_error');
+        } else if (deps.guard.isBehind(entry.meta)) {
+          this.drop(delivery, 'stale');
+        } else {
+          const postMs = inferred.postMs + (Date.now() - postStart);
+          const timings = { inferStartTs, inferMs: inferred.inferMs, postMs };
+          const result = buildPoseResult(entry.meta, persons.get(delivery)!, timings, deps.processId, Date.now());
+          const preview = watched.has(streamId) ? { meta: entry.meta, pixels: entry.pixels } : undefined;
+          deps.publisher.addInto(multi, result, preview);
+          deps.guard.advance(entry.meta);
+          published.push(result);
+        }
+        deps.ack.ackInto(multi, delivery);
+        commands += 1;
       }
-      deps.ack.ackInto(multi, delivery);
-      commands += 1;
     }
     if (commands === 0) {
       multi.discard();
@@ -194,6 +197,25 @@ export class BatchRunner {
       metrics.stageDuration.observe({ ...labels, stage: 'post' }, t.postMs / 1000);
     }
   }
+}
+
+/** The persons inferred for each frame of the batch (frames are inferred in batch order; markers have none). */
+function personsByDelivery(batch: FrameDelivery[], inferred: Inferred): Map<FrameDelivery, Person[] | undefined> {
+  const persons = new Map<FrameDelivery, Person[] | undefined>();
+  let frameIndex = 0;
+  for (const delivery of batch) if (delivery.entry.kind === 'frame') persons.set(delivery, inferred.persons[frameIndex++]);
+  return persons;
+}
+
+/** The batch's deliveries per stream, each stream's in batch (= seq) order. */
+function groupByStream(batch: FrameDelivery[]): Map<string, FrameDelivery[]> {
+  const groups = new Map<string, FrameDelivery[]>();
+  for (const delivery of batch) {
+    const group = groups.get(delivery.streamId);
+    if (group) group.push(delivery);
+    else groups.set(delivery.streamId, [delivery]);
+  }
+  return groups;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -7,8 +7,8 @@ import type { Metrics } from '../../pipeline/obs/metrics.js';
 import { createRedis } from '../../pipeline/redis/client.js';
 import { FrameConsumer, type FrameDelivery } from '../../pipeline/redis/frame-stream.js';
 import { keys, WORKER_INFO_TTL_SEC } from '../../pipeline/redis/keys.js';
-import { ResultPublisher, ViewerCheck } from '../../pipeline/redis/result-stream.js';
-import { decodeResult } from '../../pipeline/wire/redis-codec.js';
+import { encodeWorkerInfo } from '../../pipeline/redis/codec.js';
+import { ResultPublisher, ResultReader, ViewerCheck } from '../../pipeline/redis/result-stream.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import { BatchRunner, type InferenceEngine } from './batch-runner.js';
 import { Batcher } from './batcher.js';
@@ -70,6 +70,8 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
   const redis = createRedis(config.redis.url, { name: 'worker', logger });
   const readRedis = createRedis(config.redis.url, { name: 'worker-read', logger });
   const registry = new StreamRegistry(redis, { logger });
+  await registry.migrateLegacyLayout();
+  const results = new ResultReader(redis);
   const consumer = new FrameConsumer(readRedis, { consumer: processId, claimIdleMs });
   const staleClaimer = new FrameConsumer(redis, { consumer: processId, claimIdleMs });
   // A new owner takes over everything its dead predecessor left unacknowledged, however recently it was read.
@@ -148,7 +150,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
 
   async function acquire(streamId: string): Promise<void> {
     if (!(await leases.tryAcquire(streamId))) return;
-    guard.seed(streamId, await lastPublished(redis, streamId));
+    guard.seed(streamId, await lastPublished(results, streamId));
     admit(await takeover.claimStale([streamId], 10_000));
     if (running) readable.add(streamId);
     logger.info({ streamId }, 'stream taken');
@@ -199,17 +201,20 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     options.metrics?.workerUtilisation.set({ worker: processId }, utilisation);
     await redis
       .multi()
-      .hset(keys.workerInfo(processId), {
-        processId,
-        host: hostname(),
-        pid: String(process.pid),
-        streams: JSON.stringify(leases.streams),
-        utilisation: utilisation.toFixed(3),
-        inFlightBatches: String(batcher.inFlight),
-        heldFrames: String(batcher.size),
-        workers: String(workersAlive),
-        ts: String(Date.now()),
-      })
+      .hset(
+        keys.workerInfo(processId),
+        encodeWorkerInfo({
+          processId,
+          host: hostname(),
+          pid: process.pid,
+          streams: leases.streams,
+          utilisation,
+          inFlightBatches: batcher.inFlight,
+          heldFrames: batcher.size,
+          workers: workersAlive,
+          ts: Date.now(),
+        }),
+      )
       .expire(keys.workerInfo(processId), WORKER_INFO_TTL_SEC)
       .exec();
   }
@@ -271,16 +276,9 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
 }
 
 /** The newest published result of a stream, so a new owner never publishes an older frame after it. */
-async function lastPublished(redis: Redis, streamId: string): Promise<{ seq: number; captureTs: number } | undefined> {
-  const [entry] = (await redis.xrevrange(keys.results(streamId), '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
-  const text = entry?.[1][1];
-  if (!text) return undefined;
-  try {
-    const result = decodeResult(text);
-    return result.kind === 'pose' ? { seq: result.seq, captureTs: result.captureTs } : undefined;
-  } catch {
-    return undefined;
-  }
+async function lastPublished(results: ResultReader, streamId: string): Promise<{ seq: number; captureTs: number } | undefined> {
+  const newest = await results.newest(streamId);
+  return newest?.result.kind === 'pose' ? { seq: newest.result.seq, captureTs: newest.result.captureTs } : undefined;
 }
 
 /** Runs fn every `ms` (never overlapping itself), logging failures at most once per outage. */

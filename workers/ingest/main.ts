@@ -6,6 +6,7 @@ import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
 import { createRedis } from '../../pipeline/redis/client.js';
+import { entrySeq, streamEntries } from '../../pipeline/redis/codec.js';
 import { FramePublisher } from '../../pipeline/redis/frame-stream.js';
 import { keys } from '../../pipeline/redis/keys.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
@@ -38,6 +39,7 @@ export async function startIngest(
   }
   const redis = createRedis(config.redis.url, { name: 'ingest', logger });
   const registry = new StreamRegistry(redis, { logger });
+  await registry.migrateLegacyLayout();
   await registry.seed(config.streams);
   const sourceGuard = createSourceGuard({ policy: config.sourcePolicy, redisUrl: config.redis.url, gatewayHost: config.gateway.host });
 
@@ -164,18 +166,8 @@ export function streamsWithinThreadPool(maxStreams: number, uvThreadpoolSize: st
 export async function resumeSeq(redis: Redis, streamId: string): Promise<number> {
   let last = -1;
   for (const key of [keys.frames(streamId), keys.results(streamId)]) {
-    const [entry] = await redis.xrevrange(key, '+', '-', 'COUNT', 1);
-    const fields = entry?.[1] ?? [];
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      if (fields[i] !== 'm' && fields[i] !== 'r') continue;
-      try {
-        const value = JSON.parse(fields[i + 1]!) as { seq?: unknown; lastSeq?: unknown };
-        const seq = typeof value.seq === 'number' ? value.seq : typeof value.lastSeq === 'number' ? value.lastSeq : -1;
-        last = Math.max(last, seq);
-      } catch {
-        // Not JSON: ignore, the other key or 0 will do.
-      }
-    }
+    const [newest] = streamEntries(await redis.xrevrange(key, '+', '-', 'COUNT', 1));
+    last = Math.max(last, entrySeq(newest?.fields ?? []) ?? -1);
   }
   return last + 1;
 }
