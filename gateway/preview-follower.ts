@@ -4,7 +4,7 @@ import { decodePreviewFields, streamReadReply, type RawStreamEntry } from '../pi
 import { keys, PREVIEW_LENGTH, streamIdOfKey, VIEWERS_TTL_SEC } from '../pipeline/redis/keys.js';
 import type { FrameMeta } from '../pipeline/wire/v1.js';
 import { renderPreview, type AnnotatedPreview } from './annotate.js';
-import { FollowLoop } from './follow-loop.js';
+import { FollowLoop } from '../pipeline/follow-loop.js';
 
 /**
  * Frames for watchers. While a stream has a frame subscriber (WebSocket, MJPEG or a snapshot request) the gateway

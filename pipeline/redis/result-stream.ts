@@ -39,7 +39,7 @@ export class ViewerCheck {
     private readonly maxAgeMs = 500,
   ) {}
 
-  async watched(streamIds: Iterable<string>, now = Date.now()): Promise<Set<string>> {
+  async watched(streamIds: ReadonlySet<string> | readonly string[], now = Date.now()): Promise<Set<string>> {
     const stale = [...new Set(streamIds)].filter((id) => {
       const cached = this.cache.get(id);
       return !cached || now - cached.at > this.maxAgeMs;
