@@ -9,7 +9,9 @@ import { stringify } from 'yaml';
 import { defaultModelPaths, repoRoot } from '../../pipeline/assets.js';
 import { KEYPOINT_PALETTE, LIMB_COLORS } from '../../pipeline/pose/skeleton.js';
 import { assetPath, skipWithout } from '../support/assets.js';
+import { stopChild } from '../support/child-process.js';
 import { freePort, testArtifactsDir, testRedisUrl } from '../support/env.js';
+import { waitUntil } from '../support/wait.js';
 
 /**
  * The whole product as a user meets it: `posestream run` (ingest + worker + gateway in one child process) on a
@@ -25,34 +27,9 @@ const TOKEN = 'dashboard-token-0123';
 const withToken = { headers: { authorization: `Bearer ${TOKEN}` } };
 
 
-async function waitUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 interface DrawnFrame { seq: number; withOverlay: boolean; persons: Array<{ box: number[] }>; sourceWidth: number; sourceHeight: number }
 
 const missing = skipWithout('walkingVideo') || !existsSync(defaultModelPaths.fp32) || !existsSync(CHROMIUM);
-
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve(undefined);
-    }, 15_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(undefined);
-    });
-  });
-}
 
 describe.skipIf(missing)('dashboard in headless Chromium against posestream run', () => {
   let child: ChildProcess;

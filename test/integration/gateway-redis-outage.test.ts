@@ -6,6 +6,10 @@ import { configSchema } from '../../config/schema.js';
 import { startGateway, type RunningGateway } from '../../gateway/main.js';
 import { keys } from '../../pipeline/redis/keys.js';
 import { freePort } from '../support/env.js';
+import { waitUntil } from '../support/wait.js';
+
+/** waitUntil for yes/no probes. */
+const waitFor = (probe: () => Promise<boolean>, timeoutMs: number, what: string) => waitUntil(async () => ((await probe()) ? true : undefined), timeoutMs, what, 100);
 
 /**
  * REST while Redis is away, against a private redis-server this test starts, stops and restarts (the shared test
@@ -16,14 +20,6 @@ import { freePort } from '../support/env.js';
 
 const TOKEN = 'outage-token-0123';
 const ANSWER_WITHIN_MS = 3_000;
-
-async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('gateway REST while Redis is down or hung (private redis-server)', () => {
   let port: number;
@@ -37,7 +33,7 @@ describe('gateway REST while Redis is down or hung (private redis-server)', () =
     });
     const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     probe.on('error', () => undefined);
-    await waitUntil(async () => {
+    await waitFor(async () => {
       await probe.connect().catch(() => undefined);
       return (await probe.ping()) === 'PONG';
     }, 10_000, 'redis-server to answer');
@@ -113,8 +109,8 @@ describe('gateway REST while Redis is down or hung (private redis-server)', () =
     expect(ready.ms).toBeLessThan(ANSWER_WITHIN_MS);
 
     await startRedis();
-    await waitUntil(async () => (await call('GET', '/api/streams')).status === 200, 20_000, 'REST to work again');
-    await waitUntil(async () => (await call('GET', '/readyz')).status === 200, 20_000, 'the gateway to be ready again');
+    await waitFor(async () => (await call('GET', '/api/streams')).status === 200, 20_000, 'REST to work again');
+    await waitFor(async () => (await call('GET', '/readyz')).status === 200, 20_000, 'the gateway to be ready again');
     // Anything queued would have been sent on reconnect; give it time to show up if it were there.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await redis.hexists(keys.streams, 'during-outage')).toBe(0);
@@ -134,7 +130,7 @@ describe('gateway REST while Redis is down or hung (private redis-server)', () =
     expect(reply.json.error?.message).toMatch(/^Redis did not answer within 2 s: the request is not confirmed; .*GET \/api\/streams shows whether it took effect/);
     expect(reply.ms).toBeGreaterThanOrEqual(1_900);
     expect(reply.ms).toBeLessThan(ANSWER_WITHIN_MS);
-    await waitUntil(async () => (await redis.hexists(keys.streams, 'while-hung')) === 1, 5_000, 'the hung request to be applied on resume');
+    await waitFor(async () => (await redis.hexists(keys.streams, 'while-hung')) === 1, 5_000, 'the hung request to be applied on resume');
     expect((await call('GET', '/api/streams/while-hung')).status).toBe(200);
   }, 30_000);
 });

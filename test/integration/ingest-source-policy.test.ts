@@ -7,6 +7,7 @@ import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import type { StreamState } from '../../pipeline/wire/v1.js';
 import { startIngest } from '../../workers/ingest/main.js';
 import { testRedisUrl } from '../support/env.js';
+import { waitForStreamState } from '../support/wait.js';
 
 /**
  * The ingest applies the source policy again before it opens a stream that came through the API (the gateway
@@ -32,15 +33,8 @@ async function listener(): Promise<{ server: Server; port: number; connections: 
   return { server, port: (server.address() as { port: number }).port, connections: () => count };
 }
 
-async function waitForState(streamId: string, predicate: (state: StreamState) => boolean, timeoutMs: number): Promise<StreamState> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = (await registry.states()).get(streamId);
-    if (state && predicate(state)) return state;
-    if (Date.now() > deadline) throw new Error(`stream ${streamId}: expected state not reached, last ${JSON.stringify(state)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const waitForState = (streamId: string, predicate: (state: StreamState) => boolean, timeoutMs: number) =>
+  waitForStreamState(registry, streamId, predicate, timeoutMs);
 
 beforeEach(async () => {
   await redis.flushdb();

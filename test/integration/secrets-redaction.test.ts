@@ -1,17 +1,18 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { defaultModelPaths, repoRoot } from '../../pipeline/assets.js';
 import { keys } from '../../pipeline/redis/keys.js';
 import { WIRE_VERSION } from '../../pipeline/wire/v1.js';
+import { stopChild } from '../support/child-process.js';
 import { freePort, testRedisUrl } from '../support/env.js';
 import { GatewayTestClient } from '../support/gateway-client.js';
+import { waitUntil } from '../support/wait.js';
+import { writeTestConfig } from './pipeline-support.js';
 
 /**
  * Credentials never leave: a real `posestream run` (ingest, worker and gateway in one child process, debug logging)
@@ -32,16 +33,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-async function waitUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 describe.skipIf(!existsSync(defaultModelPaths.fp32))('credentials in stream URLs never leave posestream', () => {
@@ -68,20 +59,12 @@ describe.skipIf(!existsSync(defaultModelPaths.fp32))('credentials in stream URLs
     httpCamera = createHttpServer((_req, res) => res.writeHead(401, { 'www-authenticate': 'Basic realm="cam"' }).end('no'));
     await new Promise<void>((resolve) => httpCamera.listen(0, '127.0.0.1', resolve));
     httpCameraUrl = `http://admin:${SECRET}@127.0.0.1:${(httpCamera.address() as { port: number }).port}/video.mp4`;
-    const dir = mkdtempSync(path.join(tmpdir(), 'posestream-secrets-'));
-    configFile = path.join(dir, 'posestream.yaml');
-    writeFileSync(
-      configFile,
-      stringify({
-        redis: { url: testRedisUrl(DB) },
-        model: { path: defaultModelPaths.fp32, cacheDir: path.join(repoRoot, 'build', 'ov-cache') },
-        ingest: { stallTimeoutSec: 3, backoffInitialMs: 200, backoffMaxMs: 1_000 },
-        gateway: { host: '127.0.0.1', port, token: TOKEN },
-        // The REST camera below is on this machine; the operator allows that address, nothing else.
-        sourcePolicy: { allowAddresses: ['127.0.0.1'] },
-        streams: [{ id: 'config-cam', url: `rtsp://admin:${SECRET}@127.0.0.1:${await closedPort()}/stream1` }],
-      }),
-    );
+    // The REST camera below is on this machine; the operator allows that address, nothing else.
+    configFile = writeTestConfig(DB, [{ id: 'config-cam', url: `rtsp://admin:${SECRET}@127.0.0.1:${await closedPort()}/stream1` }], {
+      ingest: { stallTimeoutSec: 3, backoffMaxMs: 1_000 },
+      gateway: { port, token: TOKEN },
+      sourcePolicy: { allowAddresses: ['127.0.0.1'] },
+    }).file;
     child = spawn(process.execPath, [BIN, 'run', '--config', configFile], {
       cwd: repoRoot,
       env: { ...process.env, POSESTREAM_LOG_LEVEL: 'debug', POSESTREAM_LOG_FORMAT: 'json' },
@@ -93,19 +76,7 @@ describe.skipIf(!existsSync(defaultModelPaths.fp32))('credentials in stream URLs
   }, 120_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          resolve(undefined);
-        }, 15_000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve(undefined);
-        });
-      });
-    }
+    await stopChild(child);
     httpCamera?.close();
     await redis.flushdb();
     redis.disconnect();
