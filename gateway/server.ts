@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import type { Logger } from '../pipeline/obs/logger.js';
 import type { Metrics } from '../pipeline/obs/metrics.js';
 import { HttpError, requestToken, sendError, tokenMatches, type Route } from './http.js';
+import { redisUnavailable } from './redis-unavailable.js';
 import type { Hub } from './ws/hub.js';
 
 /**
@@ -18,6 +19,8 @@ export interface GatewayServerOptions {
   allowedOrigins: string[];
   logger: Logger;
   metrics: Metrics;
+  /** The REST Redis connection's command timeout, named in 503 PS_REDIS_UNAVAILABLE replies. */
+  redisTimeoutMs: number;
 }
 
 /**
@@ -60,7 +63,7 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
         }
         throw new HttpError(404, 'PS_HTTP_NOT_FOUND', `nothing at ${url.pathname}`);
       }
-      if (route.mutates && !tokenMatches(options.token, requestToken(req, url))) {
+      if (!route.public && !tokenMatches(options.token, requestToken(req, url))) {
         throw new HttpError(401, 'PS_AUTH_REQUIRED', 'this call needs the gateway token (Authorization: Bearer <token> or ?token=)');
       }
       const params = { ...(route.path.exec(url.pathname)?.groups ?? {}) };
@@ -74,6 +77,12 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
       }
       if (error instanceof HttpError) {
         sendError(res, error);
+        return;
+      }
+      const unavailable = redisUnavailable(error, options.redisTimeoutMs);
+      if (unavailable) {
+        res.setHeader('retry-after', '2');
+        sendError(res, unavailable);
         return;
       }
       logger.error({ err: error, method: req.method, path: url.pathname }, 'request failed');

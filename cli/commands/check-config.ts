@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import type { PosestreamConfig } from '../../config/schema.js';
-import { urlOrigin } from '../../pipeline/obs/redact.js';
+import { redactSecrets, urlOrigin } from '../../pipeline/obs/redact.js';
+
+/** The effective configuration as printed: secrets masked, and every URL password gone (the one redaction point). */
+export function printableConfig(config: PosestreamConfig): string {
+  return redactSecrets(JSON.stringify(withSecretsMasked(config), null, 2));
+}
 
 export function registerCheckConfigCommand(program: Command): void {
   program
@@ -12,9 +17,13 @@ export function registerCheckConfigCommand(program: Command): void {
     .action((options: { config?: string; json?: boolean }) => {
       const { config, file } = loadConfig(options.config);
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(withSecretsMasked(config), null, 2)}\n`);
+        process.stdout.write(`${printableConfig(config)}\n`);
       } else {
-        process.stdout.write(`${file}: OK (${config.streams.length} stream(s), model ${config.model.path} on ${config.model.device})\n`);
+        const { host, port, token } = config.gateway;
+        const access = token ? 'token required' : config.gateway.allowUnauthenticated ? 'NO token (allowUnauthenticated)' : 'no token';
+        process.stdout.write(
+          `${redactSecrets(file)}: OK (${config.streams.length} stream(s), model ${config.model.path} on ${config.model.device}; gateway ${host}:${port}, ${access})\n`,
+        );
       }
     });
 }

@@ -7,8 +7,11 @@
 
 const MASK = '***';
 
-/** `scheme://user:password@` -> `scheme://user:***@` anywhere in a text (JSON lines included). */
-const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/:@"'<>]*):([^\s/@"'<>]+)@/gi;
+/**
+ * `scheme://user:password@` -> `scheme://user:***@` anywhere in a text (JSON lines included). The password runs to
+ * the last `@` before the host, as URL parsers read it, so an unencoded `@` or `:` in a password is masked whole.
+ */
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#:@"'<>]*):([^\s/?#"'<>]*)@/gi;
 /** Secret-looking query parameters: `?token=abc&password=x` -> `?token=***&password=***`. */
 const SECRET_PARAM = /([?&](?:token|access_token|password|passwd|pwd|secret|api_key|apikey|key|signature|sig)=)([^&\s"'<>#]+)/gi;
 

@@ -8,6 +8,8 @@ describe('redactSecrets', () => {
     expect(redactSecrets('stream rtsp://admin:Pa55word@10.0.0.7:554/s1 failed')).toBe('stream rtsp://admin:***@10.0.0.7:554/s1 failed');
     expect(redactSecrets('{"url":"redis://:s3cret@redis:6379/0"}')).toBe('{"url":"redis://:***@redis:6379/0"}');
     expect(redactSecrets('http://u:p%40ss@h/x and rtsps://a:b@c/d')).toBe('http://u:***@h/x and rtsps://a:***@c/d');
+    expect(redactSecrets('rtsp://admin:Pa@55:word@cam/x')).toBe('rtsp://admin:***@cam/x');
+    expect(redactSecrets('{"a":"rtsp://cam:554/x","b":"me@example.com"}')).toBe('{"a":"rtsp://cam:554/x","b":"me@example.com"}');
   });
 
   it('masks secret query parameters and leaves other text alone', () => {
