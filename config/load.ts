@@ -50,7 +50,8 @@ const camelToEnv = (key: string): string => key.replace(/([a-z0-9])([A-Z])/g, '$
 /**
  * Deployment overrides: POSESTREAM_<SECTION>_<KEY>, e.g. POSESTREAM_REDIS_URL, POSESTREAM_WORKER_BATCH_SIZE,
  * POSESTREAM_GATEWAY_PORT. Values are read as YAML scalars so numbers and booleans keep their type; text settings
- * take the value verbatim, so a token such as `12345678` or `#a&b` stays the text it is.
+ * take the value verbatim, so a token such as `12345678` or `#a&b` stays the text it is; a list is a YAML flow
+ * sequence or comma-separated (POSESTREAM_REDIS_CLUSTER=redis://a:7000,redis://b:7000).
  */
 export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
   const sections = ['redis', 'model', 'worker', 'ingest', 'results', 'gateway', 'sourcePolicy'] as const;
@@ -64,22 +65,42 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.Proc
       const envName = `POSESTREAM_${camelToEnv(section)}_${camelToEnv(key)}`;
       const value = env[envName];
       if (value === undefined) continue;
-      const current = (result[section] ?? {}) as Record<string, unknown>;
-      result[section] = { ...current, [key]: isTextField(field) ? value : parseDocument(value).toJS() };
+      const current = { ...((result[section] ?? {}) as Record<string, unknown>) };
+      // One of a pair of alternatives set from the environment replaces the other one from the file.
+      const rival = ALTERNATIVES[`${section}.${key}`];
+      if (rival) delete current[rival];
+      result[section] = { ...current, [key]: parseEnvValue(field, value) };
     }
   }
   return result;
+}
+
+/** Settings of which a config gives one: the environment may switch a deployment from one to the other. */
+const ALTERNATIVES: Record<string, string> = { 'redis.url': 'cluster', 'redis.cluster': 'url' };
+
+function parseEnvValue(field: FieldSchema, value: string): unknown {
+  if (isTextField(field)) return value;
+  // A list: a YAML flow sequence ([a, b]) or plain comma-separated text (redis://a:7000,redis://b:7000).
+  if (unwrapped(field).def.type === 'array' && !value.trim().startsWith('[')) {
+    return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  }
+  return parseDocument(value).toJS();
 }
 
 interface FieldSchema {
   def: { type: string; innerType?: FieldSchema };
 }
 
-/** A string setting, possibly optional or defaulted. */
-function isTextField(field: FieldSchema): boolean {
+/** The schema under optional / default wrappers. */
+function unwrapped(field: FieldSchema): FieldSchema {
   let schema = field;
   while ((schema.def.type === 'optional' || schema.def.type === 'default') && schema.def.innerType) schema = schema.def.innerType;
-  return schema.def.type === 'string';
+  return schema;
+}
+
+/** A string setting, possibly optional or defaulted. */
+function isTextField(field: FieldSchema): boolean {
+  return unwrapped(field).def.type === 'string';
 }
 
 function isFileUrlOrPath(url: string): boolean {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { streamSchema } from '../pipeline/streams/definition.js';
 import { isLocalhostName, isLoopbackAddress, sourcePolicySchema } from '../pipeline/streams/source-policy.js';
 import { notifySchema } from './notify.js';
+import { REDIS_URL_OR_CLUSTER, redisSchema, resolveRedisConfig } from './redis.js';
 
 /**
  * The one definition of posestream's configuration: model, deployment and the streams to seed the registry with.
@@ -82,7 +83,7 @@ export const gatewaySchema = z
 
 export const configObjectSchema = z
   .object({
-    redis: z.object({ url: z.string().url().default('redis://127.0.0.1:6379') }).strict().default({ url: 'redis://127.0.0.1:6379' }),
+    redis: redisSchema.default(redisSchema.parse({})),
     model: modelSchema,
     worker: workerSchema.default(workerSchema.parse({})),
     ingest: ingestSchema.default(ingestSchema.parse({})),
@@ -96,6 +97,9 @@ export const configObjectSchema = z
   .strict();
 
 export const configSchema = configObjectSchema.superRefine((config, ctx) => {
+  if (config.redis.url !== undefined && config.redis.cluster !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['redis', 'cluster'], message: REDIS_URL_OR_CLUSTER });
+  }
   const seen = new Map<string, number>();
   config.streams.forEach((stream, index) => {
     const first = seen.get(stream.id);
@@ -114,7 +118,7 @@ export const configSchema = configObjectSchema.superRefine((config, ctx) => {
   if (config.ingest.backoffMaxMs < config.ingest.backoffInitialMs) {
     ctx.addIssue({ code: 'custom', path: ['ingest', 'backoffMaxMs'], message: 'must be >= ingest.backoffInitialMs' });
   }
-});
+}).transform((config) => ({ ...config, redis: resolveRedisConfig(config.redis) }));
 
 export type PosestreamConfig = z.infer<typeof configSchema>;
 

@@ -24,10 +24,10 @@ import { StreamStats } from './stream-stats.js';
 import { Hub } from './ws/hub.js';
 
 /**
- * The gateway role: HTTP + WebSocket in front of Redis. Four Redis connections: one for commands, one blocked on
- * the results follow loop, one blocked on the preview loop (blocking reads cannot share a connection), and one for
- * REST that fails fast (REST_REDIS_TIMEOUT_MS) so that a Redis outage is a prompt 503, never a request that hangs
- * and is applied later.
+ * The gateway role: HTTP + WebSocket in front of Redis. Four Redis connections (cluster clients on Redis Cluster):
+ * one for commands, one for the results follow loop, one for the preview loop (on one Redis both block, and blocking
+ * reads cannot share a connection), and one for REST that fails fast (REST_REDIS_TIMEOUT_MS) so that a Redis outage
+ * is a prompt 503, never a request that hangs and is applied later.
  */
 
 export interface GatewayOptions {
@@ -65,15 +65,15 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   if (exposure) throw new PosestreamError('PS_CONFIG_INVALID', `gateway.host: ${exposure}`);
   disableEncoderCache();
   const metrics = options.metrics ?? createMetrics();
-  const redis = createRedis(config.redis.url, { name: 'gateway', logger });
-  const resultsConnection = createRedis(config.redis.url, { name: 'gateway-results', logger });
-  const previewConnection = createRedis(config.redis.url, { name: 'gateway-preview', logger });
+  const redis = createRedis(config.redis, { name: 'gateway', logger });
+  const resultsConnection = createRedis(config.redis, { name: 'gateway-results', logger });
+  const previewConnection = createRedis(config.redis, { name: 'gateway-preview', logger });
   const registry = new StreamRegistry(redis, { logger });
   await registry.migrateLegacyLayout();
   await registry.seed(config.streams);
-  const restRedis = createRedis(config.redis.url, { name: 'gateway-rest', logger, failFastMs: REST_REDIS_TIMEOUT_MS });
+  const restRedis = createRedis(config.redis, { name: 'gateway-rest', logger, failFastMs: REST_REDIS_TIMEOUT_MS });
   const restRegistry = new StreamRegistry(restRedis, { logger });
-  const sourceGuard = createSourceGuard({ policy: config.sourcePolicy, redisUrl: config.redis.url, gatewayHost: host });
+  const sourceGuard = createSourceGuard({ policy: config.sourcePolicy, redis: config.redis, gatewayHost: host });
   // Redis just answered the seed: give the REST connection a moment to be ready before the first request can come.
   await readyWithin(restRedis, REST_REDIS_TIMEOUT_MS);
 
@@ -112,19 +112,13 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
     },
   });
 
-  const followerReader = new ResultReader(resultsConnection);
+  // `commands` lets a new stream interrupt the follower's blocking read (CLIENT UNBLOCK on one Redis).
+  const followerReader = new ResultReader(resultsConnection, { commands: redis });
   followerReader.onBadEntry = (streamId, entryId, error) => logger.warn({ streamId, entryId, err: error }, 'skipping undecodable result');
-  // The follow loop's connection id lets a new stream interrupt its blocking read (refreshed after reconnects).
-  let followerClientId = Number(await resultsConnection.client('ID'));
-  resultsConnection.on('ready', () => {
-    resultsConnection.client('ID').then((id) => (followerClientId = Number(id)), () => undefined);
-  });
   const follower = new ResultFollower(followerReader, {
     logger,
     tailId: (streamId) => replayReader.tailId(streamId),
-    interrupt: async () => {
-      await redis.client('UNBLOCK', followerClientId);
-    },
+    interrupt: () => followerReader.interrupt(),
     onEntries: (streamId, entries) => {
       const now = Date.now();
       for (const entry of entries) observeResult(metrics, stats, entry, now, observePipeline);

@@ -1,7 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../pipeline/redis/client.js';
 import type { Logger } from '../pipeline/obs/logger.js';
-import { decodePreviewFields, streamReadReply, type RawStreamEntry } from '../pipeline/redis/codec.js';
+import { decodePreviewFields, type RawStreamEntry } from '../pipeline/redis/codec.js';
 import { keys, PREVIEW_LENGTH, streamIdOfKey, VIEWERS_TTL_SEC } from '../pipeline/redis/keys.js';
+import { execPerNode, firstError } from '../pipeline/redis/per-node.js';
+import { StreamReads } from '../pipeline/redis/stream-reads.js';
 import type { FrameMeta } from '../pipeline/wire/v1.js';
 import { renderPreview, type AnnotatedPreview } from './annotate.js';
 import { FollowLoop } from '../pipeline/follow-loop.js';
@@ -9,10 +11,11 @@ import { FollowLoop } from '../pipeline/follow-loop.js';
 /**
  * Frames for watchers. While a stream has a frame subscriber (WebSocket, MJPEG or a snapshot request) the gateway
  * keeps keys.viewers(id) alive, which makes the workers add result+frame pairs to keys.preview(id) (MAXLEN
- * PREVIEW_LENGTH). One blocking XREAD over the watched preview streams takes only the newest entry of each stream,
- * renders the variants that a watcher with a draining socket wants, once each, and hands them on. Bounds: at most
- * one render per stream in flight, older preview entries are skipped (frames are for looking at; results carry the
- * data), nothing is queued here; a stream whose watchers have all stalled is no longer marked as watched.
+ * PREVIEW_LENGTH). One read over the watched preview streams (pipeline/redis/stream-reads.ts) takes only the
+ * newest entry of each stream, renders the variants that a watcher with a draining socket wants, once each, and
+ * hands them on. Bounds: at most one render per stream in flight, older preview entries are skipped (frames are for
+ * looking at; results carry the data), nothing is queued here; a stream whose watchers have all stalled is no longer
+ * marked as watched.
  */
 
 export interface PreviewInterest {
@@ -40,12 +43,15 @@ export class PreviewFollower {
   private badEntryWarned = false;
   private renderWarned = false;
 
+  private readonly reads: StreamReads;
+
   constructor(
-    private readonly redis: Redis,
-    /** Dedicated connection: XREAD BLOCK holds it. */
-    private readonly blocking: Redis,
+    private readonly redis: RedisClient,
+    /** Dedicated connection: on one Redis a blocking XREAD holds it. */
+    blocking: RedisClient,
     private readonly options: PreviewFollowerOptions,
   ) {
+    this.reads = new StreamReads(blocking);
     this.refreshTimer = setInterval(() => void this.markViewers(this.streamsInDemand()), (VIEWERS_TTL_SEC * 1000) / 3);
     this.refreshTimer.unref();
     this.loop = new FollowLoop({ idle: () => this.cursors.size === 0, readOnce: () => this.readOnce(), logger: options.logger, what: 'preview frames' });
@@ -89,27 +95,16 @@ export class PreviewFollower {
 
   private async markViewers(streamIds: string[]): Promise<void> {
     if (streamIds.length === 0) return;
-    try {
-      const pipeline = this.redis.pipeline();
-      for (const id of streamIds) pipeline.set(keys.viewers(id), '1', 'EX', VIEWERS_TTL_SEC);
-      await pipeline.exec();
-    } catch (error) {
-      this.options.logger.warn({ err: error }, 'marking frame viewers in redis failed');
-    }
+    const replies = await execPerNode(this.redis, streamIds, keys.viewers, (pipeline, id) => pipeline.set(keys.viewers(id), '1', 'EX', VIEWERS_TTL_SEC));
+    const error = firstError(replies.values());
+    if (error) this.options.logger.warn({ err: error }, 'marking frame viewers in redis failed');
   }
 
   private async readOnce(): Promise<void> {
-    const ids = [...this.cursors.keys()];
-    const reply = await this.blocking.xreadBuffer(
-      'COUNT',
-      PREVIEW_LENGTH,
-      'BLOCK',
-      this.options.blockMs ?? 1_000,
-      'STREAMS',
-      ...ids.map((id) => keys.preview(id)),
-      ...ids.map((id) => this.cursors.get(id)!),
-    );
-    await Promise.all(streamReadReply<Buffer>(reply).map(({ key, entries }) => this.renderNewest(streamIdOfKey(key), entries)));
+    const cursors = [...this.cursors].map(([id, lastId]) => ({ key: keys.preview(id), id: lastId }));
+    const { batches, failed } = await this.reads.read(cursors, { count: PREVIEW_LENGTH, blockMs: this.options.blockMs ?? 1_000 }, true);
+    if (failed.size === cursors.length && cursors.length > 0) throw failed.values().next().value!;
+    await Promise.all(batches.map(({ key, entries }) => this.renderNewest(streamIdOfKey(key), entries)));
   }
 
   private async renderNewest(streamId: string, entries: Array<RawStreamEntry<Buffer>>): Promise<void> {

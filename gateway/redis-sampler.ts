@@ -1,8 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../pipeline/redis/client.js';
 import type { Logger } from '../pipeline/obs/logger.js';
 import type { Metrics } from '../pipeline/obs/metrics.js';
 import { workerUtilisation } from '../pipeline/redis/codec.js';
 import { keys, WORKER_INFO_TTL_SEC } from '../pipeline/redis/keys.js';
+import { execPerNode } from '../pipeline/redis/per-node.js';
 
 /**
  * Gauges that only Redis knows, sampled on a timer (never per scrape or per frame): frames waiting in each frame
@@ -15,7 +16,7 @@ export class RedisSampler {
   private warned = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: { metrics: Metrics; logger: Logger; streams: () => string[]; intervalMs?: number },
   ) {}
 
@@ -33,13 +34,12 @@ export class RedisSampler {
     const { metrics } = this.options;
     try {
       const streams = this.options.streams();
-      const pipeline = this.redis.pipeline();
-      for (const id of streams) pipeline.xlen(keys.frames(id));
-      const lengths = (await pipeline.exec()) ?? [];
+      const lengths = await execPerNode(this.redis, streams, keys.frames, (pipeline, id) => pipeline.xlen(keys.frames(id)));
       metrics.queueDepth.reset();
-      streams.forEach((id, i) => metrics.queueDepth.set({ stream_id: id }, Number(lengths[i]?.[1] ?? 0)));
+      for (const id of streams) metrics.queueDepth.set({ stream_id: id }, Number(lengths.get(id)?.[1] ?? 0));
 
       const alive = await this.redis.zrangebyscore(keys.workers, Date.now() - WORKER_INFO_TTL_SEC * 1000, '+inf');
+      // Every worker hash is a {_global} key: one slot, one pipeline.
       const infos = this.redis.pipeline();
       for (const id of alive) infos.hgetall(keys.workerInfo(id));
       const replies = (await infos.exec()) ?? [];

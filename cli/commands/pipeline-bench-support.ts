@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../pipeline/redis/client.js';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../config/load.js';
 import type { PosestreamConfig } from '../../config/schema.js';
@@ -70,7 +70,7 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** Follows the results of some streams from now until stop(), calling onResult with each and its arrival time. */
-export function tapResults(redis: Redis, streamIds: string[], onResult: (result: StreamResult, receivedAt: number) => void): { stop(): Promise<void> } {
+export function tapResults(redis: RedisClient, streamIds: string[], onResult: (result: StreamResult, receivedAt: number) => void): { stop(): Promise<void> } {
   let running = true;
   const loop = (async () => {
     const { ResultReader } = await import('../../pipeline/redis/result-stream.js');

@@ -5,7 +5,7 @@ import type { PosestreamConfig } from '../../config/schema.js';
 import { describeError } from '../../pipeline/errors.js';
 import { createLogger, type Logger } from '../../pipeline/obs/logger.js';
 import { createMetrics, type Metrics } from '../../pipeline/obs/metrics.js';
-import { redactUrl } from '../../pipeline/obs/redact.js';
+import { describeRedisTarget } from '../../pipeline/redis/client.js';
 import { reportCliError } from '../report-error.js';
 
 export type Role = 'ingest' | 'worker' | 'gateway' | 'notify';
@@ -56,7 +56,7 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
   const { config, file } = loadConfig(configFile);
   const logger = createLogger(roles.length === 1 ? roles[0]! : 'run');
   const metrics = createMetrics();
-  logger.info({ config: file, roles, redis: redactUrl(config.redis.url) }, 'starting');
+  logger.info({ config: file, roles, redis: describeRedisTarget(config.redis) }, 'starting');
 
   const running: RunningRole[] = [];
   let stopping: Promise<void> | undefined;

@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../pipeline/redis/client.js';
 import type { StreamRegistry } from '../../pipeline/streams/registry.js';
 import { describeError } from '../../pipeline/errors.js';
 import { sendJson, type Route } from '../http.js';
 
 /**
  * /healthz: the process is up and serving HTTP (liveness; never touches Redis, so a Redis outage does not get the
- * gateway killed). /readyz: Redis answers and the registry is readable (readiness: route traffic here).
+ * gateway killed). /readyz: RedisClient answers and the registry is readable (readiness: route traffic here).
  */
 
 const READY_TIMEOUT_MS = 2_000;
@@ -17,7 +17,7 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   ]);
 }
 
-export function healthRoutes(deps: { redis: Redis; registry: StreamRegistry }): Route[] {
+export function healthRoutes(deps: { redis: RedisClient; registry: StreamRegistry }): Route[] {
   return [
     {
       method: 'GET',

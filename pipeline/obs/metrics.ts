@@ -31,6 +31,9 @@ export function createMetrics(registry: Registry = new Registry()) {
     notifyDropped: new Counter({ name: 'posestream_notify_dropped_total', help: 'Pose events a sink gave up on, by reason (queue_full, retries_exhausted, rejected, invalid, trimmed)', labelNames: ['sink', 'reason'], registers: [registry] }),
     notifyQueueDepth: new Gauge({ name: 'posestream_notify_queue_depth', help: 'Events waiting for a sink in the notifier', labelNames: ['sink'], registers: [registry] }),
     notifyConnected: new Gauge({ name: 'posestream_notify_connected', help: '1 while the sink is connected (MQTT broker)', labelNames: ['sink'], registers: [registry] }),
+    // Redis replication (redis.losslessReplicas): lossless writes that went on with fewer replica copies than asked
+    // (WAIT timed out: a shard without a replica in sync); they are lost if their master dies before replicating.
+    redisUnreplicated: new Counter({ name: 'posestream_redis_unreplicated_writes_total', help: 'Lossless frame publishes (role=ingest) and result commits (role=worker) not confirmed by the asked replicas in time', labelNames: ['role'], registers: [registry] }),
   };
 }
 

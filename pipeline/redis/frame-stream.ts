@@ -1,20 +1,23 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { FrameEnd, FrameMeta } from '../wire/v1.js';
+import type { RedisClient } from './client.js';
 import {
   autoclaimReply,
   compareEntryIds,
   decodeFrameFields,
   encodeFrameEndFields,
   encodeFrameFields,
-  execValues,
   liveXaddReply,
   pendingEntries,
-  streamReadReply,
   type FrameEntry,
   type RawStreamEntry,
 } from './codec.js';
 import { FRAME_CONSUMER_GROUP, keys, streamIdOfKey } from './keys.js';
 import { runScript } from './lua-scripts.js';
+import { retryTransient } from './retry.js';
+import { StreamReads } from './stream-reads.js';
+import type { ReplicaGuard } from './replica-guard.js';
+import { commit, type ReplicaWait } from './transaction.js';
 
 /**
  * Frame transport: one Redis stream per camera (keys.frames), pixels as one binary field.
@@ -35,6 +38,13 @@ export interface FramePublisherOptions {
   onStaleDrop?: (count: number) => void;
   /** Called after each frame with the entries now in the stream (queued + in flight). */
   onQueueDepth?: (depth: number) => void;
+  /**
+   * Lossless: each frame counts as published once the replicas it asks for have it (WAIT), so the failure of the
+   * master cannot lose a frame the source has moved past (replica-guard.ts).
+   */
+  replicas?: ReplicaGuard;
+  /** A step failed transiently (a cluster failover, a node restarting) and is retried: see retry.ts. */
+  onRetry?: (error: unknown, attempt: number) => void;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -44,7 +54,7 @@ export class FramePublisher {
   private groupReady = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: FramePublisherOptions,
   ) {
     this.key = keys.frames(options.streamId);
@@ -59,20 +69,42 @@ export class FramePublisher {
     let pause = 1;
     for (;;) {
       signal?.throwIfAborted();
-      if ((await this.redis.xlen(this.key)) < this.options.losslessQueueLength) return;
+      if ((await this.retrying(() => this.redis.xlen(this.key), signal)) < this.options.losslessQueueLength) return;
       await sleep(pause);
       pause = Math.min(20, pause * 2);
     }
   }
 
+  /**
+   * A failing step is retried while the failure is transient (a cluster failover), so the source is held back rather
+   * than the stream restarted. A retry after a publish that was applied but not confirmed adds the frame twice; the
+   * worker publishes one result per seq and drops the second copy (counted as stale).
+   */
   async publish(meta: FrameMeta, pixels: Buffer): Promise<string> {
-    await this.ensureGroup();
     const fields = encodeFrameFields(meta, pixels);
-    if (this.options.mode === 'lossless') {
-      const [id, depth] = execValues(await this.redis.multi().xadd(this.key, '*', ...fields).xlen(this.key).exec());
-      this.options.onQueueDepth?.(Number(depth));
-      return String(id);
-    }
+    return this.retrying(async () => {
+      await this.ensureGroup();
+      return this.options.mode === 'lossless' ? this.publishLossless(fields) : this.publishLive(fields);
+    });
+  }
+
+  /** The end marker is never trimmed away by a later frame: nothing follows it. */
+  async publishEnd(end: FrameEnd): Promise<string> {
+    return this.retrying(async () => {
+      await this.ensureGroup();
+      const { values } = await commit(this.redis, (tx) => tx.xadd(this.key, '*', ...encodeFrameEndFields(end)), this.losslessWait());
+      return String(values[0]);
+    });
+  }
+
+  private async publishLossless(fields: Array<string | Buffer>): Promise<string> {
+    const { values, replicated } = await commit(this.redis, (tx) => tx.xadd(this.key, '*', ...fields).xlen(this.key), this.losslessWait());
+    this.options.replicas?.settle(replicated);
+    this.options.onQueueDepth?.(Number(values[1]));
+    return String(values[0]);
+  }
+
+  private async publishLive(fields: Array<string | Buffer>): Promise<string> {
     const reply = await runScript(this.redis, 'live-xadd', [this.key], [this.options.liveQueueLength, FRAME_CONSUMER_GROUP, ...fields]);
     const { id, stale, depth } = liveXaddReply(reply);
     if (stale > 0) this.options.onStaleDrop?.(stale);
@@ -80,10 +112,12 @@ export class FramePublisher {
     return id;
   }
 
-  /** The end marker is never trimmed away by a later frame: nothing follows it. */
-  async publishEnd(end: FrameEnd): Promise<string> {
-    await this.ensureGroup();
-    return (await this.redis.xadd(this.key, '*', ...encodeFrameEndFields(end))) as string;
+  private losslessWait(): ReplicaWait | undefined {
+    return this.options.mode === 'lossless' ? this.options.replicas?.waitFor(this.key) : undefined;
+  }
+
+  private retrying<T>(step: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return retryTransient(step, { ...(signal ? { signal } : {}), ...(this.options.onRetry ? { onRetry: this.options.onRetry } : {}) });
   }
 
   /** Creating the group before the first frame lets the live trim tell read from unread entries. */
@@ -98,7 +132,7 @@ export class FramePublisher {
  * XGROUP CREATE (frames: at id 0, so frames published before any worker started are still delivered); an existing
  * group keeps its position (BUSYGROUP is fine).
  */
-export async function ensureConsumerGroup(redis: Redis, key: string, group = FRAME_CONSUMER_GROUP, startId = '0'): Promise<void> {
+export async function ensureConsumerGroup(redis: RedisClient, key: string, group = FRAME_CONSUMER_GROUP, startId = '0'): Promise<void> {
   try {
     await redis.xgroup('CREATE', key, group, startId, 'MKSTREAM');
   } catch (error) {
@@ -117,42 +151,56 @@ export interface FrameDelivery {
 export class FrameConsumer {
   /** Undecodable entries are acked and deleted (never retried forever), then reported here. */
   onBadEntry?: (streamId: string, entryId: string, error: Error) => void;
+  /**
+   * Streams whose read failed for another reason than a missing group. Their frames may be pending for this
+   * consumer without it knowing (an XREADGROUP applied but its reply lost): the caller takes them from the pending
+   * list before reading new ones (the worker re-syncs those streams).
+   */
+  onReadFailed?: (streamIds: string[], error: Error) => void;
   private readonly groupsReady = new Set<string>();
+  private readonly reads: StreamReads;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: { consumer: string; claimIdleMs: number },
-  ) {}
+  ) {
+    this.reads = new StreamReads(redis);
+  }
 
   /**
-   * XREADGROUP '>' over the given streams: only entries no consumer has seen. Needs a dedicated connection while
-   * blockMs > 0. A stream whose key was deleted (stream removed, then re-added) gets its group re-created.
+   * XREADGROUP '>' over the given streams (stream-reads.ts): only entries no consumer has seen. Needs a dedicated
+   * connection. A stream whose key was deleted (stream removed, then re-added) gets its group re-created. Throws
+   * when every stream's read failed; otherwise returns what was read and reports failures to onReadFailed.
    */
   async read(streamIds: string[], options: { count: number; blockMs: number }): Promise<FrameDelivery[]> {
     if (streamIds.length === 0) return [];
     await this.ensureGroups(streamIds);
-    const streamKeys = streamIds.map((id) => keys.frames(id));
-    let reply: unknown;
-    try {
-      reply = await this.redis.callBuffer(
-        'XREADGROUP', 'GROUP', FRAME_CONSUMER_GROUP, this.options.consumer,
-        'COUNT', options.count, 'BLOCK', options.blockMs,
-        'STREAMS', ...streamKeys, ...streamIds.map(() => '>'),
-      );
-    } catch (error) {
-      if (error instanceof Error && error.message.startsWith('NOGROUP')) {
-        this.groupsReady.clear();
-        return [];
-      }
-      throw error;
-    }
+    const { batches, failed } = await this.reads.read(
+      streamIds.map((id) => ({ key: keys.frames(id), id: '>' })),
+      { count: options.count, blockMs: options.blockMs, group: { name: FRAME_CONSUMER_GROUP, consumer: this.options.consumer } },
+      true,
+    );
     const deliveries: FrameDelivery[] = [];
-    for (const { key, entries } of streamReadReply<Buffer>(reply)) {
+    for (const { key, entries } of batches) {
       const streamId = streamIdOfKey(key);
       for (const raw of entries) {
         const delivery = await this.decode(streamId, raw, 1);
         if (delivery) deliveries.push(delivery);
       }
+    }
+    const lost: string[] = [];
+    let lostError: Error | undefined;
+    for (const [key, error] of failed) {
+      const streamId = streamIdOfKey(key);
+      if (error.message.startsWith('NOGROUP')) this.groupsReady.delete(streamId);
+      else {
+        lost.push(streamId);
+        lostError ??= error;
+      }
+    }
+    if (lostError) {
+      this.onReadFailed?.(lost, lostError);
+      if (lost.length === streamIds.length) throw lostError;
     }
     return deliveries;
   }

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis, type ChainableCommander } from 'ioredis';
+import { Cluster, Redis, type ChainableCommander } from 'ioredis';
+import type { RedisClient } from './client.js';
 
 /**
  * The Lua scripts of ./scripts, loaded one way. A file is named `<name>-<numberOfKeys>.lua` (BullMQ's convention),
@@ -40,7 +41,7 @@ function loadScriptFiles(): ReadonlyMap<string, Script> {
 const scripts = loadScriptFiles();
 
 /** Registers every script on this connection (idempotent). Pipelines and MULTIs created afterwards can run them. */
-export function defineScripts(redis: Redis): Redis {
+export function defineScripts<T extends RedisClient>(redis: T): T {
   for (const script of scripts.values()) {
     if (!(script.command in redis)) redis.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
   }
@@ -48,12 +49,12 @@ export function defineScripts(redis: Redis): Redis {
 }
 
 /** Runs a script now (on a connection) or queues it (on a pipeline or MULTI made after defineScripts). */
-export function runScript(target: Redis, name: ScriptName, keys: string[], args: Array<string | number | Buffer>): Promise<unknown>;
+export function runScript(target: RedisClient, name: ScriptName, keys: string[], args: Array<string | number | Buffer>): Promise<unknown>;
 export function runScript(target: ChainableCommander, name: ScriptName, keys: string[], args: Array<string | number | Buffer>): ChainableCommander;
-export function runScript(target: Redis | ChainableCommander, name: ScriptName, keys: string[], args: Array<string | number | Buffer>): unknown {
+export function runScript(target: RedisClient | ChainableCommander, name: ScriptName, keys: string[], args: Array<string | number | Buffer>): unknown {
   const script = scripts.get(name)!;
   if (keys.length !== script.numberOfKeys) throw new Error(`script ${name} takes ${script.numberOfKeys} key(s), got ${keys.length}`);
-  if (target instanceof Redis) defineScripts(target);
+  if (target instanceof Redis || target instanceof Cluster) defineScripts(target);
   const method = (target as unknown as Record<string, unknown>)[script.command];
   if (typeof method !== 'function') throw new Error(`script ${name} is not defined here: call defineScripts(redis) before creating the pipeline`);
   return (method as (...values: unknown[]) => unknown).call(target, ...keys, ...args);

@@ -1,7 +1,10 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './client.js';
 import type { StreamResult } from '../wire/v1.js';
-import { decodeResultEntries, encodeResultEntry, streamEntries, streamReadReply, type PreviewFrame, type ResultEntry } from './codec.js';
+import { decodeResultEntries, encodeResultEntry, streamEntries, type PreviewFrame, type ResultEntry } from './codec.js';
 import { keys, PREVIEW_LENGTH, streamIdOfKey } from './keys.js';
+import { execPerNode } from './per-node.js';
+import { StreamReads } from './stream-reads.js';
 
 /**
  * Pose results on Redis. results(id) is the durable, bounded record (late watchers replay it); preview(id) carries
@@ -35,7 +38,7 @@ export class ViewerCheck {
   private cache = new Map<string, { watched: boolean; at: number }>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly maxAgeMs = 500,
   ) {}
 
@@ -45,13 +48,11 @@ export class ViewerCheck {
       return !cached || now - cached.at > this.maxAgeMs;
     });
     if (stale.length > 0) {
-      const pipeline = this.redis.pipeline();
-      for (const id of stale) pipeline.exists(keys.viewers(id));
-      const replies = (await pipeline.exec()) ?? [];
-      stale.forEach((id, i) => {
-        const reply = replies[i];
+      const replies = await execPerNode(this.redis, stale, keys.viewers, (pipeline, id) => pipeline.exists(keys.viewers(id)));
+      for (const id of stale) {
+        const reply = replies.get(id);
         this.cache.set(id, { watched: !reply?.[0] && Number(reply?.[1]) > 0, at: now });
-      });
+      }
     }
     const result = new Set<string>();
     for (const id of streamIds) if (this.cache.get(id)?.watched) result.add(id);
@@ -66,9 +67,18 @@ export class ViewerCheck {
 export class ResultReader {
   /** Called for an entry that does not decode; it is skipped (the cursor still moves past it). */
   onBadEntry?: (streamId: string, entryId: string, error: Error) => void;
+  private readonly reads: StreamReads;
 
-  /** `redis` should be a dedicated connection: follow() blocks it. */
-  constructor(private readonly redis: Redis) {}
+  /**
+   * `redis` should be a dedicated connection: follow() blocks it on one Redis. With `commands` (another connection)
+   * interrupt() can end a pending follow() early.
+   */
+  constructor(
+    private readonly redis: RedisClient,
+    options: { commands?: RedisClient } = {},
+  ) {
+    this.reads = new StreamReads(redis, options.commands ? { commands: options.commands } : {});
+  }
 
   /**
    * One page of retained results, oldest first: from the start, or strictly after `afterId`. Call again with the
@@ -93,8 +103,10 @@ export class ResultReader {
   }
 
   /**
-   * Blocking XREAD across streams from the given last ids ('$' = only new). Returns each stream's new entries and
-   * `lastId`, the id to continue from (it also moves past undecodable entries). Empty when blockMs passed.
+   * Reads new entries across streams from the given last ids ('$' = only new), blocking up to blockMs when there is
+   * nothing (stream-reads.ts). Returns each stream's new entries and `lastId`, the id to continue from (it also moves
+   * past undecodable entries). Empty when nothing came. A stream whose read failed is left out (its cursor stays);
+   * only when every read failed does it throw.
    */
   async follow(
     cursors: Map<string, string>,
@@ -102,22 +114,19 @@ export class ResultReader {
     count = 500,
   ): Promise<Array<{ streamId: string; entries: ResultEntry[]; lastId: string }>> {
     if (cursors.size === 0) return [];
-    const ids = [...cursors.keys()];
-    const reply = await this.redis.xread(
-      'COUNT',
-      count,
-      'BLOCK',
-      blockMs,
-      'STREAMS',
-      ...ids.map((id) => keys.results(id)),
-      ...ids.map((id) => cursors.get(id)!),
-    );
-    return streamReadReply(reply)
+    const { batches, failed } = await this.reads.read([...cursors].map(([id, lastId]) => ({ key: keys.results(id), id: lastId })), { count, blockMs });
+    if (failed.size === cursors.size) throw failed.values().next().value!;
+    return batches
       .filter(({ entries }) => entries.length > 0)
       .map(({ key, entries }) => {
         const streamId = streamIdOfKey(key);
         return { streamId, entries: this.decode(streamId, entries), lastId: entries[entries.length - 1]!.id };
       });
+  }
+
+  /** Ends a pending follow() now (when constructed with `commands`, or on a cluster). */
+  interrupt(): Promise<void> {
+    return this.reads.interrupt();
   }
 
   private decode(streamId: string, raw: Parameters<typeof decodeResultEntries>[0]): ResultEntry[] {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '../redis/client.js';
 import { PosestreamError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
 import { redactSecrets } from '../obs/redact.js';
@@ -42,12 +42,12 @@ export interface RegistrySnapshot {
  * how an ended file stream is started again.
  */
 export class StreamRegistry {
-  private readonly watchers = new Set<Redis>();
+  private readonly watchers = new Set<RedisClient>();
   /** id -> the stored text last warned about, so one bad entry is logged once, not on every read. */
   private readonly warned = new Map<string, string>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: { logger?: Logger } = {},
   ) {}
 
@@ -191,7 +191,7 @@ export class StreamRegistry {
    * onEvent for each valid event. The returned function stops it and closes that connection.
    */
   watch(onEvent: (event: RegistryEvent) => void): () => void {
-    const connection = this.redis.duplicate();
+    const connection = duplicateClient(this.redis);
     this.watchers.add(connection);
     let active = true;
     const loop = async () => {

@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { realpath } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { redisTargetUrls, type RedisTarget } from '../redis/client.js';
 import { checkSource, type SourcePolicy, type SourcePolicyContext } from './source-policy.js';
 
 /**
@@ -38,7 +39,8 @@ async function addressesOf(host: string): Promise<string[]> {
 
 export interface SourceGuardOptions {
   policy: SourcePolicy;
-  redisUrl: string;
+  /** The Redis instance, or every configured cluster node. */
+  redis: RedisTarget;
   gatewayHost: string;
 }
 
@@ -47,8 +49,9 @@ export function sourcePolicyContext(options: Omit<SourceGuardOptions, 'policy'>)
     resolve: resolveAll,
     realpath: (file) => realpath(file),
     async ownAddresses() {
-      const [redis, gateway] = await Promise.all([addressesOf(new URL(options.redisUrl).hostname), addressesOf(options.gatewayHost)]);
-      return [...interfaceAddresses(), ...redis, ...gateway];
+      const redisHosts = redisTargetUrls(options.redis).map((url) => new URL(url).hostname);
+      const [redis, gateway] = await Promise.all([Promise.all(redisHosts.map(addressesOf)), addressesOf(options.gatewayHost)]);
+      return [...interfaceAddresses(), ...redis.flat(), ...gateway];
     },
   };
 }

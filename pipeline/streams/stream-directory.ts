@@ -14,6 +14,8 @@ const RELIST_MS = 5_000;
  */
 export class StreamDirectory {
   private current = new Set<string>();
+  /** Registered streams in live mode; everything else (lossless, or an entry this version cannot read) is not. */
+  private live = new Set<string>();
   private removedAt = new Map<string, number>();
   private unwatch: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -41,6 +43,11 @@ export class StreamDirectory {
     return ids;
   }
 
+  /** A stream that must lose nothing (lossless, or unknown to this version: the safe assumption). */
+  isLossless(id: string): boolean {
+    return !this.live.has(id);
+  }
+
   refresh(): Promise<void> {
     this.refreshing ??= this.registry
       .snapshot()
@@ -50,6 +57,7 @@ export class StreamDirectory {
         for (const id of this.current) if (!next.has(id)) this.removedAt.set(id, Date.now());
         for (const id of next) this.removedAt.delete(id);
         this.current = next;
+        this.live = new Set(streams.filter((s) => s.mode === 'live').map((s) => s.id));
       })
       .catch((error: unknown) => this.logger.warn({ err: describeError(error) }, 'reading the stream registry failed'))
       .finally(() => {

@@ -1,10 +1,13 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
-import { execValues } from '../../pipeline/redis/codec.js';
+import { isCluster, type RedisClient } from '../../pipeline/redis/client.js';
 import type { FrameDelivery } from '../../pipeline/redis/frame-stream.js';
 import type { ResultPublisher, ViewerCheck } from '../../pipeline/redis/result-stream.js';
+import { keys } from '../../pipeline/redis/keys.js';
+import type { ReplicaGuard } from '../../pipeline/redis/replica-guard.js';
+import { commit } from '../../pipeline/redis/transaction.js';
 import type { StageCommand } from '../../pipeline/stages/result-stage.js';
 import type { Person, StreamResult } from '../../pipeline/wire/v1.js';
 import type { EngineFrame, PoseInference } from './pose-engine.js';
@@ -12,7 +15,7 @@ import { buildEndOfStream, buildPoseResult, type SeqGuard, type WorkerTimings } 
 import type { ResultStages, StageItem } from './result-stages.js';
 
 export interface BatchRunnerDeps {
-  redis: Redis;
+  redis: RedisClient;
   engine: Pick<PoseInference, 'infer'>;
   ack: { ackInto(multi: ChainableCommander, delivery: FrameDelivery): void };
   publisher: ResultPublisher;
@@ -32,6 +35,11 @@ export interface BatchRunnerDeps {
   processId: string;
   logger: Logger;
   metrics?: Metrics;
+  /**
+   * Commits of lossless streams (`appliesTo`) wait until the replicas asked for have them (WAIT), so a failover
+   * cannot lose results whose frames are already acknowledged (pipeline/redis/replica-guard.ts).
+   */
+  replicas?: { guard: ReplicaGuard; appliesTo: (streamId: string) => boolean };
 }
 
 const INFER_ATTEMPTS = 3;
@@ -55,8 +63,8 @@ interface Inferred {
 
 /**
  * Runs one batch: infer its frames, run the result stages per stream, then publish every result and acknowledge
- * every frame in ONE MULTI, so a crash before EXEC leaves the frames pending (redelivered, never lost) and after
- * EXEC they are gone (never duplicated). Batches infer concurrently but publish strictly in dispatch order, so each
+ * every frame in one MULTI per stream (one for the whole batch on one Redis), so a crash before EXEC leaves the
+ * frames pending (redelivered, never lost) and after EXEC they are gone (never duplicated). Batches infer concurrently but publish strictly in dispatch order, so each
  * stream's results stay in seq order however many requests are in flight, and stages see them in that order.
  */
 export class BatchRunner {
@@ -135,20 +143,43 @@ export class BatchRunner {
       if (part) parts.push(part);
     }
     if (parts.length === 0) return;
-    // Each stream's part goes in as one consecutive group of commands: on Redis Cluster each becomes its own MULTI
-    // (a stream's keys share one hash slot); on one Redis the batch stays one MULTI.
-    const multi = deps.redis.multi();
-    for (const part of parts) this.writePart(multi, part);
-    try {
-      execValues(await multi.exec());
-    } catch (error) {
-      // EXEC refused (or a command in it failed): the frames are still pending; the streams are taken again from
-      // what Redis holds and their frames reprocessed.
-      deps.logger.error({ err: describeError(error), frames: batch.length }, 'publishing a batch failed; its streams re-sync');
-      deps.onCommitFailed(parts.map((part) => part.streamId));
-      return;
-    }
-    this.record(parts.flatMap((part) => part.items.map((item) => ('eos' in item ? item.eos : item.result))), batch);
+    const committed = await this.commit(parts, batch.length);
+    this.record(committed.flatMap((part) => part.items.map((item) => ('eos' in item ? item.eos : item.result))), batch);
+  }
+
+  /**
+   * One transaction per group of parts: on one Redis the whole batch (one MULTI), on Redis Cluster each stream's
+   * part alone (a stream's keys share one hash slot, two streams' do not), all sent at once; within a stream, seq
+   * order holds because batches publish one after another. A part whose transaction fails (EXEC refused, a command
+   * in it failed, the connection lost, its WAIT failed) leaves its frames pending: the stream is taken again from
+   * what Redis holds and its frames reprocessed (never re-sent blindly: it may have been applied). Returns the parts
+   * that committed.
+   */
+  private async commit(parts: StreamPart[], frames: number): Promise<StreamPart[]> {
+    const { deps } = this;
+    const groups = isCluster(deps.redis) ? parts.map((part) => [part]) : [parts];
+    const outcomes = await Promise.all(
+      groups.map(async (group) => {
+        const guarded = this.guarded(group);
+        try {
+          const { replicated } = await commit(deps.redis, (tx) => group.forEach((part) => this.writePart(tx, part)), guarded?.waitFor(keys.frames(group[0]!.streamId)));
+          guarded?.settle(replicated);
+          return { group, ok: true };
+        } catch (error) {
+          deps.logger.error({ err: describeError(error), streams: group.map((part) => part.streamId), frames }, 'publishing a batch failed; its streams re-sync');
+          return { group, ok: false };
+        }
+      }),
+    );
+    const failed = outcomes.filter((outcome) => !outcome.ok).flatMap((outcome) => outcome.group.map((part) => part.streamId));
+    if (failed.length > 0) deps.onCommitFailed(failed);
+    return outcomes.filter((outcome) => outcome.ok).flatMap((outcome) => outcome.group);
+  }
+
+  /** The replica guard when the group holds a lossless stream. */
+  private guarded(group: StreamPart[]): ReplicaGuard | undefined {
+    const replicas = this.deps.replicas;
+    return replicas?.guard.enabled && group.some((part) => replicas.appliesTo(part.streamId)) ? replicas.guard : undefined;
   }
 
   /**

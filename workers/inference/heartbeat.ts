@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../pipeline/redis/client.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
 import { encodeWorkerInfo } from '../../pipeline/redis/codec.js';
 import { keys, WORKER_INFO_TTL_SEC } from '../../pipeline/redis/keys.js';
@@ -11,7 +11,7 @@ import type { BusyClock } from './busy-clock.js';
  */
 export class WorkerHeartbeat {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: {
       processId: string;
       /** Members not seen for this long count as dead; after 10x they are removed. */

@@ -6,6 +6,7 @@ import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
 import { createRedis } from '../../pipeline/redis/client.js';
 import { FrameConsumer, type FrameDelivery } from '../../pipeline/redis/frame-stream.js';
+import { ReplicaGuard } from '../../pipeline/redis/replica-guard.js';
 import { ResultPublisher, ResultReader, ViewerCheck } from '../../pipeline/redis/result-stream.js';
 import type { ResultStage } from '../../pipeline/stages/result-stage.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
@@ -60,8 +61,8 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
   const engine = options.engine ?? (await createEngine(config));
   logger.info({ model: config.model.path, device: engine.device, precision: engine.precision, requests: engine.requests, batchSize }, 'inference engine ready');
 
-  const redis = createRedis(config.redis.url, { name: 'worker', logger });
-  const readRedis = createRedis(config.redis.url, { name: 'worker-read', logger });
+  const redis = createRedis(config.redis, { name: 'worker', logger });
+  const readRedis = createRedis(config.redis, { name: 'worker-read', logger });
   const registry = new StreamRegistry(redis, { logger });
   await registry.migrateLegacyLayout();
   const frameConsumer = (connection: typeof redis, idleMs: number) => {
@@ -73,6 +74,9 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     return consumer;
   };
   const reader = frameConsumer(readRedis, claimIdleMs);
+  // A read that failed may have been applied with its reply lost (a cluster failover): its frames are pending for
+  // this worker unseen, so the streams re-sync (their pending frames are claimed before new ones are read).
+  reader.onReadFailed = (streamIds) => ownership.resync(streamIds);
 
   const guard = new SeqGuard();
   const stages = new ResultStages(redis, options.stages ?? configuredStages(config));
@@ -89,6 +93,16 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     guard,
     stages,
     onCommitFailed: (ids) => ownership.resync(ids),
+    replicas: {
+      guard: new ReplicaGuard(redis, {
+        replicas: config.redis.losslessReplicas,
+        timeoutMs: config.redis.replicaWaitMs,
+        logger,
+        what: 'result commits of lossless streams',
+        onShort: () => options.metrics?.redisUnreplicated.inc({ role: 'worker' }),
+      }),
+      appliesTo: (id) => directory.isLossless(id),
+    },
     processId,
     logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),

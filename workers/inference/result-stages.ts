@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../pipeline/redis/client.js';
 import { replyRecord } from '../../pipeline/redis/codec.js';
 import { keys } from '../../pipeline/redis/keys.js';
 import type { ResultStage, StageCommand, StagedResult, StreamCommit } from '../../pipeline/stages/result-stage.js';
@@ -15,7 +15,7 @@ export type StageItem = StagedResult | { eos: EndOfStream };
  */
 export class ResultStages {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly stages: readonly ResultStage[],
   ) {
     const names = stages.map((stage) => stage.name);

@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../pipeline/redis/client.js';
 import { keys } from '../../pipeline/redis/keys.js';
 import { defineScripts, runScript } from '../../pipeline/redis/lua-scripts.js';
+import { execPerNode } from '../../pipeline/redis/per-node.js';
 
 /**
  * One inference process owns a stream's frames at a time (keys.lease(id), PX leaseMs, renewed every leaseMs / 3).
@@ -32,7 +33,7 @@ export class StreamLeases {
   private held = new Map<string, number>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: { processId: string; leaseMs: number; onLost?: (streamId: string) => void },
   ) {
     defineScripts(redis);
@@ -74,13 +75,13 @@ export class StreamLeases {
     const ids = this.streams;
     if (ids.length === 0) return [];
     const startedAt = Date.now();
-    const pipeline = this.redis.pipeline();
-    // One script per lease (each its own hash slot), pipelined into one round trip.
-    for (const id of ids) runScript(pipeline, 'renew-lease', [keys.lease(id)], [this.options.processId, this.options.leaseMs]);
-    const replies = (await pipeline.exec()) ?? [];
+    // One script per lease (each its own hash slot), pipelined into one round trip (per node on a cluster).
+    const replies = await execPerNode(this.redis, ids, keys.lease, (pipeline, id) =>
+      runScript(pipeline, 'renew-lease', [keys.lease(id)], [this.options.processId, this.options.leaseMs]),
+    );
     const lost: string[] = [];
-    ids.forEach((id, i) => {
-      const reply = replies[i];
+    ids.forEach((id) => {
+      const reply = replies.get(id);
       if (reply && !reply[0] && Number(reply[1]) === 1) this.held.set(id, startedAt + this.options.leaseMs);
       else if (reply && !reply[0] && this.held.delete(id)) {
         lost.push(id);

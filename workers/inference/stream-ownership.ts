@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../pipeline/redis/client.js';
 import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { FrameConsumer, FrameDelivery } from '../../pipeline/redis/frame-stream.js';
@@ -8,7 +8,7 @@ import type { ResultStages } from './result-stages.js';
 import { planLeases, StreamLeases } from './stream-leases.js';
 
 export interface StreamOwnershipOptions {
-  redis: Redis;
+  redis: RedisClient;
   processId: string;
   leaseMs: number;
   /** Streams the worker should serve (the registry's, plus recently removed ones). */

@@ -1,5 +1,5 @@
 import { Queue, WaitingError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../pipeline/redis/client.js';
 import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import { BULL_PREFIX, INGEST_QUEUE } from '../../pipeline/redis/keys.js';
@@ -33,9 +33,9 @@ export class StreamAssignment {
 
   constructor(options: {
     /** Non-blocking connection for adding jobs. */
-    queueConnection: Redis;
+    queueConnection: RedisClient;
     /** The worker's own connection; BullMQ duplicates it for its blocking fetch. */
-    workerConnection: Redis;
+    workerConnection: RedisClient;
     maxStreams: number;
     logger: Logger;
     runStream: RunStream;

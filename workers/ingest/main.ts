@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../pipeline/redis/client.js';
 import type { PosestreamConfig } from '../../config/schema.js';
 import type { StreamConfig } from '../../pipeline/streams/definition.js';
 import { describeError } from '../../pipeline/errors.js';
@@ -7,8 +7,9 @@ import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
 import { createRedis } from '../../pipeline/redis/client.js';
 import { entrySeq, streamEntries } from '../../pipeline/redis/codec.js';
-import { FramePublisher } from '../../pipeline/redis/frame-stream.js';
+import { FramePublisher, type FramePublisherOptions } from '../../pipeline/redis/frame-stream.js';
 import { keys } from '../../pipeline/redis/keys.js';
+import { ReplicaGuard } from '../../pipeline/redis/replica-guard.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import { createSourceGuard } from '../../pipeline/streams/source-guard.js';
 import { StreamAssignment, type RunStream } from './assignment.js';
@@ -37,11 +38,11 @@ export async function startIngest(
       `UV_THREADPOOL_SIZE too small for ingest.maxStreams: running at most ${maxStreams} streams here; set UV_THREADPOOL_SIZE >= ${2 * config.ingest.maxStreams + 4} before node starts`,
     );
   }
-  const redis = createRedis(config.redis.url, { name: 'ingest', logger });
+  const redis = createRedis(config.redis, { name: 'ingest', logger });
   const registry = new StreamRegistry(redis, { logger });
   await registry.migrateLegacyLayout();
   await registry.seed(config.streams);
-  const sourceGuard = createSourceGuard({ policy: config.sourcePolicy, redisUrl: config.redis.url, gatewayHost: config.gateway.host });
+  const sourceGuard = createSourceGuard({ policy: config.sourcePolicy, redis: config.redis, gatewayHost: config.gateway.host });
 
   const running = new Map<string, { runner: StreamRunner; stream: StreamConfig }>();
   let stopping = false;
@@ -66,6 +67,7 @@ export async function startIngest(
         losslessQueueLength: config.ingest.losslessQueueLength,
         onStaleDrop: (count) => metrics?.framesDropped.inc({ stream_id: streamId, reason: 'stale' }, count),
         onQueueDepth: (depth) => metrics?.queueDepth.set({ stream_id: streamId }, depth),
+        ...redisGuards(redis, config, streamLogger, metrics),
       }),
       reportState: (state) => registry.reportState(state),
       owner: processId,
@@ -91,7 +93,7 @@ export async function startIngest(
     }
   };
 
-  const jobsRedis = createRedis(config.redis.url, { name: 'ingest-jobs', logger });
+  const jobsRedis = createRedis(config.redis, { name: 'ingest-jobs', logger });
   const assignment = new StreamAssignment({
     queueConnection: redis,
     workerConnection: jobsRedis,
@@ -148,6 +150,26 @@ export async function startIngest(
 }
 
 /**
+ * How a stream's publisher rides through Redis trouble: lossless frames wait for the replicas asked for
+ * (redis.losslessReplicas; a shortfall is logged and counted), and a step that failed transiently (a cluster
+ * failover) is retried, logged once per spell.
+ */
+function redisGuards(redis: RedisClient, config: PosestreamConfig, logger: Logger, metrics: Metrics | undefined): Pick<FramePublisherOptions, 'replicas' | 'onRetry'> {
+  return {
+    replicas: new ReplicaGuard(redis, {
+      replicas: config.redis.losslessReplicas,
+      timeoutMs: config.redis.replicaWaitMs,
+      logger,
+      what: 'lossless frames',
+      onShort: () => metrics?.redisUnreplicated.inc({ role: 'ingest' }),
+    }),
+    onRetry: (error, attempt) => {
+      if (attempt === 1) logger.warn({ reason: describeError(error) }, 'publishing frames to redis failed; retrying (the source waits)');
+    },
+  };
+}
+
+/**
  * Streams this process can run without starving libuv: each holds 2 pool threads (pending pull + bus poll) and 4 stay
  * free for Redis, fs and OpenVINO completions. Taking more streams than that makes every stream stall at once
  * (measured: 4 lossless streams with the default pool of 4 gave 4.9 frames/s and "no frame for 10 s" restarts,
@@ -163,7 +185,7 @@ export function streamsWithinThreadPool(maxStreams: number, uvThreadpoolSize: st
  * Sequence numbers continue across owners and restarts: after the highest seq still visible in the stream's frames
  * or results, so consumers never see a stream's seq go backwards when it moves to another ingest process.
  */
-export async function resumeSeq(redis: Redis, streamId: string): Promise<number> {
+export async function resumeSeq(redis: RedisClient, streamId: string): Promise<number> {
   let last = -1;
   for (const key of [keys.frames(streamId), keys.results(streamId)]) {
     const [newest] = streamEntries(await redis.xrevrange(key, '+', '-', 'COUNT', 1));

@@ -1,12 +1,14 @@
-import type { Redis } from 'ioredis';
-import { decodePoseEventFields, streamReadReply } from '../../pipeline/redis/codec.js';
+import type { RedisClient } from '../../pipeline/redis/client.js';
+import { decodePoseEventFields } from '../../pipeline/redis/codec.js';
 import { ensureConsumerGroup } from '../../pipeline/redis/frame-stream.js';
 import { keys } from '../../pipeline/redis/keys.js';
+import { StreamReads } from '../../pipeline/redis/stream-reads.js';
 import type { PoseEvent } from '../../pipeline/wire/v1.js';
 
 /**
  * A notifier sink kind's view of the per-stream event streams: one consumer group per kind on every stream's
- * keys.poseEvents, read with one XREADGROUP across all streams.
+ * keys.poseEvents, read with one XREADGROUP across all streams (one Redis) or one per stream, pipelined per node
+ * (Redis Cluster; pipeline/redis/stream-reads.ts).
  *
  * Cursors per stream: '>' reads events no consumer of the group has seen (blocking); any other id reads this
  * consumer's own pending history after that id (never blocks), which is how a restarted notifier re-delivers what
@@ -18,6 +20,8 @@ import type { PoseEvent } from '../../pipeline/wire/v1.js';
 export const GROUP_BACKLOG_MS = 60_000;
 
 export const NEW_EVENTS = '>';
+/** Redis Cluster: the longest pause between polls of idle event streams. */
+const IDLE_PAUSE_MS = 50;
 export const OWN_PENDING_FROM_START = '0';
 
 export interface EventEntry {
@@ -29,12 +33,17 @@ export interface EventEntry {
 }
 
 export class EventGroupReader {
+  private readonly reads: StreamReads;
+
   constructor(
-    /** Dedicated connection: a blocking read holds it. */
-    private readonly blocking: Redis,
-    private readonly commands: Redis,
+    /** Dedicated connection: on one Redis a blocking read holds it. */
+    blocking: RedisClient,
+    private readonly commands: RedisClient,
     private readonly options: { group: string; consumer: string },
-  ) {}
+  ) {
+    // Events are not latency-critical: on a cluster an idle reader polls less often (stream-reads.ts).
+    this.reads = new StreamReads(blocking, { maxPauseMs: IDLE_PAUSE_MS });
+  }
 
   get group(): string {
     return this.options.group;
@@ -47,27 +56,34 @@ export class EventGroupReader {
   /**
    * One XREADGROUP over the streams in `cursors` (stream id -> '>' or a history id). Returns at once when any cursor
    * reads history; otherwise blocks up to blockMs. A history cursor whose stream has no more pending entries comes
-   * back in `historyDone`. Throws NOGROUP errors (a stream key deleted under us): call ensureGroup again.
+   * back in `historyDone`. Throws NOGROUP errors (a stream key deleted under us): call ensureGroup again. Streams
+   * whose read failed otherwise come back in `failed` (their entries may be pending for this consumer now: read
+   * their history again); only when every read failed does it throw.
    */
-  async read(cursors: ReadonlyMap<string, string>, options: { count: number; blockMs: number }): Promise<{ entries: EventEntry[]; historyDone: string[] }> {
-    if (cursors.size === 0) return { entries: [], historyDone: [] };
+  async read(
+    cursors: ReadonlyMap<string, string>,
+    options: { count: number; blockMs: number },
+  ): Promise<{ entries: EventEntry[]; historyDone: string[]; failed?: string[] }> {
+    if (cursors.size === 0) return { entries: [], historyDone: [], failed: [] };
     const streamIds = [...cursors.keys()];
     const streamKeys = streamIds.map((id) => keys.poseEvents(id));
-    const reply = await this.blocking.xreadgroup(
-      'GROUP', this.options.group, this.options.consumer,
-      'COUNT', options.count, 'BLOCK', options.blockMs,
-      'STREAMS', ...streamKeys, ...streamIds.map((id) => cursors.get(id)!),
+    const { batches, failed: failures } = await this.reads.read(
+      streamIds.map((id, i) => ({ key: streamKeys[i]!, id: cursors.get(id)! })),
+      { count: options.count, blockMs: options.blockMs, group: { name: this.options.group, consumer: this.options.consumer } },
     );
+    const nogroup = [...failures.values()].find((error) => error.message.startsWith('NOGROUP'));
+    if (nogroup || failures.size === streamIds.length) throw nogroup ?? failures.values().next().value!;
     const entries: EventEntry[] = [];
     const returned = new Map<string, number>();
-    for (const { key, entries: raw } of streamReadReply(reply)) {
+    for (const { key, entries: raw } of batches) {
       const streamId = streamIds[streamKeys.indexOf(key)];
       if (streamId === undefined) continue;
       returned.set(streamId, raw.length);
       for (const { id, fields } of raw) entries.push(decodeEntry(streamId, id, fields));
     }
-    const historyDone = streamIds.filter((id) => cursors.get(id) !== NEW_EVENTS && (returned.get(id) ?? 0) === 0);
-    return { entries, historyDone };
+    const failed = streamIds.filter((_id, i) => failures.has(streamKeys[i]!));
+    const historyDone = streamIds.filter((id) => cursors.get(id) !== NEW_EVENTS && !failed.includes(id) && (returned.get(id) ?? 0) === 0);
+    return { entries, historyDone, failed };
   }
 
   async ack(streamId: string, entryIds: string[]): Promise<void> {

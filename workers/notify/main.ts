@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../pipeline/redis/client.js';
 import { hasNotifySinks, type NotifyConfig } from '../../config/notify.js';
 import type { PosestreamConfig } from '../../config/schema.js';
 import { repoRoot } from '../../pipeline/assets.js';
@@ -49,7 +49,7 @@ const STOP_TIMEOUT_MS = 5_000;
 interface RunningSink {
   sink: Sink;
   loop: SinkLoop;
-  connection: Redis;
+  connection: RedisClient;
 }
 
 export async function startNotifier(config: PosestreamConfig, options: NotifierOptions): Promise<NotifierHandle> {
@@ -61,13 +61,13 @@ export async function startNotifier(config: PosestreamConfig, options: NotifierO
   registerSecrets(notifySecrets(notify));
   const logger = options.logger.child({ component: 'notify' });
   const consumer = options.consumer ?? notify.consumer ?? hostname();
-  const redis = createRedis(config.redis.url, { name: 'notify', logger });
+  const redis = createRedis(config.redis, { name: 'notify', logger });
   const directory = new StreamDirectory(new StreamRegistry(redis), logger);
   await directory.start();
 
   const running: RunningSink[] = [];
   const follow = (kind: SinkKind, makeSink: (reader: EventGroupReader, wake: () => void) => Sink) => {
-    const connection = createRedis(config.redis.url, { name: `notify-${kind}`, logger });
+    const connection = createRedis(config.redis, { name: `notify-${kind}`, logger });
     const reader = new EventGroupReader(connection, redis, { group: notifyGroup(kind), consumer });
     let loop: SinkLoop | undefined;
     const sink = makeSink(reader, () => loop?.poke());

@@ -6,9 +6,9 @@ import { NEW_EVENTS, OWN_PENDING_FROM_START, type EventEntry, type EventGroupRea
 import type { DeliveryOutcome, Sink } from './sink.js';
 
 /**
- * Feeds one sink kind from every followed stream's event stream: one blocking XREADGROUP across all streams at a
- * time, on the sink kind's own consumer group, only while the sink is ready and has room. Each event is acknowledged
- * (XACK) once the sink settled it; until then it stays pending in Redis, so a crash or restart re-delivers it
+ * Feeds one sink kind from every followed stream's event stream: one read across all streams at a time
+ * (pipeline/redis/stream-reads.ts), on the sink kind's own consumer group, only while the sink is ready and has
+ * room. Each event is acknowledged (XACK) once the sink settled it; until then it stays pending in Redis, so a crash or restart re-delivers it
  * (at-least-once; consumers de-duplicate by event id).
  *
  * Per stream, reading starts with this consumer's own pending history ('0': what a previous run read and never
@@ -110,6 +110,16 @@ export class SinkLoop {
     }
     for (const streamId of read.historyDone) this.historyFinished(streamId);
     for (const entry of read.entries) this.dispatch(entry, cursors.get(entry.streamId) !== NEW_EVENTS);
+    // A failed read may have been applied with its reply lost (a cluster failover): what it read is pending for this
+    // consumer, so the stream goes back through its pending history (entries in flight are skipped there).
+    for (const streamId of read.failed ?? []) this.rewind(streamId);
+  }
+
+  private rewind(streamId: string): void {
+    const state = this.cursors.get(streamId);
+    if (!state) return;
+    if (state.cursor === NEW_EVENTS) state.cursor = OWN_PENDING_FROM_START;
+    else state.rescan = true;
   }
 
   private async syncStreams(): Promise<void> {
@@ -177,8 +187,7 @@ export class SinkLoop {
     const state = this.cursors.get(streamId);
     if (!state) return;
     state.historyAfter = Date.now() + RETRY_PAUSE_MS;
-    if (state.cursor === NEW_EVENTS) state.cursor = OWN_PENDING_FROM_START;
-    else state.rescan = true;
+    this.rewind(streamId);
   }
 
   private queueAck(streamId: string, entryId: string): void {
