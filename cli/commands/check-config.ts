@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
 import type { PosestreamConfig } from '../../config/schema.js';
 import { redactSecrets, urlOrigin } from '../../pipeline/obs/redact.js';
+import { describeRedisTarget } from '../../pipeline/redis/client.js';
 
 /** The effective configuration as printed: secrets masked, and every URL password gone (the one redaction point). */
 export function printableConfig(config: PosestreamConfig): string {
@@ -22,7 +23,7 @@ export function registerCheckConfigCommand(program: Command): void {
         const { host, port, token } = config.gateway;
         const access = token ? 'token required' : config.gateway.allowUnauthenticated ? 'NO token (allowUnauthenticated)' : 'no token';
         process.stdout.write(
-          `${redactSecrets(file)}: OK (${config.streams.length} stream(s), model ${config.model.path} on ${config.model.device}; gateway ${host}:${port}, ${access})\n`,
+          `${redactSecrets(file)}: OK (${config.streams.length} stream(s), model ${config.model.path} on ${config.model.device}; gateway ${host}:${port}, ${access}; redis ${describeRedisTarget(config.redis)})\n`,
         );
       }
     });

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { createRedis, type Redis } from '../../pipeline/redis/client.js';
+import { createRedis, type RedisClient } from '../../pipeline/redis/client.js';
 import { FrameConsumer, FramePublisher, type FrameDelivery } from '../../pipeline/redis/frame-stream.js';
 import { FRAME_CONSUMER_GROUP, keys } from '../../pipeline/redis/keys.js';
 import type { FrameMeta } from '../../pipeline/wire/v1.js';
@@ -11,8 +11,8 @@ import { testRedisUrl } from '../support/env.js';
 const DB = 10;
 const logger = pino({ level: 'silent' });
 const redis = createRedis(testRedisUrl(DB), { name: 'test', logger });
-const opened: Redis[] = [redis];
-function connection(): Redis {
+const opened: RedisClient[] = [redis];
+function connection(): RedisClient {
   const extra = createRedis(testRedisUrl(DB), { name: 'test', logger });
   opened.push(extra);
   return extra;
@@ -181,7 +181,7 @@ describe('createRedis', () => {
     expect(reconnects.length).toBeGreaterThanOrEqual(3);
     const warnings = lines.filter((line) => line.level === 40);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]!.msg).toBe(`redis at redis://127.0.0.1:${port}/0 unreachable: ECONNREFUSED; retrying`);
+    expect(warnings[0]!.msg).toBe(`redis at redis://:***@127.0.0.1:${port}/0 unreachable: ECONNREFUSED; retrying`);
     expect(JSON.stringify(lines)).not.toContain('secret');
   });
 });

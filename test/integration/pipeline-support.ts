@@ -6,13 +6,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../config/load.js';
 import type { PosestreamConfig } from '../../config/schema.js';
 import type { StreamConfigInput } from '../../pipeline/streams/definition.js';
 import { defaultModelPaths, repoRoot } from '../../pipeline/assets.js';
 import { createLogger } from '../../pipeline/obs/logger.js';
+import { createRedis, type RedisTarget } from '../../pipeline/redis/client.js';
 import { ResultReader } from '../../pipeline/redis/result-stream.js';
 import type { StreamResult } from '../../pipeline/wire/v1.js';
 import { testRedisUrl } from '../support/env.js';
@@ -23,12 +23,19 @@ export const quietLogger = () => createLogger('test', process.env.POSESTREAM_TES
 export function writeTestConfig(
   db: number,
   streams: StreamConfigInput[],
-  overrides: { worker?: Record<string, unknown>; ingest?: Record<string, unknown>; gateway?: Record<string, unknown>; sourcePolicy?: Record<string, unknown> } = {},
+  overrides: {
+    /** Instead of the test Redis's DB `db`, e.g. { cluster: testRedisCluster } (test/support/redis-cluster.ts). */
+    redis?: Record<string, unknown>;
+    worker?: Record<string, unknown>;
+    ingest?: Record<string, unknown>;
+    gateway?: Record<string, unknown>;
+    sourcePolicy?: Record<string, unknown>;
+  } = {},
 ): { file: string; config: PosestreamConfig } {
   const dir = mkdtempSync(path.join(tmpdir(), 'posestream-pipeline-'));
   const file = path.join(dir, 'posestream.yaml');
   const doc = {
-    redis: { url: testRedisUrl(db) },
+    redis: overrides.redis ?? { url: testRedisUrl(db) },
     model: { path: defaultModelPaths.fp32, cacheDir: path.join(repoRoot, 'build', 'ov-cache') },
     worker: { batchSize: 4, maxBatchWaitMs: 10, claimIdleMs: 1_500, ...overrides.worker },
     ingest: { stallTimeoutSec: 5, backoffInitialMs: 200, backoffMaxMs: 2_000, ...overrides.ingest },
@@ -42,15 +49,18 @@ export function writeTestConfig(
 
 export type ResultsByStream = Map<string, StreamResult[]>;
 
-/** Follows the results of `streamIds` from the beginning until `done` holds (resolves) or the time is up (rejects). */
+/**
+ * Follows the results of `streamIds` from the beginning until `done` holds (resolves) or the time is up (rejects).
+ * Reads that fail (a cluster failover under way) are retried.
+ */
 export async function collectResults(
-  redisUrl: string,
+  redisTarget: string | RedisTarget,
   streamIds: string[],
   done: (results: ResultsByStream) => boolean,
   timeoutMs: number,
   onProgress?: (results: ResultsByStream) => void,
 ): Promise<ResultsByStream> {
-  const redis = new Redis(redisUrl);
+  const redis = createRedis(redisTarget, { name: 'test-collector', logger: quietLogger() });
   const reader = new ResultReader(redis);
   const results: ResultsByStream = new Map(streamIds.map((id) => [id, []]));
   const cursors = new Map(streamIds.map((id) => [id, '0-0']));
@@ -61,7 +71,11 @@ export async function collectResults(
         const summary = [...results].map(([id, list]) => `${id}: ${list.length}`).join(', ');
         throw new Error(`results not complete after ${timeoutMs} ms (${summary})`);
       }
-      for (const batch of await reader.follow(cursors, 250)) {
+      const batches = await reader.follow(cursors, 250).catch(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return [];
+      });
+      for (const batch of batches) {
         cursors.set(batch.streamId, batch.lastId);
         results.get(batch.streamId)!.push(...batch.entries.map((e) => e.result));
       }

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../pipeline/redis/client.js';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { configSchema, type PosestreamConfig } from '../../config/schema.js';
 import { createLogger, type Logger } from '../../pipeline/obs/logger.js';
@@ -82,7 +82,7 @@ export function json(message: ReceivedMessage): unknown {
 }
 
 /** Events of a stream read by a sink kind's group and not yet acknowledged. */
-export async function pendingEvents(redis: Redis, streamId: string, kind: SinkKind): Promise<number> {
+export async function pendingEvents(redis: RedisClient, streamId: string, kind: SinkKind): Promise<number> {
   const summary = (await redis.xpending(keys.poseEvents(streamId), notifyGroup(kind))) as [number, ...unknown[]];
   return Number(summary[0]);
 }

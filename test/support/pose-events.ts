@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../pipeline/redis/client.js';
 import { encodePoseEventFields } from '../../pipeline/redis/codec.js';
 import { keys } from '../../pipeline/redis/keys.js';
 import { WIRE_VERSION, type PoseEvent } from '../../pipeline/wire/v1.js';
@@ -28,7 +28,7 @@ export function poseEvent(fields: Partial<PoseEvent> & Pick<PoseEvent, 'streamId
 }
 
 /** Appends an event exactly as the event engine does: one entry (codec encodePoseEventFields) on keys.poseEvents. */
-export async function writePoseEvent(redis: Redis, event: PoseEvent, snapshot?: Buffer): Promise<string> {
+export async function writePoseEvent(redis: RedisClient, event: PoseEvent, snapshot?: Buffer): Promise<string> {
   if (snapshot) await redis.set(keys.eventSnapshot(event.streamId, event.id), snapshot);
   return (await redis.xadd(keys.poseEvents(event.streamId), '*', ...encodePoseEventFields(event))) as string;
 }

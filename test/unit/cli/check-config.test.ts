@@ -23,4 +23,15 @@ describe('check-config output', () => {
       streams: [{ id: 'door', url: 'rtsp://admin:***@10.0.0.7/stream1' }],
     });
   });
+
+  it('masks the password of every cluster node', () => {
+    const config = parseConfig(
+      ['redis: {cluster: ["redis://:ClusterPa55@10.0.0.1:7000", "redis://:ClusterPa55@10.0.0.2:7000"]}', 'model: {path: /m.xml}'].join('\n'),
+      '/etc/posestream.yaml',
+      {},
+    );
+    const text = printableConfig(config);
+    expect(text).not.toMatch(/ClusterPa55/);
+    expect(JSON.parse(text).redis).toEqual({ cluster: ['redis://:***@10.0.0.1:7000', 'redis://:***@10.0.0.2:7000'], losslessReplicas: 1, replicaWaitMs: 1_000 });
+  });
 });

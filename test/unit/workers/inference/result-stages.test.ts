@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../../../pipeline/redis/client.js';
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../../../pipeline/redis/keys.js';
 import type { ResultStage, StagedResult, StreamCommit } from '../../../../pipeline/stages/result-stage.js';
@@ -45,7 +45,7 @@ class NumberingStage implements ResultStage {
   }
 }
 
-const savedState = (fields: Record<string, string>) => ({ hgetall: async (key: string) => (key === keys.stageState('cam') ? fields : {}) }) as unknown as Redis;
+const savedState = (fields: Record<string, string>) => ({ hgetall: async (key: string) => (key === keys.stageState('cam') ? fields : {}) }) as unknown as RedisClient;
 
 describe('ResultStages', () => {
   it('hands each stage its saved state, runs stages in order over one stream, and saves once per stream', async () => {
