@@ -58,8 +58,8 @@ else
   log "npm: node_modules up to date"
 fi
 
-addon=workers/inference/native/build/Release/posestream_openvino.node
-if [ ! -f "$addon" ] || [ -n "$(find workers/inference/native/src workers/inference/native/binding.gyp -newer "$addon" 2>/dev/null)" ]; then
+addon=workers/inference/backends/openvino/build/Release/posestream_openvino.node
+if [ ! -f "$addon" ] || [ -n "$(find workers/inference/backends/openvino/src workers/inference/backends/openvino/binding.gyp -newer "$addon" 2>/dev/null)" ]; then
   log "addon: building the OpenVINO N-API addon"
   npm run -s build:addon
 else

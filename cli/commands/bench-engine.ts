@@ -121,7 +121,7 @@ async function openEngine(options: EngineBenchOptions, log: (line: string) => vo
   const engine = await PoseEngine.create({
     modelPath: options.model,
     device: options.device,
-    hint: 'THROUGHPUT',
+    settings: { openvino: { hint: 'THROUGHPUT' } },
     maxBatch: options.batch,
     precision: options.precision,
     ...(options.requests === undefined ? {} : { inferRequests: options.requests }),

@@ -77,7 +77,7 @@ async function runInfer(images: string[], options: InferOptions): Promise<number
   const engine = await PoseEngine.create({
     modelPath: options.model,
     device: options.device,
-    hint: 'LATENCY',
+    settings: { openvino: { hint: 'LATENCY' } },
     precision: options.precision,
     decode,
   });

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { assetPath, repoRoot } from '../../pipeline/assets.js';
-import { AsyncInferQueue, Core } from '../../workers/inference/native/index.js';
+import { AsyncInferQueue, Core } from '../../workers/inference/backends/openvino/index.js';
 
 const seconds = Number(process.env.POSESTREAM_BENCH_SECONDS ?? 15);
 const modelPath = process.env.POSESTREAM_BENCH_MODEL ?? assetPath('fp32Onnx');

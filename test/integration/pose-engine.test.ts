@@ -39,7 +39,7 @@ describe.skipIf(skipWithout('busImage', 'zidaneImage', 'int8ReferenceIr'))('Pose
   });
 
   it('runs the INT8 reference IR unchanged and finds the two men in bus.jpg', async () => {
-    const engine = await PoseEngine.create({ modelPath: assetPath('int8ReferenceIr'), hint: 'LATENCY', inferRequests: 1 });
+    const engine = await PoseEngine.create({ modelPath: assetPath('int8ReferenceIr'), settings: { openvino: { hint: 'LATENCY' } }, inferRequests: 1 });
     expect(engine.maxBatch).toBe(1);
     expect(engine.requests).toBe(1);
     expect(engine.precision).toMatch(/^(f32|bf16|f16)$/);

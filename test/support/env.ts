@@ -12,7 +12,7 @@ export function testRedisUrl(db: number): string {
 
 export const venvPython = process.env.POSESTREAM_PYTHON ?? path.join(repoRoot, '.venv', 'bin', 'python');
 
-export const addonBuilt = existsSync(path.join(repoRoot, 'workers', 'inference', 'native', 'build', 'Release'));
+export const addonBuilt = existsSync(path.join(repoRoot, 'workers', 'inference', 'backends', 'openvino', 'build', 'Release'));
 
 export const testArtifactsDir = path.join(repoRoot, 'build', 'test-artifacts');
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PrePostProcessSpecBuilder } from '../../workers/inference/native/ppp-spec.js';
+import { PrePostProcessSpecBuilder } from '../../../../../../workers/inference/backends/openvino/ppp-spec.js';
 
 describe('PrePostProcessSpecBuilder', () => {
   it('records the chained openvino-node style calls as one spec per input, steps in call order', () => {

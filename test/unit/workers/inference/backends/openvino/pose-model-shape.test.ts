@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PosestreamError } from '../../pipeline/errors.js';
-import { validatePoseModelPorts } from '../../workers/inference/native/pose-model-shape.js';
+import { PosestreamError } from '../../../../../../pipeline/errors.js';
+import { validatePoseModelPorts } from '../../../../../../workers/inference/backends/openvino/pose-model-shape.js';
 
 const poseOutput = { anyName: 'output0', partialShape: [-1, 56, 8400] };
 

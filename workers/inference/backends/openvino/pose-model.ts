@@ -4,7 +4,7 @@
  * by the PrePostProcessor, so the worker hands frame bytes to the queue as they are (no resize here).
  */
 import { existsSync } from 'node:fs';
-import { PosestreamError } from '../../../pipeline/errors.js';
+import { PosestreamError } from '../../../../pipeline/errors.js';
 import { Core, PrePostProcessor, type CompiledModel, type Config } from './index.js';
 import { POSE_INPUT_SIZE, validatePoseModelPorts } from './pose-model-shape.js';
 

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PosestreamError } from '../../../pipeline/errors.js';
+import { PosestreamError } from '../../../../pipeline/errors.js';
 import { PrePostProcessSpecBuilder, type PrePostProcessSpec } from './ppp-spec.js';
 
 export type { ColorFormat, ResizeAlgorithm } from './ppp-spec.js';

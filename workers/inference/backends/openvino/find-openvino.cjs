@@ -6,7 +6,7 @@ const { execFileSync } = require('node:child_process');
 const { existsSync, readdirSync } = require('node:fs');
 const path = require('node:path');
 
-const repoRoot = path.resolve(__dirname, '..', '..', '..');
+const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 
 function findOpenVinoDir(env = process.env) {
   if (env.OPENVINO_DIR) {

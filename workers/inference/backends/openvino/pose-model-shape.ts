@@ -3,7 +3,7 @@
  * its OpenVINO export) [N,3,640,640] and one output [N,56,anchors] (4 box + 1 score + 17 x 3 keypoints).
  * Pure, so it is unit-tested without OpenVINO.
  */
-import { PosestreamError } from '../../../pipeline/errors.js';
+import { PosestreamError } from '../../../../pipeline/errors.js';
 
 export const POSE_INPUT_NAMES = ['images', 'x'] as const;
 export const POSE_OUTPUT_ROWS = 56;
