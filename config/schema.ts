@@ -17,8 +17,11 @@ export const modelSchema = z
     path: z.string().min(1),
     backend: z.enum(MODEL_BACKENDS).default('openvino'),
     device: z.string().min(1).default('CPU'),
-    /** Side of the square network input; frames are letterboxed to it. */
-    inputSize: z.number().int().min(32).max(2048).default(640),
+    /**
+     * Side of the square network input: ingest fits frames inside it, the worker letterboxes to it and decodes the
+     * model's anchors at it. A model exported with a dynamic size is reshaped to it; a fixed-size model must match.
+     */
+    inputSize: z.number().int().min(32).max(2048).multipleOf(32, 'must be a multiple of 32 (the model strides)').default(640),
     confidence: z.number().min(0).max(1).default(0.25),
     iou: z.number().gt(0).max(1).default(0.7),
     maxDetections: z.number().int().min(1).max(1000).default(100),

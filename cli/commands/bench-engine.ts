@@ -83,7 +83,7 @@ function positiveInt(value: unknown, name: string): number {
 }
 
 /** Real frames: shared images decoded and fitted exactly as `posestream infer` does (cycled during the run). */
-async function loadFrames(log: (line: string) => void): Promise<EngineFrame[]> {
+async function loadFrames(size: number, log: (line: string) => void): Promise<EngineFrame[]> {
   const { readFittedImage } = await import('../../pipeline/image/read-image.js');
   const files = [assetPath('busImage'), assetPath('zidaneImage')];
   const coco = path.join(assetPath('cocoMini'), 'val2017');
@@ -95,7 +95,7 @@ async function loadFrames(log: (line: string) => void): Promise<EngineFrame[]> {
   const frames: EngineFrame[] = [];
   for (const file of files) {
     try {
-      frames.push(await readFittedImage(file));
+      frames.push(await readFittedImage(file, size));
     } catch (error) {
       log(`bench engine: skipping ${file}: ${(error as Error).message}`);
     }
@@ -117,7 +117,6 @@ interface EngineWindow {
 /** The engine compiled once, measured in windows between benchmark_app rounds. */
 async function openEngine(options: EngineBenchOptions, log: (line: string) => void) {
   const { PoseEngine } = await import('../../workers/inference/pose-engine.js');
-  const frames = await loadFrames(log);
   const engine = await PoseEngine.create({
     modelPath: options.model,
     device: options.device,
@@ -126,6 +125,7 @@ async function openEngine(options: EngineBenchOptions, log: (line: string) => vo
     precision: options.precision,
     ...(options.requests === undefined ? {} : { inferRequests: options.requests }),
   });
+  const frames = await loadFrames(engine.inputSize, log);
   log(`engine: ${engine.requests} requests, batch ${engine.maxBatch}, precision ${engine.precision}, ${frames.length} distinct frames`);
   let next = 0;
   const batchOf = (): EngineFrame[] => Array.from({ length: options.batch }, () => frames[next++ % frames.length]!);
@@ -152,12 +152,12 @@ const BENCHMARK_APP_PRECISION = /^\[ INFO \]\s+INFERENCE_PRECISION_HINT:\s*(.+?)
 const TYPE_NAMES: Record<string, string> = { float32: 'f32', bfloat16: 'bf16', float16: 'f16' };
 
 /** OpenVINO's benchmark_app from the project venv; numbers come from its JSON report, not its stdout. */
-async function measureBenchmarkApp(options: EngineBenchOptions): Promise<{ fps: number; precision: string | null }> {
+async function measureBenchmarkApp(options: EngineBenchOptions & { inputSize: number }): Promise<{ fps: number; precision: string | null }> {
   const binary = process.env.POSESTREAM_BENCHMARK_APP ?? path.join(repoRoot, '.venv', 'bin', 'benchmark_app');
   const folder = await mkdtemp(path.join(tmpdir(), 'posestream-bench-engine-'));
   const args = [
     '-m', options.model, '-d', options.device, '-api', 'async', '-hint', 'throughput',
-    '-shape', `[${options.batch},3,640,640]`, '-t', String(options.seconds),
+    '-shape', `[${options.batch},3,${options.inputSize},${options.inputSize}]`, '-t', String(options.seconds),
     '-report_type', 'no_counters', '-report_folder', folder, '-json_stats',
     ...(options.requests === undefined ? [] : ['-nireq', String(options.requests)]),
     ...(options.precision === 'default' ? [] : ['-infer_precision', options.precision]),
@@ -202,7 +202,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
     const references: Array<{ fps: number; precision: string | null }> = [];
     for (let round = 1; round <= rounds; round++) {
       if (!options.skipBenchmarkApp) {
-        const reference = await measureBenchmarkApp({ ...options, seconds: windowSeconds });
+        const reference = await measureBenchmarkApp({ ...options, seconds: windowSeconds, inputSize: engine.inputSize });
         references.push(reference);
         log(`round ${round}/${rounds} benchmark_app: ${reference.fps.toFixed(2)} fps (precision ${reference.precision ?? '?'})`);
       }

@@ -132,7 +132,7 @@ async function detect(options: EvalOptions, images: DatasetImage[]): Promise<{ d
     const lane = async (): Promise<void> => {
       for (let index = next++; index < images.length; index = next++) {
         const image = images[index]!;
-        const frame = await readFittedImage(image.file);
+        const frame = await readFittedImage(image.file, engine.inputSize);
         const { persons } = await engine.infer([frame]);
         perImage[index] = persons[0]!.map((person) => personToCoco(image.id, person));
       }

@@ -199,6 +199,8 @@ async function createEngine(config: PosestreamConfig): Promise<PoseEngine> {
     backend: model.backend,
     device: model.device,
     maxBatch: config.worker.batchSize,
+    // Ingest fits frames inside the same size (workers/ingest/main.ts), so every frame fits the model's input.
+    inputSize: model.inputSize,
     ...(config.worker.inferRequests === undefined ? {} : { inferRequests: config.worker.inferRequests }),
     decode: { confidence: model.confidence, iou: model.iou, maxDetections: model.maxDetections },
     settings: backendSettings(model),

@@ -9,7 +9,7 @@
 import type { ModelBackend } from '../../config/schema.js';
 import { PosestreamError } from '../../pipeline/errors.js';
 import { DEFAULT_DECODE_OPTIONS, POSE_ROWS, decodePoses, type DecodeOptions } from '../../pipeline/pose/decode-yolov8.js';
-import { MODEL_INPUT_SIZE, letterboxTransform, padInto, type LetterboxTransform } from '../../pipeline/pose/letterbox.js';
+import { letterboxTransform, padInto, type LetterboxTransform } from '../../pipeline/pose/letterbox.js';
 import type { Person } from '../../pipeline/wire/v1.js';
 import { compileBackend, type BackendSettings, type PoseBackend } from './backends/index.js';
 
@@ -33,6 +33,11 @@ export interface PoseEngineOptions {
   inferRequests?: number;
   /** Pins the inference precision (e.g. 'f32'); unset or 'default' lets the runtime choose (bf16 on AVX512-BF16 CPUs). */
   precision?: string;
+  /**
+   * Side of the square model input (model.inputSize): a model exported with a dynamic size is reshaped to it, a
+   * fixed one must match. Default: a fixed model's own size, 640 for a dynamic one. Frames must be fitted inside it.
+   */
+  inputSize?: number;
   decode?: DecodeOptions;
   /** Runtime-specific settings (OpenVINO: performance hint, compilation cache). */
   settings?: BackendSettings;
@@ -117,7 +122,7 @@ export class PoseEngine implements PoseInference {
         modelPath: options.modelPath,
         device: options.device ?? 'CPU',
         maxBatch,
-        inputSize: MODEL_INPUT_SIZE,
+        ...(options.inputSize === undefined ? {} : { inputSize: options.inputSize }),
         inputFormat: 'rgb24',
         ...(options.inferRequests === undefined ? {} : { inferRequests: options.inferRequests }),
         ...(options.precision === undefined ? {} : { precision: options.precision }),

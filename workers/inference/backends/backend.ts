@@ -18,8 +18,11 @@ export interface BackendRequest {
   device: string;
   /** Frames per infer() call at most: 1 compiles a static batch of one, more a dynamic batch dimension. */
   maxBatch: number;
-  /** Side of the square input the model runs at. A model with another fixed input size is refused. */
-  inputSize: number;
+  /**
+   * Side of the square input the model runs at: a model with dynamic height and width is reshaped to it, a model
+   * with another fixed size is refused. Undefined: a fixed model's own size, 640 for a dynamic one.
+   */
+  inputSize?: number;
   inputFormat: InputFormat;
   /** Requests run in parallel; default: what the runtime finds best for the device. */
   inferRequests?: number;

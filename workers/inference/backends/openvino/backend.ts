@@ -19,6 +19,7 @@ export async function compileOpenVino(request: BackendRequest, settings: OpenVin
     hint: settings.hint ?? 'THROUGHPUT',
     // Batch 1 stays static (fastest kernels, and ONNX exports come with a dynamic batch we don't want then).
     batch: request.maxBatch > 1 ? 'dynamic' : 1,
+    ...(request.inputSize === undefined ? {} : { inputSize: request.inputSize }),
     ...(settings.cacheDir ? { cacheDir: settings.cacheDir } : {}),
     config,
   });
@@ -33,7 +34,7 @@ export async function compileOpenVino(request: BackendRequest, settings: OpenVin
       runtime: 'openvino',
       device: request.device,
       precision: model.precision,
-      inputSize: request.inputSize,
+      inputSize: model.inputSize,
       inputFormat: request.inputFormat,
       anchors,
       maxBatch: request.maxBatch,
