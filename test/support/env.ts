@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { repoRoot } from '../../pipeline/assets.js';
 
@@ -16,14 +15,4 @@ export const addonBuilt = existsSync(path.join(repoRoot, 'workers', 'inference',
 
 export const testArtifactsDir = path.join(repoRoot, 'build', 'test-artifacts');
 
-/** A TCP port free right now on 127.0.0.1, for gateways started by tests and bench scripts. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../cli/bench/processes.js';
