@@ -1,10 +1,10 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '../../config/schema.js';
-import type { FrameEnd } from '../../pipeline/wire/v1.js';
-import type { FrameMeta, StreamState } from '../../pipeline/wire/v1.js';
-import type { SourceEvent, SourceGeometry } from '../../workers/ingest/gst-source.js';
-import { StreamRunner, type FrameSink, type FrameSource } from '../../workers/ingest/stream-runner.js';
+import { configSchema } from '../../../../config/schema.js';
+import type { FrameEnd } from '../../../../pipeline/wire/v1.js';
+import type { FrameMeta, StreamState } from '../../../../pipeline/wire/v1.js';
+import type { SourceEvent, SourceGeometry } from '../../../../workers/ingest/gst-source.js';
+import { StreamRunner, type FrameSink, type FrameSource } from '../../../../workers/ingest/stream-runner.js';
 
 const geometry: SourceGeometry = { sourceWidth: 8, sourceHeight: 4, width: 4, height: 2 };
 const pixels = Buffer.alloc(4 * 2 * 3, 7);

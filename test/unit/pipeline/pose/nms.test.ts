@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boxIou, createNmsScratch, nmsGreedy } from '../../pipeline/pose/nms.js';
+import { boxIou, createNmsScratch, nmsGreedy } from '../../../../pipeline/pose/nms.js';
 
 function run(boxes: number[][], scores: number[], iou = 0.5, max = 10): number[] {
   const keep = new Int32Array(max);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Batcher } from '../../workers/inference/batcher.js';
+import { Batcher } from '../../../../workers/inference/batcher.js';
 
 interface Item { id: string; eos?: boolean }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { streamsWithinThreadPool } from '../../workers/ingest/main.js';
+import { streamsWithinThreadPool } from '../../../../workers/ingest/main.js';
 
 describe('streamsWithinThreadPool', () => {
   it('keeps 2 libuv threads per stream plus 4 spare', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../../workers/ingest/backoff.js';
+import { Backoff } from '../../../../workers/ingest/backoff.js';
 
 describe('Backoff', () => {
   it('doubles from the initial delay up to the cap', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
-import { modelsPython, registerModelsCommand, runModelsToolchain } from '../../../cli/commands/models.js';
+import { modelsPython, registerModelsCommand, runModelsToolchain } from '../../../../cli/commands/models.js';
 
 /** A stand-in interpreter: records its argv and exits with a chosen code, so passthrough is observable. */
 function fakePython(exitCode: number): { python: string; argsFile: string } {

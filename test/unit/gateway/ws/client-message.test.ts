@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseClientMessage } from '../../../gateway/ws/client-message.js';
-import { MAX_CLIENT_MESSAGE_BYTES } from '../../../pipeline/wire/v1.js';
+import { parseClientMessage } from '../../../../gateway/ws/client-message.js';
+import { MAX_CLIENT_MESSAGE_BYTES } from '../../../../pipeline/wire/v1.js';
 
 const parse = (value: unknown) => parseClientMessage(typeof value === 'string' ? value : JSON.stringify(value), false);
 

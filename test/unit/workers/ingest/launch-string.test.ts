@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseProbeError, parseProbeSize } from '../../workers/ingest/gst-source.js';
-import { fitInside } from '../../pipeline/pose/letterbox.js';
-import { describeSource, frameLaunchString, launchString, probeArgs, RTSP_LATENCY_MS } from '../../workers/ingest/launch-string.js';
+import { parseProbeError, parseProbeSize } from '../../../../workers/ingest/gst-source.js';
+import { fitInside } from '../../../../pipeline/pose/letterbox.js';
+import { describeSource, frameLaunchString, launchString, probeArgs, RTSP_LATENCY_MS } from '../../../../workers/ingest/launch-string.js';
 
 describe('describeSource', () => {
   it('turns plain paths and file:// URLs into file:// URIs, video stream only', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resizeBilinearRgb } from '../../pipeline/image/resize-bilinear.js';
+import { resizeBilinearRgb } from '../../../../pipeline/image/resize-bilinear.js';
 
 // Inputs and the outputs printed by OpenCV 4.14 cv2.resize(..., INTER_LINEAR) for them (the models/ resize).
 const UP_SRC = [0, 37, 74, 111, 148, 185, 222, 3, 40, 77, 114, 151, 188, 225, 6, 43, 80, 117, 154, 191, 228, 9, 46, 83, 120, 157, 194, 231, 12, 49, 86, 123, 160, 197, 234, 15, 52, 89, 126, 163, 200, 237, 18, 55, 92];

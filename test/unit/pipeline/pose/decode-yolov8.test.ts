@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { POSE_ROWS, decodePoses } from '../../pipeline/pose/decode-yolov8.js';
-import { letterboxTransform } from '../../pipeline/pose/letterbox.js';
+import { POSE_ROWS, decodePoses } from '../../../../pipeline/pose/decode-yolov8.js';
+import { letterboxTransform } from '../../../../pipeline/pose/letterbox.js';
 
 interface Anchor {
   cx: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClientQueue, type MessageSink, type OutgoingMessage } from '../../../gateway/ws/client-queue.js';
+import { ClientQueue, type MessageSink, type OutgoingMessage } from '../../../../gateway/ws/client-queue.js';
 
 /** A socket whose writes complete only when the test says so (a client that stopped reading). */
 class ManualSink implements MessageSink {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PAD_VALUE, fitInside, letterboxTransform, padInto, roundHalfEven } from '../../pipeline/pose/letterbox.js';
+import { PAD_VALUE, fitInside, letterboxTransform, padInto, roundHalfEven } from '../../../../pipeline/pose/letterbox.js';
 
 // [w, h, fittedW, fittedH, padLeft, padTop, scale] printed by models/ letterbox_geometry (Python) for these sizes.
 const PYTHON_GEOMETRY: Array<[number, number, number, number, number, number, number]> = [

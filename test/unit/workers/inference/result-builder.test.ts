@@ -1,29 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BusyClock } from '../../workers/inference/busy-clock.js';
-import { buildEndOfStream, buildPoseResult, SeqGuard } from '../../workers/inference/result-builder.js';
-import { planLeases } from '../../workers/inference/stream-leases.js';
-import { poseResultSchema, endOfStreamSchema, WIRE_VERSION, type FrameMeta } from '../../pipeline/wire/v1.js';
+import { endOfStreamSchema, poseResultSchema, WIRE_VERSION, type FrameMeta } from '../../../../pipeline/wire/v1.js';
+import { buildEndOfStream, buildPoseResult, SeqGuard } from '../../../../workers/inference/result-builder.js';
 
 const meta: FrameMeta = {
   v: WIRE_VERSION, streamId: 'cam1', seq: 3, captureTs: 1_000, publishTs: 1_010, decodeMs: 4,
   width: 640, height: 360, sourceWidth: 1280, sourceHeight: 720, format: 'rgb24',
 };
-
-describe('planLeases', () => {
-  it('takes up to ceil(streams / workers)', () => {
-    expect(planLeases({ streams: 4, workers: 3, held: [] })).toEqual({ room: 2, release: [] });
-    expect(planLeases({ streams: 1, workers: 2, held: [] })).toEqual({ room: 1, release: [] });
-    expect(planLeases({ streams: 3, workers: 1, held: ['a'] })).toEqual({ room: 2, release: [] });
-  });
-
-  it('hands back extras when more workers are alive', () => {
-    expect(planLeases({ streams: 4, workers: 2, held: ['d', 'a', 'c'] })).toEqual({ room: 0, release: ['d'] });
-  });
-
-  it('treats zero live workers as one (itself)', () => {
-    expect(planLeases({ streams: 2, workers: 0, held: [] }).room).toBe(2);
-  });
-});
 
 describe('result builders', () => {
   it('builds a valid PoseResult with the queue time from publish to inference start', () => {
@@ -54,24 +36,5 @@ describe('SeqGuard', () => {
     expect(guard.isBehind({ ...meta, seq: 0, captureTs: 50_000 })).toBe(false);
     guard.reset('cam1');
     expect(guard.isBehind(meta)).toBe(false);
-  });
-});
-
-describe('BusyClock', () => {
-  it('reports the share of time with work in flight, overlapping batches counted once', () => {
-    let t = 0;
-    const clock = new BusyClock(() => t);
-    clock.start();
-    t = 10;
-    clock.start();
-    t = 30;
-    clock.end();
-    t = 40;
-    clock.end();
-    t = 100;
-    expect(clock.sample()).toBeCloseTo(0.4);
-    clock.start();
-    t = 150;
-    expect(clock.sample()).toBeCloseTo(1);
   });
 });

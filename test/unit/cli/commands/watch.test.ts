@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatResultLine, gatewayWsUrl } from '../../../cli/commands/watch.js';
-import { WIRE_VERSION, type PoseResult } from '../../../pipeline/wire/v1.js';
+import { formatResultLine, gatewayWsUrl } from '../../../../cli/commands/watch.js';
+import { WIRE_VERSION, type PoseResult } from '../../../../pipeline/wire/v1.js';
 
 describe('watch: gateway URL', () => {
   it('maps http(s) to ws(s) and adds /ws when no path is given', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { drawPoses } from '../../pipeline/pose/draw.js';
-import { BOX_COLOR, COCO_SKELETON, KEYPOINT_PALETTE, LIMB_COLORS } from '../../pipeline/pose/skeleton.js';
-import type { Person } from '../../pipeline/wire/v1.js';
+import { drawPoses } from '../../../../pipeline/pose/draw.js';
+import { BOX_COLOR, COCO_SKELETON, KEYPOINT_PALETTE, LIMB_COLORS } from '../../../../pipeline/pose/skeleton.js';
+import type { Person } from '../../../../pipeline/wire/v1.js';
 
 function pixel(rgb: Uint8Array, width: number, x: number, y: number): number[] {
   const i = (y * width + x) * 3;
