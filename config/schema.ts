@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { streamSchema } from '../pipeline/streams/definition.js';
+import { isLocalhostName, isLoopbackAddress, sourcePolicySchema } from '../pipeline/streams/source-policy.js';
+import { notifySchema } from './notify.js';
 
 /**
  * The one definition of posestream's configuration: model, deployment and the streams to seed the registry with.
@@ -70,10 +72,16 @@ export const resultsSchema = z
 
 export const gatewaySchema = z
   .object({
-    host: z.string().min(1).default('0.0.0.0'),
+    /** Loopback by default: any other address needs a token (or allowUnauthenticated). */
+    host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65_535).default(8080),
-    /** When set, WebSocket and mutating REST calls need it (Bearer header or ?token=). */
+    /**
+     * When set, everything but /healthz, /readyz and the dashboard's static files needs it: the WebSocket, every
+     * REST call (reads included), MJPEG, snapshots and /metrics (`Authorization: Bearer <token>` or ?token=).
+     */
     token: z.string().min(8).optional(),
+    /** Binding a non-loopback host without a token is refused unless this is true (then warned at every start). */
+    allowUnauthenticated: z.boolean().default(false),
     /** Browser origins allowed to open WebSockets; empty means any. */
     allowedOrigins: z.array(z.string().min(1)).default([]),
     /** Messages queued per WebSocket client before frames are dropped for it. */
@@ -90,7 +98,10 @@ export const configObjectSchema = z
     ingest: ingestSchema.default(ingestSchema.parse({})),
     results: resultsSchema.default(resultsSchema.parse({})),
     gateway: gatewaySchema.default(gatewaySchema.parse({})),
+    /** What streams added through the REST API may open (config streams may open anything). */
+    sourcePolicy: sourcePolicySchema.default(sourcePolicySchema.parse({})),
     streams: z.array(streamSchema).default([]),
+    notify: notifySchema.default(notifySchema.parse({})),
   })
   .strict();
 
@@ -108,9 +119,34 @@ export const configSchema = configObjectSchema.superRefine((config, ctx) => {
       seen.set(stream.id, index);
     }
   });
+  const exposure = unauthenticatedExposure(config.gateway);
+  if (exposure) ctx.addIssue({ code: 'custom', path: ['gateway', 'host'], message: exposure });
   if (config.ingest.backoffMaxMs < config.ingest.backoffInitialMs) {
     ctx.addIssue({ code: 'custom', path: ['ingest', 'backoffMaxMs'], message: 'must be >= ingest.backoffInitialMs' });
   }
 });
 
 export type PosestreamConfig = z.infer<typeof configSchema>;
+
+/** Host names that bind loopback only. */
+function bindsLoopbackOnly(host: string): boolean {
+  return isLocalhostName(host) || isLoopbackAddress(host);
+}
+
+/**
+ * Why binding `host` is refused, or undefined: a gateway reachable from other machines without a token would let
+ * anyone watch every camera and change streams, so that takes a token or an explicit, logged opt-out.
+ */
+export function unauthenticatedExposure(gateway: { host: string; token?: string; allowUnauthenticated: boolean }): string | undefined {
+  if (gateway.token !== undefined || gateway.allowUnauthenticated || bindsLoopbackOnly(gateway.host)) return undefined;
+  return (
+    `"${gateway.host}" is not a loopback address and gateway.token is not set: anyone who can reach the gateway could ` +
+    'watch every camera and change streams. Set gateway.token (or POSESTREAM_GATEWAY_TOKEN, 8+ characters), or bind ' +
+    '127.0.0.1, or set gateway.allowUnauthenticated: true to expose it without authentication on purpose'
+  );
+}
+
+/** A non-loopback gateway without a token (allowed by allowUnauthenticated): warned about at every start. */
+export function exposedWithoutToken(gateway: { host: string; token?: string }): boolean {
+  return gateway.token === undefined && !bindsLoopbackOnly(gateway.host);
+}

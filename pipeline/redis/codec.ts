@@ -3,12 +3,14 @@ import { readStoredStream, storedStreamValue, type StoredStream } from '../strea
 import {
   frameEndSchema,
   frameMetaSchema,
+  poseEventSchema,
   poseResultSchema,
   registryEventSchema,
   streamResultSchema,
   streamStateSchema,
   type FrameEnd,
   type FrameMeta,
+  type PoseEvent,
   type PoseResult,
   type RegistryEvent,
   type StreamResult,
@@ -22,7 +24,7 @@ import {
  * and versions. The messages themselves are defined in pipeline/wire/v1.ts and pipeline/streams/definition.ts.
  */
 
-/** Field names of stream entries: m = frame metadata, px = pixels, r = result, e = registry event. */
+/** Field names of stream entries: m = frame metadata, px = pixels, r = result, e = registry event or pose event. */
 export const FIELD = { meta: 'm', pixels: 'px', result: 'r', event: 'e' } as const;
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -267,6 +269,18 @@ export function decodeRegistryEvent(fields: readonly string[] | null): RegistryE
   } catch {
     return undefined;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pose events {e: PoseEvent JSON} (keys.poseEvents): written by the event engine, read by the notifier and gateway.
+
+export function encodePoseEventFields(event: PoseEvent): string[] {
+  return [FIELD.event, JSON.stringify(poseEventSchema.parse(event))];
+}
+
+/** Throws when the entry has no event field or it does not match the schema. */
+export function decodePoseEventFields(fields: readonly string[]): PoseEvent {
+  return poseEventSchema.parse(JSON.parse(requiredField(fields, FIELD.event, 'pose event')));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -94,10 +94,13 @@ export class FramePublisher {
   }
 }
 
-/** XGROUP CREATE at id 0 (frames published before any worker started are still delivered); BUSYGROUP is fine. */
-export async function ensureConsumerGroup(redis: Redis, key: string): Promise<void> {
+/**
+ * XGROUP CREATE (frames: at id 0, so frames published before any worker started are still delivered); an existing
+ * group keeps its position (BUSYGROUP is fine).
+ */
+export async function ensureConsumerGroup(redis: Redis, key: string, group = FRAME_CONSUMER_GROUP, startId = '0'): Promise<void> {
   try {
-    await redis.xgroup('CREATE', key, FRAME_CONSUMER_GROUP, '0', 'MKSTREAM');
+    await redis.xgroup('CREATE', key, group, startId, 'MKSTREAM');
   } catch (error) {
     if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
   }

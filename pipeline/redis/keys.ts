@@ -19,6 +19,9 @@
  *                        next owner claims its unacknowledged frames first.
  *   stage-state  HASH    result stage name -> that stage's saved state for the stream (JSON), written in the same
  *                        MULTI as the results it belongs to; handed to the stage when a worker acquires the stream.
+ *   events       STREAM  event engine -> notifier/gateway: {e: PoseEvent JSON} (codec encodePoseEventFields),
+ *                        retention by age. Consumer groups notifyGroup(kind), one per notifier sink kind.
+ *   event-snapshot:<eventId>  STRING  annotated JPEG of an event's decisive frame, same retention as the event.
  *
  * Global, `ps:v1:{_global}:<name>`:
  *   streams        HASH    id -> stream definition JSON: the registry of desired streams (config + REST).
@@ -41,6 +44,8 @@ export const keys = {
   viewers: perStream('viewers'),
   lease: perStream('lease'),
   stageState: perStream('stage-state'),
+  poseEvents: perStream('events'),
+  eventSnapshot: (streamId: string, eventId: string) => perStream(`event-snapshot:${eventId}`)(streamId),
   streams: globalKey('streams'),
   streamState: globalKey('stream-state'),
   events: globalKey('events'),
@@ -63,6 +68,9 @@ export const LEGACY_KEYS = {
   streams: `${KEY_PREFIX}streams`,
   streamState: `${KEY_PREFIX}stream-state`,
 } as const;
+
+/** Consumer group on every poseEvents stream per notifier sink kind, so each kind resumes on its own. */
+export const notifyGroup = (sinkKind: string) => `notify:${sinkKind}`;
 
 export const FRAME_CONSUMER_GROUP = 'workers';
 export const PREVIEW_LENGTH = 4;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PosestreamError } from '../errors.js';
+import { redactUrl } from '../obs/redact.js';
 import { formatZodIssues } from '../zod-issues.js';
 
 /**
@@ -26,13 +27,13 @@ export function describeUrlProblem(url: string): string | undefined {
     try {
       parsed = new URL(url);
     } catch {
-      return `is not a valid URL: "${url}"`;
+      return `is not a valid URL: "${redactUrl(url)}"`;
     }
     if (!(SUPPORTED_SCHEMES as readonly string[]).includes(parsed.protocol)) {
       return `unsupported scheme "${parsed.protocol}" (use rtsp://, rtsps://, http(s)://, file://, v4l2://, test://)`;
     }
     if (['rtsp:', 'rtsps:', 'http:', 'https:'].includes(parsed.protocol) && parsed.hostname === '') {
-      return `has no host: "${url}"`;
+      return `has no host: "${redactUrl(url)}"`;
     }
     if (parsed.protocol === 'test:' && !(TEST_PATTERNS as readonly string[]).includes(parsed.hostname)) {
       return `unknown test pattern "${parsed.hostname}" (one of ${TEST_PATTERNS.join(', ')})`;
@@ -40,7 +41,7 @@ export function describeUrlProblem(url: string): string | undefined {
     return undefined;
   }
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url) && !/^[A-Za-z]:[\\/]/.test(url)) {
-    return `unsupported URL "${url}" (expected scheme://... or a file path)`;
+    return `unsupported URL "${redactUrl(url)}" (expected scheme://... or a file path)`;
   }
   return undefined;
 }
@@ -63,8 +64,11 @@ const patchableFields = {
 export type PatchableStreamField = keyof typeof patchableFields;
 export const PATCHABLE_STREAM_FIELDS = Object.keys(patchableFields) as PatchableStreamField[];
 
+/** A stream id (also the shape of other names used in keys, topics and metric labels, e.g. webhook names). */
+export const streamIdFormat = z.string().regex(STREAM_ID_PATTERN, 'must be 1-64 characters: letters, digits, "_" or "-", starting with a letter or digit');
+
 const streamShape = {
-  id: z.string().regex(STREAM_ID_PATTERN, 'must be 1-64 characters: letters, digits, "_" or "-", starting with a letter or digit'),
+  id: streamIdFormat,
   url: z.string().superRefine((url, ctx) => {
     const problem = describeUrlProblem(url);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -118,12 +122,26 @@ export function parseStreamPatch(input: Record<string, unknown>): StreamPatch {
 }
 
 /**
- * A registry entry as stored: the stream this version understands plus every field it does not know (`extra`),
- * which it keeps and writes back unchanged, so a setting added by a newer posestream survives an older one.
+ * Who registered a stream: 'config' (the operator's file: any source) or 'api' (REST: only what sourcePolicy allows,
+ * checked again by the ingest before every open). Stored with the entry, never taken from a request body.
+ */
+export const STREAM_ORIGINS = ['config', 'api'] as const;
+export type StreamOrigin = (typeof STREAM_ORIGINS)[number];
+
+/**
+ * A registry entry as stored: the stream this version understands, its origin, and every field it does not know
+ * (`extra`), which it keeps and writes back unchanged, so a setting added by a newer posestream survives an older
+ * one. An entry without a known origin (written before origins were recorded, or by a newer version) is treated
+ * as 'api' wherever it matters (effectiveOrigin): the stricter rules apply until the config names it again.
  */
 export interface StoredStream {
   stream: StreamConfig;
+  origin?: StreamOrigin;
   extra: Record<string, unknown>;
+}
+
+export function effectiveOrigin(stored: Pick<StoredStream, 'origin'>): StreamOrigin {
+  return stored.origin ?? 'api';
 }
 
 const storedStreamSchema = z.object(streamShape).loose();
@@ -134,14 +152,16 @@ export function readStoredStream(value: unknown): { ok: true; stored: StoredStre
   if (!parsed.success) return { ok: false, problem: formatZodIssues(parsed.error, '(stream)').join('; ') };
   const stream: Record<string, unknown> = {};
   const extra: Record<string, unknown> = {};
+  let origin: StreamOrigin | undefined;
   for (const [key, field] of Object.entries(parsed.data)) {
     if (key in streamShape) stream[key] = field;
+    else if (key === 'origin' && (STREAM_ORIGINS as readonly unknown[]).includes(field)) origin = field as StreamOrigin;
     else extra[key] = field;
   }
-  return { ok: true, stored: { stream: stream as StreamConfig, extra } };
+  return { ok: true, stored: { stream: stream as StreamConfig, ...(origin ? { origin } : {}), extra } };
 }
 
-/** The object to store: unknown fields first, then the stream (a known field always wins). */
+/** The object to store: unknown fields first, then the stream and its origin (known fields always win). */
 export function storedStreamValue(stored: StoredStream): Record<string, unknown> {
-  return { ...stored.extra, ...stored.stream };
+  return { ...stored.extra, ...stored.stream, ...(stored.origin ? { origin: stored.origin } : {}) };
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { PosestreamError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
+import { redactSecrets } from '../obs/redact.js';
 import {
   decodeRegistryEvent,
   decodeState,
@@ -13,7 +14,15 @@ import {
 import { EVENTS_LENGTH, keys, LEGACY_KEYS } from '../redis/keys.js';
 import { runScript } from '../redis/lua-scripts.js';
 import { WIRE_VERSION, type RegistryEvent, type StreamState } from '../wire/v1.js';
-import { parseStream, parseStreamPatch, type StreamConfig, type StreamConfigInput, type StreamPatch } from './definition.js';
+import {
+  effectiveOrigin,
+  parseStream,
+  parseStreamPatch,
+  type StreamConfig,
+  type StreamConfigInput,
+  type StreamOrigin,
+  type StreamPatch,
+} from './definition.js';
 
 /** A registry entry this version cannot read (written by a newer version, or by hand): kept, reported, never run. */
 export interface UnreadableStream {
@@ -96,9 +105,17 @@ export class StreamRegistry {
     return read.ok ? read.stored.stream : undefined;
   }
 
+  /** A registered stream with its origin; an entry this version cannot read is undefined here too. */
+  async entry(id: string): Promise<{ stream: StreamConfig; origin: StreamOrigin } | undefined> {
+    const text = await this.redis.hget(keys.streams, id);
+    const read = text === null ? undefined : this.readEntry(id, text);
+    return read?.ok ? { stream: read.stored.stream, origin: effectiveOrigin(read.stored) } : undefined;
+  }
+
+  /** Registers a stream from the REST API (origin 'api': sourcePolicy applies to it); the config uses seed(). */
   async add(input: StreamConfigInput): Promise<StreamConfig> {
     const stream = parseStream(input);
-    const created = await this.redis.hsetnx(keys.streams, stream.id, encodeStoredStream({ stream, extra: {} }));
+    const created = await this.redis.hsetnx(keys.streams, stream.id, encodeStoredStream({ stream, origin: 'api', extra: {} }));
     if (created === 0) throw new PosestreamError('PS_STREAM_EXISTS', `stream "${stream.id}" already exists`);
     await this.changed(stream.id, 'added');
     return stream;
@@ -124,23 +141,25 @@ export class StreamRegistry {
     const current = read.stored.stream;
     const next = parseStream({ ...current, ...allowed });
     if (JSON.stringify(next) === JSON.stringify(current)) return current;
-    await this.redis.hset(keys.streams, id, encodeStoredStream({ stream: next, extra: read.stored.extra }));
+    await this.redis.hset(keys.streams, id, encodeStoredStream({ ...read.stored, stream: next }));
     await this.changed(id, 'updated');
     return next;
   }
 
   /**
-   * Config streams are written (the config wins for the ids it names, keeping stored fields this version does not
-   * know); streams added through REST are kept.
+   * Config streams are written with origin 'config' (the config wins for the ids it names, keeping stored fields this
+   * version does not know); streams added through REST are kept.
    */
   async seed(streams: StreamConfig[]): Promise<void> {
     for (const input of streams) {
       const stream = parseStream(input);
       const previous = await this.redis.hget(keys.streams, stream.id);
       const read = previous === null ? undefined : decodeStoredStream(previous);
-      if (read?.ok && JSON.stringify(read.stored.stream) === JSON.stringify(stream)) continue;
-      await this.redis.hset(keys.streams, stream.id, encodeStoredStream({ stream, extra: read?.ok ? read.stored.extra : {} }));
-      await this.changed(stream.id, previous === null ? 'added' : 'updated');
+      const unchanged = read?.ok === true && JSON.stringify(read.stored.stream) === JSON.stringify(stream);
+      if (unchanged && read.stored.origin === 'config') continue;
+      await this.redis.hset(keys.streams, stream.id, encodeStoredStream({ stream, origin: 'config', extra: read?.ok ? read.stored.extra : {} }));
+      // Only the origin was missing (an entry from before origins were recorded): nothing for readers to redo.
+      if (!unchanged) await this.changed(stream.id, previous === null ? 'added' : 'updated');
     }
   }
 
@@ -157,9 +176,14 @@ export class StreamRegistry {
     return states;
   }
 
+  /**
+   * The one point where states are written: a reason (often GStreamer's error text, which may quote the URL with
+   * its password) loses its secrets here, so no state in Redis, REST or WebSocket carries one.
+   */
   async reportState(state: StreamState): Promise<void> {
+    const safe = state.reason === undefined ? state : { ...state, reason: redactSecrets(state.reason) };
     // Only while the stream is registered (scripts/report-state-3.lua): a late report cannot resurrect a removed one.
-    await runScript(this.redis, 'report-state', [keys.streams, keys.streamState, keys.events], [state.streamId, encodeState(state), EVENTS_LENGTH]);
+    await runScript(this.redis, 'report-state', [keys.streams, keys.streamState, keys.events], [safe.streamId, encodeState(safe), EVENTS_LENGTH]);
   }
 
   /**

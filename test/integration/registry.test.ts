@@ -116,10 +116,37 @@ describe('StreamRegistry', () => {
     await registry.update('cam', { fps: 5 });
     expect(JSON.parse((await redis.hget(keys.streams, 'cam'))!)).toEqual({ ...newer, fps: 5 });
     await registry.seed(configStreams([{ id: 'cam', url: 'test://snow' }]));
-    expect(JSON.parse((await redis.hget(keys.streams, 'cam'))!)).toEqual({ ...newer, url: 'test://snow' });
+    expect(JSON.parse((await redis.hget(keys.streams, 'cam'))!)).toEqual({ ...newer, url: 'test://snow', origin: 'config' });
     expect(await codeOf(registry.update('future', { fps: 5 }))).toMatch(/^PS_STREAM_INVALID: stream "future" is stored in a form this version cannot read \(mode: /);
     expect(await redis.hexists(keys.streams, 'future')).toBe(1);
     expect(await registry.remove('garbage')).toBe(true);
+  });
+
+  it('records where a stream came from: REST adds are "api", config seeds are "config", updates keep it', async () => {
+    await registry.add({ id: 'rest', url: 'rtsp://10.0.0.9/x' });
+    await registry.seed(configStreams([{ id: 'cfg', url: '/media/a.mp4' }]));
+    await registry.update('rest', { fps: 5 });
+    expect(await registry.entry('rest')).toMatchObject({ origin: 'api', stream: { fps: 5 } });
+    expect(await registry.entry('cfg')).toMatchObject({ origin: 'config', stream: { url: '/media/a.mp4' } });
+    // An entry from before origins were recorded counts as an API one until the config names it; that adds the
+    // origin without a change event (readers have nothing to redo).
+    await redis.hset(keys.streams, 'old', JSON.stringify({ id: 'old', url: '/media/b.mp4', loop: false, enabled: true, mode: 'live' }));
+    expect((await registry.entry('old'))?.origin).toBe('api');
+    const events: RegistryEvent[] = [];
+    const unwatch = registry.watch((event) => events.push(event));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await registry.seed(configStreams([{ id: 'old', url: '/media/b.mp4' }]));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    unwatch();
+    expect((await registry.entry('old'))?.origin).toBe('config');
+    expect(events).toEqual([]);
+  });
+
+  it('redacts URL passwords from state reasons where states are written', async () => {
+    await registry.add({ id: 'cam', url: 'rtsp://admin:Pa55word@10.0.0.9/x' });
+    await registry.reportState({ v: 1, kind: 'state', streamId: 'cam', state: 'error', since: 1, restarts: 1, reason: 'Could not open rtsp://admin:Pa55word@10.0.0.9/x (src)' });
+    expect((await registry.states()).get('cam')?.reason).toBe('Could not open rtsp://admin:***@10.0.0.9/x (src)');
+    expect(JSON.stringify(await redis.xrange(keys.events, '-', '+'))).not.toContain('Pa55word');
   });
 
   it('moves the single-instance registry to the hash-tagged layout once, keeping what the new layout already has', async () => {

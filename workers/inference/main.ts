@@ -20,7 +20,7 @@ import { PoseEngine, type PoseInference } from './pose-engine.js';
 import { SeqGuard } from './result-builder.js';
 import { ResultStages } from './result-stages.js';
 import { configuredStages } from './stages.js';
-import { StreamDirectory } from './stream-directory.js';
+import { StreamDirectory } from '../../pipeline/streams/stream-directory.js';
 import { StreamOwnership } from './stream-ownership.js';
 
 export interface WorkerHandle {

@@ -10,8 +10,10 @@ import { entrySeq, streamEntries } from '../../pipeline/redis/codec.js';
 import { FramePublisher } from '../../pipeline/redis/frame-stream.js';
 import { keys } from '../../pipeline/redis/keys.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
+import { createSourceGuard } from '../../pipeline/streams/source-guard.js';
 import { StreamAssignment, type RunStream } from './assignment.js';
 import { GstFrameSource } from './gst-source.js';
+import { PolicyCheckedSource } from './policy-checked-source.js';
 import { StreamRunner } from './stream-runner.js';
 
 /** Registry -> jobs again every so often, in case an event was missed while Redis was away. */
@@ -39,20 +41,24 @@ export async function startIngest(
   const registry = new StreamRegistry(redis, { logger });
   await registry.migrateLegacyLayout();
   await registry.seed(config.streams);
+  const sourceGuard = createSourceGuard({ policy: config.sourcePolicy, redisUrl: config.redis.url, gatewayHost: config.gateway.host });
 
   const running = new Map<string, { runner: StreamRunner; stream: StreamConfig }>();
   let stopping = false;
 
   const runStream: RunStream = async (streamId, job) => {
     if (stopping) return 'released';
-    const stream = await registry.get(streamId);
-    if (!stream || !stream.enabled || running.has(streamId)) return 'skipped';
+    const entry = await registry.entry(streamId);
+    const stream = entry?.stream;
+    if (!entry || !stream || !stream.enabled || running.has(streamId)) return 'skipped';
     // A job re-added by a reconcile that raced with the stream's end must not play the file again.
     if ((await registry.states()).get(streamId)?.state === 'ended') return 'skipped';
     const streamLogger = logger.child({ streamId });
+    const gstSource = new GstFrameSource(stream.url, { inputSize: config.model.inputSize, fps: stream.fps, mode: stream.mode });
     const runner = new StreamRunner({
       stream,
-      source: new GstFrameSource(stream.url, { inputSize: config.model.inputSize, fps: stream.fps, mode: stream.mode }),
+      // REST streams pass the source policy again before every open; config streams may open anything.
+      source: entry.origin === 'api' ? new PolicyCheckedSource(gstSource, () => sourceGuard.check(stream.url)) : gstSource,
       sink: new FramePublisher(redis, {
         streamId,
         mode: stream.mode,
@@ -75,7 +81,7 @@ export async function startIngest(
     });
     running.set(streamId, { runner, stream });
     job.lost.addEventListener('abort', () => runner.stop('released'), { once: true });
-    streamLogger.info({ url: stream.url, mode: stream.mode }, 'stream started');
+    streamLogger.info({ url: stream.url, mode: stream.mode, origin: entry.origin }, 'stream started');
     try {
       const outcome = await runner.run();
       streamLogger.info({ outcome }, 'stream finished');

@@ -3,10 +3,12 @@ import {
   autoclaimReply,
   compareEntryIds,
   decodeFrameFields,
+  decodePoseEventFields,
   decodePreviewFields,
   decodeRegistryEvent,
   encodeFrameEndFields,
   encodeFrameFields,
+  encodePoseEventFields,
   encodeRegistryEventFields,
   entrySeq,
   replyRecord,
@@ -95,6 +97,20 @@ describe('decodePreviewFields', () => {
     const withoutMeta = fields().slice(0, 2).concat(fields().slice(4));
     expect(() => decodePreviewFields(withoutMeta)).toThrow(/field "m"/);
     expect(() => decodePreviewFields(fields({ m: JSON.stringify({ ...meta, seq: 8 }) }))).toThrow(/paired with frame #8/);
+  });
+});
+
+describe('pose event entries', () => {
+  const event = {
+    v: WIRE_VERSION, kind: 'event' as const, id: 'cam1:fall:3:120', streamId: 'cam1', type: 'fall' as const, trackId: 3, seq: 120,
+    captureTs: 1000, atSeq: 130, atCaptureTs: 1400, confidence: 0.9, attributes: { torsoAngle: 80 }, snapshot: true, publishedTs: 1500,
+  };
+
+  it('round-trip and refuse what does not match the schema', () => {
+    expect(decodePoseEventFields(encodePoseEventFields(event))).toEqual(event);
+    expect(() => encodePoseEventFields({ ...event, confidence: 2 })).toThrow();
+    expect(() => decodePoseEventFields(['e', JSON.stringify({ ...event, type: 'jump' })])).toThrow();
+    expect(() => decodePoseEventFields(['r', '{}'])).toThrow(/field "e"/);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isPosestreamError } from '../../../../pipeline/errors.js';
-import { parseStream, parseStreamPatch, readStoredStream, storedStreamValue, streamPatchSchema } from '../../../../pipeline/streams/definition.js';
+import { effectiveOrigin, parseStream, parseStreamPatch, readStoredStream, storedStreamValue, streamPatchSchema } from '../../../../pipeline/streams/definition.js';
 
 function errorOf(fn: () => unknown) {
   try {
@@ -53,6 +53,17 @@ describe('readStoredStream (registry entries, read leniently)', () => {
     expect(read.stored.stream).toEqual({ id: 'cam', url: 'test://ball', mode: 'live', loop: false, enabled: true });
     expect(read.stored.extra).toEqual({ zones: [{ name: 'door' }], tracking: { maxAge: 30 } });
     expect(storedStreamValue({ ...read.stored, stream: { ...read.stored.stream, fps: 5 } })).toEqual({ ...stored, fps: 5 });
+  });
+
+  it('reads the origin apart from the stream; an entry without a known origin counts as an API one', () => {
+    const read = readStoredStream({ id: 'cam', url: '/etc/passwd', origin: 'config' });
+    expect(read.ok && read.stored).toMatchObject({ stream: { id: 'cam', url: '/etc/passwd' }, origin: 'config', extra: {} });
+    if (read.ok) expect(storedStreamValue(read.stored)).toMatchObject({ origin: 'config' });
+    const old = readStoredStream({ id: 'cam', url: '/etc/passwd' });
+    expect(old.ok && effectiveOrigin(old.stored)).toBe('api');
+    const newer = readStoredStream({ id: 'cam', url: 'test://ball', origin: 'operator-console' });
+    expect(newer.ok && [effectiveOrigin(newer.stored), newer.stored.extra]).toEqual(['api', { origin: 'operator-console' }]);
+    expect(() => parseStream({ id: 'cam', url: '/etc/passwd', origin: 'config' })).toThrow(/origin/);
   });
 
   it('reports a known field it cannot accept (a newer mode, a bad url) or a value that is no object', () => {
