@@ -2,8 +2,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
- * GStreamer launch strings for a stream URL. Pure functions: everything GStreamer-specific about URLs, scaling and
- * pacing is decided here, where unit tests can read it.
+ * A stream URL -> the decoder's GStreamer pipeline and arguments. Pure functions: everything GStreamer-specific
+ * about URLs, pacing and the fps cap is decided here, where unit tests can read it; the decoder process
+ * (decoder/posestream-decode.c) runs the pipeline and converts and scales each frame.
  */
 
 /** Size of the synthetic test://<pattern> sources: a typical 720p camera. */

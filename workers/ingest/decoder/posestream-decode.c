@@ -36,12 +36,12 @@
 #include <glib-unix.h>
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
-#include <gst/pbutils/pbutils.h>
 #include <gst/video/video.h>
 
 #include "fit.h"
-#include "frame-convert.h"
+#include "frame-writer.h"
 #include "protocol.h"
+#include "source-streams.h"
 
 typedef struct {
   const char *launch;
@@ -75,19 +75,9 @@ typedef struct {
   gint64 last_gap_ns;
 } MediaClock;
 
-/* Media types of the elementary streams decodebin or rtspsrc found, to tell "no video stream" from "no decoder"
- * when nothing could be decoded. Written on streaming threads, read on the bus thread: guarded by `lock`. */
-typedef struct {
-  GMutex lock;
-  GString *video;  /* compressed video types, e.g. "video/x-h265" */
-  GString *other;  /* audio, subtitles, ... */
-  gboolean decodable; /* a decoder offered raw video */
-} SourceStreams;
-
 static Options options = {.size = 640, .format = GST_VIDEO_FORMAT_RGB};
 static Slot slot;
 static MediaClock media_clock = {.last_ns = -1};
-static SourceStreams streams;
 static GstElement *pipeline;
 static GstElement *rate_cap;
 static guint64 rate_cap_dropped;
@@ -157,57 +147,9 @@ static GstFlowReturn on_new_sample(GstAppSink *sink, gpointer user_data) {
 
 /* ---- writer thread --------------------------------------------------------------------------------------- */
 
-typedef struct {
-  FrameConverter converter;
-  guint8 *message;
-  gsize capacity;
-  int source_width, source_height, width, height;
-} Writer;
-
-static void report_size_change(Writer *writer, const GstVideoInfo *in, int width, int height) {
-  if (writer->source_width == GST_VIDEO_INFO_WIDTH(in) && writer->source_height == GST_VIDEO_INFO_HEIGHT(in)) return;
-  char *text = g_strdup_printf("source %dx%d %s -> %dx%d %s", GST_VIDEO_INFO_WIDTH(in), GST_VIDEO_INFO_HEIGHT(in),
-                               gst_video_format_to_string(GST_VIDEO_INFO_FORMAT(in)), width, height,
-                               gst_video_format_to_string(options.format));
-  psd_send_info(text);
-  g_free(text);
-  writer->source_width = GST_VIDEO_INFO_WIDTH(in);
-  writer->source_height = GST_VIDEO_INFO_HEIGHT(in);
-}
-
-static gboolean send_frame(Writer *writer, GstSample *sample, gint64 pts_ns, guint32 cap_drops, guint32 behind) {
-  GstVideoInfo in;
-  GstCaps *caps = gst_sample_get_caps(sample);
-  if (!caps || !gst_video_info_from_caps(&in, caps)) return FALSE;
-  int width, height;
-  fit_inside(GST_VIDEO_INFO_WIDTH(&in), GST_VIDEO_INFO_HEIGHT(&in), options.size, &width, &height);
-  if (!frame_converter_prepare(&writer->converter, &in, width, height, options.format)) return FALSE;
-  report_size_change(writer, &in, width, height);
-  gsize pixels = GST_VIDEO_INFO_SIZE(&writer->converter.out);
-  gsize needed = psd_frame_pixels_offset() + pixels;
-  if (needed > writer->capacity) {
-    writer->message = g_realloc(writer->message, needed);
-    writer->capacity = needed;
-  }
-  if (!frame_converter_run(&writer->converter, gst_sample_get_buffer(sample), writer->message + psd_frame_pixels_offset()))
-    return FALSE;
-  struct psd_frame_info info = {
-      .width = (uint32_t)width,
-      .height = (uint32_t)height,
-      .source_width = (uint32_t)GST_VIDEO_INFO_WIDTH(&in),
-      .source_height = (uint32_t)GST_VIDEO_INFO_HEIGHT(&in),
-      .format = options.format == GST_VIDEO_FORMAT_I420 ? PSD_FORMAT_I420 : PSD_FORMAT_RGB,
-      .cap_drops = cap_drops,
-      .behind_drops = behind,
-      .pts_ns = pts_ns,
-  };
-  psd_send_frame(writer->message, &info, pixels);
-  return TRUE;
-}
-
 static gpointer writer_main(gpointer user_data) {
   (void)user_data;
-  Writer writer = {0};
+  FrameWriter writer = {.size = options.size, .format = options.format};
   for (;;) {
     g_mutex_lock(&slot.lock);
     for (;;) {
@@ -225,7 +167,7 @@ static gpointer writer_main(gpointer user_data) {
     g_cond_broadcast(&slot.changed);
     g_mutex_unlock(&slot.lock);
 
-    gboolean sent = send_frame(&writer, sample, pts_ns, cap_drops, behind);
+    gboolean sent = frame_writer_send(&writer, sample, pts_ns, cap_drops, behind);
     gst_sample_unref(sample);
     if (!sent) {
       psd_send_error(PSD_ERROR_GSTREAMER, "cannot convert the decoded frame to the model input");
@@ -252,70 +194,6 @@ static void finish(enum psd_type terminal, enum psd_error code, const char *text
   g_mutex_unlock(&slot.lock);
 }
 
-static void add_type(GString *list, const char *media_type) {
-  if (!strstr(list->str, media_type)) g_string_append_printf(list, "%s%s", list->len ? ", " : "", media_type);
-}
-
-/* decodebin asks whether to keep autoplugging each pad it finds; the caps say what the streams are. */
-static gboolean on_autoplug_continue(GstElement *bin, GstPad *pad, GstCaps *caps, gpointer user_data) {
-  if (gst_caps_get_size(caps) == 0) return TRUE;
-  const char *media_type = gst_structure_get_name(gst_caps_get_structure(caps, 0));
-  gboolean raw_video = g_str_equal(media_type, "video/x-raw");
-  /* Unfixed caps are what a candidate decoder would output, not a stream; only raw video matters there. */
-  if (!raw_video && !gst_caps_is_fixed(caps)) return TRUE;
-  GstPbUtilsCapsDescriptionFlags flags = raw_video ? 0 : gst_pb_utils_get_caps_description_flags(caps);
-  g_mutex_lock(&streams.lock);
-  if (raw_video) streams.decodable = TRUE;
-  else if (flags & GST_PBUTILS_CAPS_DESCRIPTION_FLAG_CONTAINER) (void)0; /* holds streams, is none */
-  else if (flags & (GST_PBUTILS_CAPS_DESCRIPTION_FLAG_VIDEO | GST_PBUTILS_CAPS_DESCRIPTION_FLAG_IMAGE))
-    add_type(streams.video, media_type);
-  else add_type(streams.other, media_type);
-  g_mutex_unlock(&streams.lock);
-  return TRUE;
-}
-
-/* rtspsrc adds one pad per SDP media: "video", "audio", "application". */
-static void on_rtsp_pad_added(GstElement *source, GstPad *pad, gpointer user_data) {
-  GstCaps *caps = gst_pad_get_current_caps(pad);
-  if (!caps) caps = gst_pad_query_caps(pad, NULL);
-  const char *media = gst_caps_get_size(caps) ? gst_structure_get_string(gst_caps_get_structure(caps, 0), "media") : NULL;
-  if (media) {
-    g_mutex_lock(&streams.lock);
-    add_type(g_str_equal(media, "video") ? streams.video : streams.other, media);
-    g_mutex_unlock(&streams.lock);
-  }
-  gst_caps_unref(caps);
-}
-
-static void watch_stream_types(const GValue *item, gpointer user_data) {
-  GstElement *element = g_value_get_object(item);
-  if (g_signal_lookup("autoplug-continue", G_OBJECT_TYPE(element)))
-    g_signal_connect(element, "autoplug-continue", G_CALLBACK(on_autoplug_continue), NULL);
-  GstElementFactory *factory = gst_element_get_factory(element);
-  if (factory && g_str_equal(GST_OBJECT_NAME(factory), "rtspsrc"))
-    g_signal_connect(element, "pad-added", G_CALLBACK(on_rtsp_pad_added), NULL);
-}
-
-/* Nothing decoded and only non-video streams found: a video-only decodebin calls that "missing a plug-in" (for
- * the audio it was not allowed to decode), rtspsrc "not-linked". Say what it is instead. */
-static gboolean classify_failure(const GError *error, enum psd_error *code, char **text) {
-  if (g_atomic_int_get(&video_seen)) return FALSE;
-  gboolean missing_plugin = error->domain == GST_CORE_ERROR && error->code == GST_CORE_ERROR_MISSING_PLUGIN;
-  gboolean classified = FALSE;
-  g_mutex_lock(&streams.lock);
-  if (!streams.decodable && streams.video->len == 0 && streams.other->len > 0) {
-    *code = PSD_ERROR_NO_VIDEO;
-    *text = g_strdup(streams.other->str);
-    classified = TRUE;
-  } else if (!streams.decodable && missing_plugin && streams.video->len > 0) {
-    *code = PSD_ERROR_NO_DECODER;
-    *text = g_strdup(streams.video->str);
-    classified = TRUE;
-  }
-  g_mutex_unlock(&streams.lock);
-  return classified;
-}
-
 static void report_error(GstMessage *message) {
   GError *error = NULL;
   char *debug = NULL;
@@ -323,7 +201,7 @@ static void report_error(GstMessage *message) {
   fprintf(stderr, "posestream-decode: %s (%s)\n%s\n", error->message, GST_OBJECT_NAME(message->src), debug ? debug : "");
   enum psd_error code = PSD_ERROR_GSTREAMER;
   char *text = NULL;
-  if (!classify_failure(error, &code, &text)) {
+  if (!source_streams_explain(error, g_atomic_int_get(&video_seen), &code, &text)) {
     gsize length = strlen(error->message);
     if (length && error->message[length - 1] == '.') error->message[length - 1] = '\0';
     text = g_strdup_printf("%s (%s)", error->message, GST_OBJECT_NAME(message->src));
@@ -399,11 +277,12 @@ static gboolean on_stdin(gint fd, GIOCondition condition, gpointer user_data) {
 
 /* ---- setup ----------------------------------------------------------------------------------------------- */
 
-static void print_fitted_sizes(int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
+/* --fit WxH: the size fit_inside() gives, one line per argument (test/integration/ingest-decoder.test.ts). */
+static void print_fitted_sizes(GPtrArray *sizes) {
+  for (guint i = 0; i < sizes->len; i++) {
     int source_width, source_height, width, height;
-    if (strcmp(argv[i], "--fit") != 0 || i + 1 >= argc) continue;
-    if (sscanf(argv[++i], "%dx%d", &source_width, &source_height) != 2 || source_width < 1 || source_height < 1)
+    if (sscanf(g_ptr_array_index(sizes, i), "%dx%d", &source_width, &source_height) != 2 || source_width < 1 ||
+        source_height < 1)
       usage_error("--fit takes WIDTHxHEIGHT");
     fit_inside(source_width, source_height, options.size, &width, &height);
     printf("%dx%d\n", width, height);
@@ -417,7 +296,7 @@ static void parse_options(int argc, char **argv) {
       {"loop", no_argument, NULL, 'l'},           {"fit", required_argument, NULL, 'F'},
       {NULL, 0, NULL, 0},
   };
-  gboolean fit_only = FALSE;
+  GPtrArray *fit_sizes = g_ptr_array_new();
   int option;
   while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
     switch (option) {
@@ -436,14 +315,15 @@ static void parse_options(int argc, char **argv) {
         options.lossless = strcmp(optarg, "lossless") == 0;
         break;
       case 'l': options.loop = TRUE; break;
-      case 'F': fit_only = TRUE; break;
+      case 'F': g_ptr_array_add(fit_sizes, optarg); break;
       default: usage_error("usage: posestream-decode --pipeline LAUNCH [--size N] [--format rgb|i420] [--mode live|lossless] [--loop]");
     }
   }
-  if (fit_only) {
-    print_fitted_sizes(argc, argv);
+  if (fit_sizes->len > 0) {
+    print_fitted_sizes(fit_sizes);
     exit(0);
   }
+  g_ptr_array_free(fit_sizes, TRUE);
   if (!options.launch) usage_error("--pipeline is required");
 }
 
@@ -460,9 +340,7 @@ static void build_pipeline(void) {
   gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, NULL, NULL);
   gst_object_unref(sink);
   rate_cap = gst_bin_get_by_name(GST_BIN(pipeline), "ratecap");
-  GstIterator *elements = gst_bin_iterate_recurse(GST_BIN(pipeline));
-  gst_iterator_foreach(elements, watch_stream_types, NULL);
-  gst_iterator_free(elements);
+  source_streams_watch(GST_BIN(pipeline));
 }
 
 /* Only the frame protocol may reach the pipe: stdout moves to a private descriptor and fd 1 becomes stderr, so a
@@ -490,10 +368,6 @@ int main(int argc, char **argv) {
   parse_options(argc, argv); /* --fit prints and exits here, before GStreamer starts */
   take_stdout();
   gst_init(NULL, NULL);
-  gst_pb_utils_init();
-  g_mutex_init(&streams.lock);
-  streams.video = g_string_new(NULL);
-  streams.other = g_string_new(NULL);
   g_mutex_init(&slot.lock);
   g_cond_init(&slot.changed);
   build_pipeline();
