@@ -16,8 +16,9 @@
  * takes the frame, converts and scales it to the size fitted to its own caps, and writes it to the pipe. Lossless:
  * as soon as the previous frame is written (the pipe blocks while ingest does not read, one frame ahead at most).
  * Live: only when ingest asked for a frame (a byte on stdin), so the frame it gets is the newest decoded one, not
- * one converted while ingest was busy. Without a pipe on stdin (a manual run) every frame is sent. The main thread runs the bus: errors, end of file (seek back to 0 to loop),
- * and what kinds of streams the source has (to tell "no video stream" and "no decoder" from other failures).
+ * one converted while ingest was busy. Without a pipe on stdin (a manual run) every frame is sent. The main
+ * thread runs the bus: errors (explained by source-streams.c when nothing was decoded) and the end of file (a
+ * seek back to 0 to loop).
  *
  * Lifetime: the process dies with its parent (PR_SET_PDEATHSIG) and exits when stdin (a pipe from ingest) closes
  * or stdout breaks; SIGTERM stops the pipeline first so that an RTSP camera gets its TEARDOWN.
