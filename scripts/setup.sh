@@ -8,7 +8,7 @@ ROOT=$(pwd)
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
 APT_PACKAGES=(
-  redis-server
+  redis-server mosquitto
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   python3-gi gir1.2-gst-rtsp-server-1.0

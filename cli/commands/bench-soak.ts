@@ -65,6 +65,7 @@ export async function runSoakBench(options: { model: string; minutes: number; sa
   const { default: WebSocket } = await import('ws');
   const { repoRoot } = await import('../../pipeline/assets.js');
   const { keys } = await import('../../pipeline/redis/keys.js');
+  const { replyRecord } = await import('../../pipeline/redis/codec.js');
   const { writeBenchConfig, sleep } = await import('./pipeline-bench-support.js');
   const loadBefore = loadavg();
 
@@ -138,9 +139,8 @@ export async function runSoakBench(options: { model: string; minutes: number; sa
   const entriesAdded = async () => {
     let total = 0;
     for (const s of streams) {
-      const info = (await redis.xinfo('STREAM', keys.results(s.id)).catch(() => [])) as unknown[];
-      const index = info.indexOf('entries-added');
-      total += index >= 0 ? Number(info[index + 1]) : 0;
+      const info = replyRecord(await redis.xinfo('STREAM', keys.results(s.id)).catch(() => []));
+      total += Number(info['entries-added'] ?? 0);
     }
     return total;
   };

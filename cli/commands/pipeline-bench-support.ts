@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../config/load.js';
-import type { PosestreamConfig, StreamConfigInput } from '../../config/schema.js';
+import type { PosestreamConfig } from '../../config/schema.js';
+import type { StreamConfigInput } from '../../pipeline/streams/definition.js';
 import { defaultModelPaths, repoRoot } from '../../pipeline/assets.js';
 import type { StreamResult } from '../../pipeline/wire/v1.js';
 

@@ -1,21 +1,25 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import { hasNotifySinks } from '../../config/notify.js';
 import type { PosestreamConfig } from '../../config/schema.js';
 import { describeError } from '../../pipeline/errors.js';
 import { createLogger, type Logger } from '../../pipeline/obs/logger.js';
 import { createMetrics, type Metrics } from '../../pipeline/obs/metrics.js';
-import { redactRedisUrl } from '../../pipeline/redis/client.js';
+import { redactUrl } from '../../pipeline/obs/redact.js';
 import { reportCliError } from '../report-error.js';
 
-export type Role = 'ingest' | 'worker' | 'gateway';
+export type Role = 'ingest' | 'worker' | 'gateway' | 'notify';
 
 interface RunningRole {
   role: Role;
   stop(): Promise<void>;
 }
 
-/** Start order: the gateway first (users see the dashboard at once), ingest last (workers are ready for its frames). */
-const START_ORDER: Role[] = ['gateway', 'worker', 'ingest'];
+/**
+ * Start order: the gateway first (users see the dashboard at once), then the notifier (its consumer groups exist
+ * before the first event), ingest last (workers are ready for its frames).
+ */
+const START_ORDER: Role[] = ['gateway', 'notify', 'worker', 'ingest'];
 
 /**
  * `posestream run` (every role in this process: the demo) and `posestream ingest|worker`. The gateway role command
@@ -24,9 +28,9 @@ const START_ORDER: Role[] = ['gateway', 'worker', 'ingest'];
 export function registerRoleCommands(program: Command): void {
   program
     .command('run')
-    .description('run ingest, inference worker and gateway in this process (the demo)')
+    .description('run ingest, inference worker, gateway and (when notify sinks are configured) the notifier in this process (the demo)')
     .option('-c, --config <file>', 'config file (default config/posestream.yaml or POSESTREAM_CONFIG)')
-    .action((options: { config?: string }) => runRoles(['ingest', 'worker', 'gateway'], options.config));
+    .action((options: { config?: string }) => runRoles(['ingest', 'worker', 'gateway', 'notify'], options.config));
   program
     .command('ingest')
     .description('run the ingest role: GStreamer sources -> Redis frame streams')
@@ -37,6 +41,11 @@ export function registerRoleCommands(program: Command): void {
     .description('run an inference worker: Redis frame streams -> YOLOv8-pose -> Redis result streams; start several to scale out')
     .option('-c, --config <file>', 'config file')
     .action((options: { config?: string }) => runRoles(['worker'], options.config));
+  program
+    .command('notify')
+    .description('run the notifier: pose events in Redis -> MQTT (Home Assistant discovery) and webhooks (config notify:)')
+    .option('-c, --config <file>', 'config file')
+    .action((options: { config?: string }) => runRoles(['notify'], options.config));
 }
 
 /**
@@ -47,7 +56,7 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
   const { config, file } = loadConfig(configFile);
   const logger = createLogger(roles.length === 1 ? roles[0]! : 'run');
   const metrics = createMetrics();
-  logger.info({ config: file, roles, redis: redactRedisUrl(config.redis.url) }, 'starting');
+  logger.info({ config: file, roles, redis: redactUrl(config.redis.url) }, 'starting');
 
   const running: RunningRole[] = [];
   let stopping: Promise<void> | undefined;
@@ -86,6 +95,10 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
   // stops what has started and exits instead of waiting for the rest.
   const startup = (async () => {
     for (const role of START_ORDER.filter((r) => roles.includes(r))) {
+      if (role === 'notify' && roles.length > 1 && !hasNotifySinks(config.notify)) {
+        logger.info('no notification sinks configured (notify:); notifier not started');
+        continue;
+      }
       const handle = await startRole(role, config, logger, metrics, roles.includes('worker'));
       if (stopping) {
         await handle.stop().catch(() => undefined);
@@ -138,6 +151,10 @@ async function startRole(
     case 'ingest': {
       const { startIngest } = await import('../../workers/ingest/main.js');
       return startIngest(config, { logger, metrics });
+    }
+    case 'notify': {
+      const { startNotifier } = await import('../../workers/notify/main.js');
+      return startNotifier(config, { logger, metrics });
     }
   }
 }

@@ -20,6 +20,7 @@ import { startIngest } from '../../workers/ingest/main.js';
 import { assetPath, skipWithout } from '../support/assets.js';
 import { testRedisUrl } from '../support/env.js';
 import { alive, audioOnlyFile, decoderChildren, resolutionChangeClip } from '../support/media.js';
+import { waitForStreamState, waitUntil } from '../support/wait.js';
 
 const DB = 11;
 const logger = pino({ level: process.env.POSESTREAM_TEST_LOG ?? 'silent' });
@@ -29,21 +30,9 @@ let stopIngest: (() => Promise<void>) | undefined;
 
 if (!existsSync(DECODER_PATH)) throw new Error(`${DECODER_PATH} is missing: run scripts/setup.sh (make -C workers/ingest/decoder)`);
 
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-const stateOf = (id: string, predicate: (state: StreamState) => boolean, timeoutMs: number) =>
-  waitFor(`stream ${id}`, async () => {
-    const state = (await registry.states()).get(id);
-    return state && predicate(state) ? state : undefined;
-  }, timeoutMs);
+const stateOf = (id: string, predicate: (state: StreamState) => boolean, timeoutMs: number) => waitForStreamState(registry, id, predicate, timeoutMs);
+/** waitUntil for synchronous checks: a value, or undefined for "not yet". */
+const waitFor = <T>(what: string, probe: () => T | undefined, timeoutMs: number) => waitUntil(async () => probe(), timeoutMs, what, 50);
 
 function configWith(streams: unknown[]) {
   return configSchema.parse({ redis: { url: testRedisUrl(DB) }, model: { path: 'unused.xml' }, ingest: { stallTimeoutSec: 5, backoffInitialMs: 200, backoffMaxMs: 1_000 }, streams });
@@ -172,7 +161,7 @@ describe.skipIf(skipWithout('walkingVideo'))('ingest with decoder processes', ()
     expect(decoderChildren()).toHaveLength(2);
     await ingest.stop();
     stopIngest = undefined;
-    await waitFor('decoders gone', () => decoderChildren().length === 0, 3_000);
+    await waitFor('decoders gone', () => (decoderChildren().length === 0 ? true : undefined), 3_000);
   });
 
   it('an ingest process killed with SIGKILL takes its decoders with it', async () => {
@@ -181,7 +170,7 @@ describe.skipIf(skipWithout('walkingVideo'))('ingest with decoder processes', ()
     try {
       const decoder = await waitFor('a decoder under the ingest process', () => decoderChildren(child.pid!)[0], 15_000);
       child.kill('SIGKILL');
-      await waitFor('the orphaned decoder to exit', () => !alive(decoder), 3_000);
+      await waitFor('the orphaned decoder to exit', () => (alive(decoder) ? undefined : true), 3_000);
     } finally {
       child.kill('SIGKILL');
     }

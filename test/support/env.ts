@@ -6,6 +6,9 @@ import { repoRoot } from '../../pipeline/assets.js';
 /** The Redis that scripts/test.sh starts for the suite; each test file takes its own database index. */
 export const testRedisBaseUrl = process.env.POSESTREAM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6390';
 
+/** The MQTT broker that scripts/test.sh starts (scripts/mosquitto.sh test). */
+export const testMqttUrl = process.env.POSESTREAM_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1890';
+
 export function testRedisUrl(db: number): string {
   return `${testRedisBaseUrl.replace(/\/\d*$/, '')}/${db}`;
 }

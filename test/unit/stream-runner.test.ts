@@ -2,7 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.js';
 import { createMetrics, type Metrics } from '../../pipeline/obs/metrics.js';
-import type { FrameEnd } from '../../pipeline/wire/redis-codec.js';
+import type { FrameEnd } from '../../pipeline/wire/v1.js';
 import type { FrameMeta, StreamState } from '../../pipeline/wire/v1.js';
 import type { FrameGeometry, FrameSource, SourceEvent } from '../../workers/ingest/frame-source.js';
 import { StreamRunner, type FrameSink } from '../../workers/ingest/stream-runner.js';

@@ -46,6 +46,21 @@ export interface EngineResult {
   postMs: number;
 }
 
+/** What a worker needs of an engine: PoseEngine, or a test or benchmark's own (no instanceof checks anywhere). */
+export interface PoseInference {
+  infer(frames: EngineFrame[]): Promise<EngineResult>;
+  /** Infer requests in parallel. */
+  readonly requests: number;
+  /** Calls that may be in flight at once (beyond that infer() rejects PS_ENGINE_BUSY). */
+  readonly capacity: number;
+  /** Frames per infer() call at most. */
+  readonly maxBatch: number;
+  /** The precision inference really runs at (e.g. f32, bf16), and on which device. */
+  readonly precision: string;
+  readonly device: string;
+  dispose(): Promise<void>;
+}
+
 const FRAME_BYTES = MODEL_INPUT_SIZE * MODEL_INPUT_SIZE * 3;
 
 interface BufferSlot {
@@ -55,7 +70,7 @@ interface BufferSlot {
   placed: Array<string | undefined>;
 }
 
-export class PoseEngine {
+export class PoseEngine implements PoseInference {
   readonly precision: string;
   readonly device: string;
   readonly requests: number;

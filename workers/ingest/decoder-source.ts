@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildDir } from '../../pipeline/assets.js';
+import { redactUrl } from '../../pipeline/obs/redact.js';
 import { DecoderErrorCode, DecoderMessageParser, DecoderProtocolError, type DecoderMessage } from './decoder-protocol.js';
 import type { FrameSource, SourceEvent } from './frame-source.js';
 import { decoderArgs, describeSource, type DecoderOptions, type SourceDescription } from './launch-string.js';
@@ -31,21 +32,9 @@ const REQUEST = Buffer.from([1]);
 
 export class SourceError extends Error {}
 
-/** Credentials in camera URLs never reach a state reason. */
-function withoutPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.password) return url;
-    parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
-
 /** The decoder's error in words a user can act on; names the stream by the URL the user gave, nothing more. */
 export function describeDecoderError(code: number, text: string, url: string): string {
-  if (code === DecoderErrorCode.noVideo) return `no video stream in ${withoutPassword(url)}`;
+  if (code === DecoderErrorCode.noVideo) return `no video stream in ${redactUrl(url)}`;
   if (code === DecoderErrorCode.noDecoder) return `no decoder for ${text} in this GStreamer installation (install gstreamer1.0-libav or the matching plugins package)`;
   if (code === DecoderErrorCode.usage) return `ingest decoder: ${text}`;
   return text;

@@ -1,9 +1,8 @@
-import type { StreamConfig } from '../../config/schema.js';
+import type { StreamConfig } from '../../pipeline/streams/definition.js';
 import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
-import type { FrameEnd } from '../../pipeline/wire/redis-codec.js';
-import { WIRE_VERSION, type FrameMeta, type StreamState } from '../../pipeline/wire/v1.js';
+import { WIRE_VERSION, type FrameEnd, type FrameMeta, type StreamState } from '../../pipeline/wire/v1.js';
 import { Backoff } from './backoff.js';
 import type { FrameGeometry, FrameSource, SourceFrame } from './frame-source.js';
 

@@ -1,6 +1,6 @@
-import type { Logger } from '../../pipeline/obs/logger.js';
-import type { StreamRegistry } from '../../pipeline/streams/registry.js';
-import { describeError } from '../../pipeline/errors.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../obs/logger.js';
+import type { StreamRegistry } from './registry.js';
 
 /** A stream removed from the registry is still read this long, so its end marker and last frames are published. */
 const REMOVED_GRACE_MS = 30_000;
@@ -8,8 +8,9 @@ const REMOVED_GRACE_MS = 30_000;
 const RELIST_MS = 5_000;
 
 /**
- * The frame streams a worker should serve: every registered stream (enabled or not: a disabled stream's frame
- * stream still ends with an end marker), kept current from registry events, plus recently removed ones.
+ * The streams a role follows (the worker's frame streams, the notifier's event streams): every registered stream
+ * (enabled or not: a disabled stream's frame stream still ends with an end marker), kept current from registry
+ * events, plus recently removed ones.
  */
 export class StreamDirectory {
   private current = new Set<string>();
@@ -42,9 +43,10 @@ export class StreamDirectory {
 
   refresh(): Promise<void> {
     this.refreshing ??= this.registry
-      .list()
-      .then((streams) => {
-        const next = new Set(streams.map((s) => s.id));
+      .snapshot()
+      .then(({ streams, unreadable }) => {
+        // An entry this version cannot read is still a registered stream: its frames are served all the same.
+        const next = new Set([...streams, ...unreadable].map((s) => s.id));
         for (const id of this.current) if (!next.has(id)) this.removedAt.set(id, Date.now());
         for (const id of next) this.removedAt.delete(id);
         this.current = next;

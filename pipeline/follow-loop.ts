@@ -1,9 +1,10 @@
-import type { Logger } from '../pipeline/obs/logger.js';
+import type { Logger } from './obs/logger.js';
 
 /**
- * The loop both Redis followers of the gateway run (results and preview frames): sleep while nothing is followed,
- * otherwise one blocking read after another; a failing read is retried with growing pauses (up to 5 s) and logged
- * once per outage rather than per retry. The caller ends a pending read by disconnecting its blocking connection.
+ * The loop every Redis reader runs (the gateway's results and preview followers, the worker's frame reader): sleep
+ * while there is nothing to read, otherwise one blocking read after another; a failing read is retried with growing
+ * pauses (up to 5 s) and logged once per outage rather than per retry. The caller ends a pending read by
+ * disconnecting its blocking connection (or by a short block time).
  */
 export class FollowLoop {
   private running = false;

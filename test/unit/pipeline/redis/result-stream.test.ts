@@ -1,8 +1,8 @@
 import type { ChainableCommander } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { keys, PREVIEW_LENGTH } from '../../pipeline/redis/keys.js';
-import { decodePreviewFields, ResultPublisher } from '../../pipeline/redis/result-stream.js';
-import { WIRE_VERSION, type FrameMeta, type PoseResult } from '../../pipeline/wire/v1.js';
+import { keys, PREVIEW_LENGTH } from '../../../../pipeline/redis/keys.js';
+import { ResultPublisher } from '../../../../pipeline/redis/result-stream.js';
+import { WIRE_VERSION, type FrameMeta, type PoseResult } from '../../../../pipeline/wire/v1.js';
 
 const meta: FrameMeta = {
   v: WIRE_VERSION, streamId: 'cam1', seq: 7, captureTs: 1000, publishTs: 1005, decodeMs: 3,
@@ -48,29 +48,5 @@ describe('ResultPublisher.addInto', () => {
       { meta, pixels: Buffer.alloc(24) },
     );
     expect(calls).toHaveLength(1);
-  });
-});
-
-describe('decodePreviewFields', () => {
-  const fields = (overrides: Record<string, string | Buffer> = {}) => {
-    const values: Record<string, string | Buffer> = { r: JSON.stringify(result), m: JSON.stringify(meta), px: Buffer.alloc(24, 1), ...overrides };
-    return Object.entries(values).flatMap(([k, v]) => [Buffer.from(k), Buffer.isBuffer(v) ? v : Buffer.from(v)]);
-  };
-
-  it('round-trips result, meta and pixels', () => {
-    const decoded = decodePreviewFields(fields());
-    expect(decoded.result).toEqual(result);
-    expect(decoded.meta).toEqual(meta);
-    expect(decoded.pixels.length).toBe(24);
-  });
-
-  it('rejects a pixel buffer of the wrong size', () => {
-    expect(() => decodePreviewFields(fields({ px: Buffer.alloc(10) }))).toThrow(/10 pixel bytes, expected 24/);
-  });
-
-  it('rejects a missing field and a result paired with another frame', () => {
-    const withoutMeta = fields().slice(0, 2).concat(fields().slice(4));
-    expect(() => decodePreviewFields(withoutMeta)).toThrow(/field "m"/);
-    expect(() => decodePreviewFields(fields({ m: JSON.stringify({ ...meta, seq: 8 }) }))).toThrow(/paired with frame #8/);
   });
 });
