@@ -22,7 +22,7 @@ import { testRedisUrl } from '../support/env.js';
 import { alive, audioOnlyFile, decoderChildren, resolutionChangeClip } from '../support/media.js';
 import { waitForStreamState, waitUntil } from '../support/wait.js';
 
-const DB = 11;
+const DB = 15;
 const logger = pino({ level: process.env.POSESTREAM_TEST_LOG ?? 'silent' });
 const redis = createRedis(testRedisUrl(DB), { name: 'test', logger });
 const registry = new StreamRegistry(redis);

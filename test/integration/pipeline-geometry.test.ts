@@ -1,5 +1,5 @@
 /**
- * Geometry through the whole pipeline (real Redis DB 23, GStreamer decoder process, OpenVINO): a file whose
+ * Geometry through the whole pipeline (real Redis DB 27, GStreamer decoder process, OpenVINO): a file whose
  * resolution changes mid-stream (640x360 -> 320x240, made at test time) gives results whose source size follows
  * frame by frame, with every keypoint inside its own frame, and media time in every result.
  */
@@ -15,7 +15,7 @@ import { testRedisUrl } from '../support/env.js';
 import { resolutionChangeClip } from '../support/media.js';
 import { collectResults, endedWithEos, quietLogger, writeTestConfig } from './pipeline-support.js';
 
-const DB = 23;
+const DB = 27;
 
 describe.skipIf(skipWithout('walkingVideo') || !existsSync(defaultModelPaths.fp32))('pipeline: a mid-stream resolution change', () => {
   const redis = new Redis(testRedisUrl(DB));
