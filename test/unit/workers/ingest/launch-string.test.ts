@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseProbeError, parseProbeSize } from '../../../../workers/ingest/gst-source.js';
 import { fitInside } from '../../../../pipeline/pose/letterbox.js';
-import { describeSource, frameLaunchString, launchString, probeArgs, RTSP_LATENCY_MS } from '../../../../workers/ingest/launch-string.js';
+import { decoderArgs, decoderLaunch, describeSource, launchString, RTSP_LATENCY_MS } from '../../../../workers/ingest/launch-string.js';
 
 describe('describeSource', () => {
   it('turns plain paths and file:// URLs into file:// URIs, video stream only', () => {
@@ -22,7 +21,7 @@ describe('describeSource', () => {
   it('maps v4l2 devices, test patterns and http', () => {
     expect(launchString(describeSource('v4l2:///dev/video2').tokens)).toBe('v4l2src device="/dev/video2"');
     expect(describeSource('/dev/video0')).toMatchObject({ kind: 'v4l2', tokens: ['v4l2src', 'device=/dev/video0'] });
-    expect(launchString(describeSource('test://ball').tokens)).toBe('videotestsrc pattern=ball is-live=true ! video/x-raw,width=1280,height=720,framerate=30/1');
+    expect(launchString(describeSource('test://ball').tokens)).toBe('videotestsrc pattern=ball is-live=true ! video/x-raw,format=I420,width=1280,height=720,framerate=30/1');
     expect(describeSource('https://example.com/v.mp4')).toMatchObject({ kind: 'http', live: false });
   });
 });
@@ -45,38 +44,31 @@ describe('fitInside (pipeline/pose/letterbox.ts), the size ingest asks GStreamer
   });
 });
 
-describe('frameLaunchString', () => {
+describe('decoder pipeline and arguments', () => {
   const file = describeSource('/a.mp4');
   const camera = describeSource('rtsp://cam/x');
 
-  it('scales to the fitted RGB size without borders and ends in the appsink', () => {
-    const launch = frameLaunchString(file, { width: 640, height: 360, mode: 'lossless' });
-    expect(launch).toContain('videoscale add-borders=false ! video/x-raw,format=RGB,width=640,height=360 ! appsink name=sink');
+  it('decodes into the appsink the decoder pulls from; conversion and scaling are the decoder\'s own', () => {
+    const launch = decoderLaunch(file, { mode: 'lossless' });
+    expect(launch).toBe('uridecodebin uri="file:///a.mp4" caps="video/x-raw(ANY)" expose-all-streams=false ! appsink name=sink sync=false max-buffers=1 drop=false enable-last-sample=false caps="video/x-raw"');
     expect(launch).not.toContain('videorate');
+    expect(launch).not.toContain('videoconvert');
   });
 
-  it('caps the frame rate by dropping only, rounded up to whole fps', () => {
-    expect(frameLaunchString(camera, { width: 640, height: 360, fps: 7.5, mode: 'live' })).toContain('! videorate name=ratecap drop-only=true max-rate=8 !');
+  it('caps the frame rate by dropping only, rounded up to whole fps, before the appsink', () => {
+    expect(decoderLaunch(camera, { fps: 7.5, mode: 'live' })).toContain('decodebin caps="video/x-raw(ANY)" ! videorate name=ratecap drop-only=true max-rate=8 ! appsink');
   });
 
-  it('lossless blocks upstream, live drops; live files play at their own rate', () => {
-    expect(frameLaunchString(file, { width: 640, height: 360, mode: 'lossless' })).toContain('sync=false max-buffers=2 drop=false');
-    expect(frameLaunchString(file, { width: 640, height: 360, mode: 'live' })).toContain('sync=true max-buffers=2 drop=true');
-    expect(frameLaunchString(camera, { width: 640, height: 360, mode: 'live' })).toContain('sync=false max-buffers=2 drop=true');
-  });
-});
-
-describe('size probe', () => {
-  it('runs gst-launch verbosely into a named fakesink, unscaled', () => {
-    expect(probeArgs(describeSource('test://ball'))).toEqual(['-v', 'videotestsrc', 'pattern=ball', 'is-live=true', '!', 'video/x-raw,width=1280,height=720,framerate=30/1', '!', 'videoconvert', '!', 'video/x-raw', '!', 'fakesink', 'name=probe']);
+  it('plays live files at their own rate; lossless and live cameras run unsynced', () => {
+    expect(decoderLaunch(file, { mode: 'lossless' })).toContain('sync=false');
+    expect(decoderLaunch(file, { mode: 'live' })).toContain('sync=true');
+    expect(decoderLaunch(camera, { mode: 'live' })).toContain('sync=false');
   });
 
-  it('reads the size from the sink caps line and errors from gst-launch output', () => {
-    const caps = '/GstPipeline:pipeline0/GstVideoConvert:videoconvert0.GstPad:src: caps = video/x-raw, width=(int)9, height=(int)9\n/GstPipeline:pipeline0/GstFakeSink:probe.GstPad:sink: caps = video/x-raw, format=(string)I420, width=(int)1280, height=(int)720, framerate=(fraction)30/1\n';
-    expect(parseProbeSize(caps)).toEqual({ width: 1280, height: 720 });
-    expect(parseProbeSize('Setting pipeline to PAUSED ...\n')).toBeUndefined();
-    expect(parseProbeError('ERROR: from element /GstPipeline:pipeline0/GstURIDecodeBin:uridecodebin0/GstFileSrc:source: Resource not found.\nAdditional debug info:\n')).toBe('Resource not found (source)');
-    expect(parseProbeError('ERROR: from element /GstPipeline:pipeline0/GstRTSPSrc:rtspsrc0: Could not open resource for reading and writing.\n')).toBe('Could not open resource for reading and writing (rtspsrc0)');
-    expect(parseProbeError('WARNING: erroneous pipeline: no element "foo"\n')).toBe('invalid pipeline: no element "foo"');
+  it('passes size, mode and format; loops only finite sources', () => {
+    const args = decoderArgs(file, { inputSize: 640, mode: 'lossless', loop: true });
+    expect(args).toEqual(['--pipeline', decoderLaunch(file, { mode: 'lossless' }), '--size', '640', '--mode', 'lossless', '--format', 'rgb', '--loop']);
+    expect(decoderArgs(camera, { inputSize: 320, mode: 'live', loop: true })).not.toContain('--loop');
+    expect(decoderArgs(file, { inputSize: 640, mode: 'live', loop: false })).not.toContain('--loop');
   });
 });

@@ -1,18 +1,17 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../../../config/schema.js';
+import { createMetrics, type Metrics } from '../../../../pipeline/obs/metrics.js';
 import type { FrameEnd } from '../../../../pipeline/wire/v1.js';
 import type { FrameMeta, StreamState } from '../../../../pipeline/wire/v1.js';
-import type { SourceEvent, SourceGeometry } from '../../../../workers/ingest/gst-source.js';
-import { StreamRunner, type FrameSink, type FrameSource } from '../../../../workers/ingest/stream-runner.js';
+import type { FrameGeometry, FrameSource, SourceEvent } from '../../../../workers/ingest/frame-source.js';
+import { StreamRunner, type FrameSink } from '../../../../workers/ingest/stream-runner.js';
 
-const geometry: SourceGeometry = { sourceWidth: 8, sourceHeight: 4, width: 4, height: 2 };
-const pixels = Buffer.alloc(4 * 2 * 3, 7);
+const geometry: FrameGeometry = { sourceWidth: 8, sourceHeight: 4, width: 4, height: 2 };
 
 /** A scripted source: each open() takes the next script; a script is a list of events, 'hang' never resolves. */
 class ScriptedSource implements FrameSource {
   opens = 0;
-  rewinds = 0;
   closes = 0;
   private events: Array<SourceEvent | 'hang'> = [];
   private pending: ((event: SourceEvent) => void) | undefined;
@@ -20,14 +19,12 @@ class ScriptedSource implements FrameSource {
   constructor(
     readonly finite: boolean,
     private readonly scripts: Array<Array<SourceEvent | 'hang'> | Error>,
-    private readonly onRewind: () => Array<SourceEvent | 'hang'> = () => [],
   ) {}
 
-  async open(): Promise<SourceGeometry> {
+  async open(): Promise<void> {
     const script = this.scripts[this.opens++] ?? ['hang'];
     if (script instanceof Error) throw script;
     this.events = [...script];
-    return geometry;
   }
 
   next(): Promise<SourceEvent> {
@@ -36,12 +33,6 @@ class ScriptedSource implements FrameSource {
     return new Promise((resolve) => {
       this.pending = resolve;
     });
-  }
-
-  rewind(): boolean {
-    this.rewinds += 1;
-    this.events = this.onRewind();
-    return true;
   }
 
   close(): void {
@@ -73,10 +64,18 @@ async function waitFor(condition: () => boolean, timeoutMs = 2_000): Promise<voi
   }
 }
 
-const frame = (): SourceEvent => ({ kind: 'frame', pixels, arrivedAt: Date.now() });
+const frame = (size: FrameGeometry = geometry, extra: Partial<SourceEvent & { kind: 'frame' }> = {}): SourceEvent => ({
+  kind: 'frame',
+  ...size,
+  pixels: Buffer.alloc(size.width * size.height * 3, 7),
+  arrivedAt: Date.now(),
+  capDrops: 0,
+  behindDrops: 0,
+  ...extra,
+});
 const streamOf = (input: Record<string, unknown>) => configSchema.parse({ model: { path: 'm' }, streams: [{ id: 'cam', url: '/a.mp4', ...input }] }).streams[0]!;
 
-function runnerFor(source: FrameSource, stream = streamOf({}), firstSeq = 0) {
+function runnerFor(source: FrameSource, stream = streamOf({}), firstSeq = 0, metrics?: Metrics) {
   const sink = new RecordingSink();
   const states: StreamState[] = [];
   const runner = new StreamRunner({
@@ -91,6 +90,7 @@ function runnerFor(source: FrameSource, stream = streamOf({}), firstSeq = 0) {
     stallTimeoutMs: 80,
     backoff: { initialMs: 5, maxMs: 20, healthyAfterMs: 1_000 },
     logger: pino({ level: 'silent' }),
+    metrics,
   });
   return { runner, sink, states, names: () => states.map((state) => state.state) };
 }
@@ -107,17 +107,29 @@ describe('StreamRunner', () => {
     expect(states.at(-1)).toMatchObject({ owner: 'ingest-test', sourceWidth: 8, sourceHeight: 4, restarts: 0 });
   });
 
-  it('loops a file by rewinding at EOS, keeping seq increasing', async () => {
-    let passes = 0;
-    const source = new ScriptedSource(true, [[frame(), frame(), { kind: 'eos' }]], () => (++passes < 2 ? [frame(), frame(), { kind: 'eos' }] : ['hang']));
-    const { runner, sink } = runnerFor(source, streamOf({ loop: true }));
-    const done = runner.run();
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    runner.stop('disabled');
-    expect(await done).toBe('disabled');
-    expect(source.rewinds).toBe(2);
-    expect(sink.frames.map((meta) => meta.seq)).toEqual([0, 1, 2, 3]);
-    expect(sink.ends).toEqual([{ v: 1, kind: 'eos', streamId: 'cam', lastSeq: 3, reason: 'disabled' }]);
+  it('publishes each frame with its own geometry and media time; a new source size is reported in the state', async () => {
+    const small: FrameGeometry = { sourceWidth: 320, sourceHeight: 240, width: 640, height: 480 };
+    const wide: FrameGeometry = { sourceWidth: 640, sourceHeight: 360, width: 640, height: 360 };
+    const source = new ScriptedSource(true, [[frame(wide, { ptsMs: 0 }), frame(wide, { ptsMs: 33.333 }), frame(small, { ptsMs: 66.667 }), frame(small), { kind: 'eos' }]]);
+    const { runner, sink, states } = runnerFor(source);
+    expect(await runner.run()).toBe('ended');
+    expect(sink.frames.map(({ width, height, sourceWidth, sourceHeight }) => ({ sourceWidth, sourceHeight, width, height }))).toEqual([wide, wide, small, small]);
+    expect(sink.frames.map((meta) => meta.ptsMs)).toEqual([0, 33.333, 66.667, undefined]);
+    expect('ptsMs' in sink.frames[3]!).toBe(false);
+    const running = states.filter((state) => state.state === 'running');
+    expect(running.map(({ sourceWidth, sourceHeight }) => [sourceWidth, sourceHeight])).toEqual([[640, 360], [320, 240]]);
+    expect(running[1]!.since).toBe(running[0]!.since);
+    expect(states.at(-1)).toMatchObject({ state: 'ended', sourceWidth: 320, sourceHeight: 240 });
+  });
+
+  it('counts the frames dropped before each published one by reason (fps cap, ingest behind); they get no seq', async () => {
+    const metrics = createMetrics();
+    const source = new ScriptedSource(true, [[frame(geometry, { capDrops: 5 }), frame(geometry, { capDrops: 4, behindDrops: 2 }), { kind: 'eos' }]]);
+    const { runner, sink } = runnerFor(source, streamOf({}), 0, metrics);
+    expect(await runner.run()).toBe('ended');
+    expect(sink.frames.map((meta) => meta.seq)).toEqual([0, 1]);
+    const dropped = (await metrics.framesDropped.get()).values.map(({ labels, value }) => [labels.reason, value]);
+    expect(dropped).toEqual(expect.arrayContaining([['fps_cap', 9], ['ingest_behind', 2]]));
   });
 
   it('reports error with the reason when it cannot open, retries with back-off and then runs', async () => {
