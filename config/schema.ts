@@ -10,19 +10,29 @@ import { REDIS_URL_OR_CLUSTER, redisSchema, resolveRedisConfig } from './redis.j
  * (`streams:` entries, also REST bodies and registry entries) is defined in pipeline/streams/definition.ts.
  */
 
+/** Model runtimes, each a folder under workers/inference/backends/. */
+export const MODEL_BACKENDS = ['openvino'] as const;
+export type ModelBackend = (typeof MODEL_BACKENDS)[number];
+
 export const modelSchema = z
   .object({
-    /** OpenVINO IR (.xml) or ONNX file of a YOLOv8-pose model. */
+    /** A YOLOv8-pose model file the backend reads (OpenVINO: IR .xml with its .bin, or ONNX). */
     path: z.string().min(1),
+    backend: z.enum(MODEL_BACKENDS).default('openvino'),
     device: z.string().min(1).default('CPU'),
-    hint: z.enum(['THROUGHPUT', 'LATENCY', 'CUMULATIVE_THROUGHPUT']).default('THROUGHPUT'),
-    /** Model compilation cache; makes restarts (and GPU starts) fast. */
-    cacheDir: z.string().min(1).default('build/ov-cache'),
-    /** Side of the square network input; frames are letterboxed to it. */
-    inputSize: z.number().int().min(32).max(2048).default(640),
+    /**
+     * Side of the square network input: ingest fits frames inside it, the worker letterboxes to it and decodes the
+     * model's anchors at it. A model exported with a dynamic size is reshaped to it; a fixed-size model must match.
+     */
+    inputSize: z.number().int().min(32).max(2048).multipleOf(32, 'must be a multiple of 32 (the model strides)').default(640),
     confidence: z.number().min(0).max(1).default(0.25),
     iou: z.number().gt(0).max(1).default(0.7),
     maxDetections: z.number().int().min(1).max(1000).default(100),
+    // OpenVINO only (workers/inference/backends/openvino/settings.ts):
+    /** PERFORMANCE_HINT. */
+    hint: z.enum(['THROUGHPUT', 'LATENCY', 'CUMULATIVE_THROUGHPUT']).default('THROUGHPUT'),
+    /** Model compilation cache; makes restarts (and GPU starts) fast. */
+    cacheDir: z.string().min(1).default('build/ov-cache'),
   })
   .strict();
 

@@ -22,6 +22,14 @@ interface RunningRole {
 const START_ORDER: Role[] = ['gateway', 'notify', 'worker', 'ingest'];
 
 /**
+ * Longest a drain may take. A role whose Redis is unreachable would otherwise wait for it forever (its last
+ * commands retry until Redis returns); past this the process exits 1 and names what did not stop. Nothing is lost
+ * by that: frames a worker held stay pending in Redis for the next owner, an ingest's jobs move after their lock
+ * expires, and ingest's decoder processes were already stopped at the start of the drain.
+ */
+export const DRAIN_TIMEOUT_MS = 10_000;
+
+/**
  * `posestream run` (every role in this process: the demo) and `posestream ingest|worker`. The gateway role command
  * lives in gateway.ts and calls runRoles too. The CLI is the composition root: only here do roles meet in one process.
  */
@@ -33,7 +41,7 @@ export function registerRoleCommands(program: Command): void {
     .action((options: { config?: string }) => runRoles(['ingest', 'worker', 'gateway', 'notify'], options.config));
   program
     .command('ingest')
-    .description('run the ingest role: GStreamer sources -> Redis frame streams')
+    .description('run the ingest role: sources (one GStreamer decoder process each) -> Redis frame streams')
     .option('-c, --config <file>', 'config file')
     .action((options: { config?: string }) => runRoles(['ingest'], options.config));
   program
@@ -50,7 +58,8 @@ export function registerRoleCommands(program: Command): void {
 
 /**
  * Starts the roles, then waits for SIGINT/SIGTERM: the first drains (ingest stops, workers publish what they hold,
- * the gateway closes) and exits 0; a second signal kills the process at once (status 128 + signal number).
+ * the gateway closes) and exits 0, or 1 when the drain did not finish within DRAIN_TIMEOUT_MS; a second signal kills
+ * the process at once (status 128 + signal number).
  */
 export async function runRoles(roles: Role[], configFile?: string): Promise<void> {
   const { config, file } = loadConfig(configFile);
@@ -59,19 +68,39 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
   logger.info({ config: file, roles, redis: describeRedisTarget(config.redis) }, 'starting');
 
   const running: RunningRole[] = [];
+  /** Roles whose stop() has not returned yet, for the drain-timeout message. */
+  const draining = new Set<Role>();
   let stopping: Promise<void> | undefined;
   const stopAll = (reason: string) => {
     stopping ??= (async () => {
       logger.info({ reason }, 'draining');
+      for (const handle of running) draining.add(handle.role);
       for (const handle of [...running].reverse()) {
         try {
           await handle.stop();
         } catch (error) {
           logger.error({ role: handle.role, err: describeError(error) }, 'role did not stop cleanly');
         }
+        draining.delete(handle.role);
       }
     })();
     return stopping;
+  };
+  /** True when the drain finished in time. */
+  const drain = async (reason: string): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), DRAIN_TIMEOUT_MS);
+    });
+    const finished = await Promise.race([stopAll(reason).then(() => true as const), timedOut]);
+    clearTimeout(timer);
+    if (!finished) {
+      logger.error(
+        { pending: [...draining], timeoutMs: DRAIN_TIMEOUT_MS },
+        `drain did not finish within ${DRAIN_TIMEOUT_MS / 1000} s (is Redis reachable?); exiting: what these roles still held stays in Redis for the next owner`,
+      );
+    }
+    return finished;
   };
   const done = new Promise<string>((resolve) => {
     let signals = 0;
@@ -111,7 +140,7 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
   try {
     first = await Promise.race([startup.then(() => 'started'), done]);
   } catch (error) {
-    await stopAll('startup failed');
+    await drain('startup failed');
     process.exitCode = reportCliError(error);
     exitSoon();
     return;
@@ -123,7 +152,11 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
     startup.catch(() => undefined);
     logger.warn({ signal: first }, 'signal during startup; not waiting for the remaining roles');
   }
-  await stopAll(first);
+  if (!(await drain(first))) {
+    process.exitCode = 1;
+    exitSoon();
+    return;
+  }
   logger.info('stopped');
   process.exitCode = 0;
   exitSoon();
@@ -160,8 +193,8 @@ async function startRole(
 }
 
 /**
- * Native libraries (GStreamer, OpenVINO) may keep threads that hold the event loop open after everything stopped;
- * exit shortly after the drain instead of hanging. Unref'd, so a clean loop exits earlier on its own.
+ * Native libraries (OpenVINO) and clients still reconnecting may hold the event loop open after everything
+ * stopped; exit shortly after the drain instead of hanging. Unref'd, so a clean loop exits earlier on its own.
  */
 function exitSoon(): void {
   setTimeout(() => process.exit(), 2_000).unref();

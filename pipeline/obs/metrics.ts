@@ -7,7 +7,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * whichever machines the ingest and inference processes run on.
  */
 export function createMetrics(registry: Registry = new Registry()) {
-  collectDefaultMetrics({ register: registry, prefix: 'posestream_process_' });
+  // Node's default metrics are named process_* and nodejs_*: prefixed once, posestream_process_cpu_seconds_total etc.
+  collectDefaultMetrics({ register: registry, prefix: 'posestream_' });
   const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12];
   return {
     registry,

@@ -53,6 +53,8 @@ export const poseResultSchema = z.object({
   captureTs: finite,
   sourceWidth: z.number().int().positive(),
   sourceHeight: z.number().int().positive(),
+  /** Media time of the frame, ms (FrameMeta.ptsMs); absent when the source has none. */
+  ptsMs: finite.optional(),
   persons: z.array(personSchema),
   timings: stageTimingsSchema,
   worker: z.string(),
@@ -128,6 +130,9 @@ export const frameMetaSchema = z.object({
   height: z.number().int().positive(),
   sourceWidth: z.number().int().positive(),
   sourceHeight: z.number().int().positive(),
+  /** Media time of the frame in the source, ms (stream time; keeps increasing across loops of a file). Unlike
+   * captureTs it advances at the source's own pace, also for lossless files processed faster than real time. */
+  ptsMs: finite.optional(),
   format: z.literal('rgb24'),
 });
 export type FrameMeta = z.infer<typeof frameMetaSchema>;

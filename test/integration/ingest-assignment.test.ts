@@ -27,7 +27,6 @@ const config: { redis: { url: string }; model: { path: string }; streams: Array<
 function startProcess(processId: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test/support/ingest-process.ts'), JSON.stringify(config), processId], {
     cwd: repoRoot,
-    env: { ...process.env, UV_THREADPOOL_SIZE: '16' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);

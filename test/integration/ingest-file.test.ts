@@ -43,11 +43,14 @@ afterAll(async () => {
   reader.disconnect();
 });
 
-/** GStreamer's own rendering of the clip with the same elements, written by gst-launch: the bytes ingest must carry. */
+/**
+ * GStreamer's own rendering of the clip by the videoconvertscale element, written by gst-launch: the bytes ingest
+ * must carry (the decoder runs the same GstVideoConverter with the element's defaults).
+ */
 function referenceFrames(video: string): Buffer {
   mkdirSync(testArtifactsDir, { recursive: true });
   const target = path.join(testArtifactsDir, 'walking_640x360.rgb');
-  const result = spawnSync('gst-launch-1.0', ['-q', 'uridecodebin', `uri=${pathToFileURL(video).href}`, 'caps=video/x-raw(ANY)', 'expose-all-streams=false', '!', 'videoconvert', '!', 'videoscale', 'add-borders=false', '!', 'video/x-raw,format=RGB,width=640,height=360', '!', 'filesink', `location=${target}`], { encoding: 'utf8' });
+  const result = spawnSync('gst-launch-1.0', ['-q', 'uridecodebin', `uri=${pathToFileURL(video).href}`, 'caps=video/x-raw(ANY)', 'expose-all-streams=false', '!', 'videoconvertscale', '!', 'video/x-raw,format=RGB,width=640,height=360', '!', 'filesink', `location=${target}`], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`gst-launch failed: ${result.stderr}`);
   return readFileSync(target);
 }

@@ -1,17 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
+import { stopChild as stopProcess } from '../../cli/bench/processes.js';
 
-/** SIGTERM (the roles drain), then SIGKILL after `graceMs` if the child is still there. */
+/** SIGTERM (the roles drain), then SIGKILL after `graceMs` if the child is still there (cli/bench/processes.ts). */
 export async function stopChild(child: ChildProcess | undefined, graceMs = 15_000): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve(undefined);
-    }, graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(undefined);
-    });
-  });
+  if (child) await stopProcess(child, graceMs);
 }

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { repoRoot } from '../../pipeline/assets.js';
 
@@ -15,18 +14,8 @@ export function testRedisUrl(db: number): string {
 
 export const venvPython = process.env.POSESTREAM_PYTHON ?? path.join(repoRoot, '.venv', 'bin', 'python');
 
-export const addonBuilt = existsSync(path.join(repoRoot, 'workers', 'inference', 'native', 'build', 'Release'));
+export const addonBuilt = existsSync(path.join(repoRoot, 'workers', 'inference', 'backends', 'openvino', 'build', 'Release'));
 
 export const testArtifactsDir = path.join(repoRoot, 'build', 'test-artifacts');
 
-/** A TCP port free right now on 127.0.0.1, for gateways started by tests and bench scripts. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../cli/bench/processes.js';

@@ -10,6 +10,7 @@ import { ReplicaGuard } from '../../pipeline/redis/replica-guard.js';
 import { ResultPublisher, ResultReader, ViewerCheck } from '../../pipeline/redis/result-stream.js';
 import type { ResultStage } from '../../pipeline/stages/result-stage.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
+import { backendSettings } from './backends/index.js';
 import { BatchRunner } from './batch-runner.js';
 import { Batcher } from './batcher.js';
 import { BusyClock } from './busy-clock.js';
@@ -206,13 +207,16 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
 }
 
 async function createEngine(config: PosestreamConfig): Promise<PoseEngine> {
+  const { model } = config;
   return PoseEngine.create({
-    modelPath: config.model.path,
-    device: config.model.device,
-    hint: config.model.hint,
+    modelPath: model.path,
+    backend: model.backend,
+    device: model.device,
     maxBatch: config.worker.batchSize,
+    // Ingest fits frames inside the same size (workers/ingest/main.ts), so every frame fits the model's input.
+    inputSize: model.inputSize,
     ...(config.worker.inferRequests === undefined ? {} : { inferRequests: config.worker.inferRequests }),
-    cacheDir: config.model.cacheDir,
-    decode: { confidence: config.model.confidence, iou: config.model.iou, maxDetections: config.model.maxDetections },
+    decode: { confidence: model.confidence, iou: model.iou, maxDetections: model.maxDetections },
+    settings: backendSettings(model),
   });
 }

@@ -17,6 +17,7 @@ export function buildPoseResult(meta: FrameMeta, persons: Person[], timings: Wor
     captureTs: meta.captureTs,
     sourceWidth: meta.sourceWidth,
     sourceHeight: meta.sourceHeight,
+    ...(meta.ptsMs === undefined ? {} : { ptsMs: meta.ptsMs }),
     persons,
     timings: {
       decodeMs: meta.decodeMs,

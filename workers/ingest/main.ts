@@ -13,7 +13,7 @@ import { ReplicaGuard } from '../../pipeline/redis/replica-guard.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import { createSourceGuard } from '../../pipeline/streams/source-guard.js';
 import { StreamAssignment, type RunStream } from './assignment.js';
-import { GstFrameSource } from './gst-source.js';
+import { DecoderFrameSource } from './decoder-source.js';
 import { PolicyCheckedSource } from './policy-checked-source.js';
 import { StreamRunner } from './stream-runner.js';
 
@@ -21,8 +21,8 @@ import { StreamRunner } from './stream-runner.js';
 const RECONCILE_INTERVAL_MS = 10_000;
 
 /**
- * The ingest role: takes streams from the registry through BullMQ jobs and runs one GStreamer pipeline per stream,
- * publishing fitted RGB frames to Redis. Needs UV_THREADPOOL_SIZE >= 2 x ingest.maxStreams + 4 (see gst-source.ts).
+ * The ingest role: takes streams from the registry through BullMQ jobs and runs one decoder process per stream
+ * (decoder-source.ts), publishing fitted RGB frames to Redis.
  */
 export async function startIngest(
   config: PosestreamConfig,
@@ -31,13 +31,7 @@ export async function startIngest(
   const processId = options.processId ?? `ingest-${hostname()}-${process.pid}`;
   const logger = options.logger.child({ processId });
   const { metrics } = options;
-  const maxStreams = streamsWithinThreadPool(config.ingest.maxStreams, process.env.UV_THREADPOOL_SIZE);
-  if (maxStreams < config.ingest.maxStreams) {
-    logger.warn(
-      { maxStreams: config.ingest.maxStreams, runnable: maxStreams, uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' },
-      `UV_THREADPOOL_SIZE too small for ingest.maxStreams: running at most ${maxStreams} streams here; set UV_THREADPOOL_SIZE >= ${2 * config.ingest.maxStreams + 4} before node starts`,
-    );
-  }
+  const { maxStreams } = config.ingest;
   const redis = createRedis(config.redis, { name: 'ingest', logger });
   const registry = new StreamRegistry(redis, { logger });
   await registry.migrateLegacyLayout();
@@ -55,11 +49,17 @@ export async function startIngest(
     // A job re-added by a reconcile that raced with the stream's end must not play the file again.
     if ((await registry.states()).get(streamId)?.state === 'ended') return 'skipped';
     const streamLogger = logger.child({ streamId });
-    const gstSource = new GstFrameSource(stream.url, { inputSize: config.model.inputSize, fps: stream.fps, mode: stream.mode });
+    const decoderSource = new DecoderFrameSource(stream.url, {
+      inputSize: config.model.inputSize,
+      fps: stream.fps,
+      mode: stream.mode,
+      loop: stream.loop,
+      onInfo: (text) => streamLogger.info({ decoder: text }, 'decoder'),
+    });
     const runner = new StreamRunner({
       stream,
       // REST streams pass the source policy again before every open; config streams may open anything.
-      source: entry.origin === 'api' ? new PolicyCheckedSource(gstSource, () => sourceGuard.check(stream.url)) : gstSource,
+      source: entry.origin === 'api' ? new PolicyCheckedSource(decoderSource, () => sourceGuard.check(stream.url)) : decoderSource,
       sink: new FramePublisher(redis, {
         streamId,
         mode: stream.mode,
@@ -167,18 +167,6 @@ function redisGuards(redis: RedisClient, config: PosestreamConfig, logger: Logge
       if (attempt === 1) logger.warn({ reason: describeError(error) }, 'publishing frames to redis failed; retrying (the source waits)');
     },
   };
-}
-
-/**
- * Streams this process can run without starving libuv: each holds 2 pool threads (pending pull + bus poll) and 4 stay
- * free for Redis, fs and OpenVINO completions. Taking more streams than that makes every stream stall at once
- * (measured: 4 lossless streams with the default pool of 4 gave 4.9 frames/s and "no frame for 10 s" restarts,
- * 38.7 frames/s with 64 threads), so the process takes fewer jobs and other ingest processes run the rest.
- */
-export function streamsWithinThreadPool(maxStreams: number, uvThreadpoolSize: string | undefined): number {
-  const threads = Number.parseInt(uvThreadpoolSize ?? '', 10);
-  const pool = Number.isFinite(threads) && threads > 0 ? Math.min(threads, 1024) : 4;
-  return Math.max(1, Math.min(maxStreams, Math.floor((pool - 4) / 2)));
 }
 
 /**

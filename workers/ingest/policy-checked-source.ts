@@ -1,11 +1,10 @@
-import type { SourceEvent, SourceGeometry } from './gst-source.js';
-import type { FrameSource } from './stream-runner.js';
+import type { FrameSource, SourceEvent } from './frame-source.js';
 
 /**
  * A source added through the REST API, checked against the source policy right before every (re)open: the gateway
  * checked it at registration, but a DNS name can point elsewhere by now (rebinding), and an entry may have reached
  * the registry some other way. A refusal is an open() failure like any other: the stream reports `error` with the
- * policy's reason and retries with back-off (checking again each time); GStreamer never sees the URL.
+ * policy's reason and retries with back-off (checking again each time); the decoder is never started for it.
  */
 export class PolicyCheckedSource implements FrameSource {
   constructor(
@@ -17,7 +16,7 @@ export class PolicyCheckedSource implements FrameSource {
     return this.inner.finite;
   }
 
-  async open(): Promise<SourceGeometry> {
+  async open(): Promise<void> {
     await this.check();
     return this.inner.open();
   }
@@ -26,15 +25,7 @@ export class PolicyCheckedSource implements FrameSource {
     return this.inner.next();
   }
 
-  rewind(): boolean {
-    return this.inner.rewind();
-  }
-
   close(): void {
     this.inner.close();
-  }
-
-  takeCapDrops(): number {
-    return this.inner.takeCapDrops?.() ?? 0;
   }
 }

@@ -65,6 +65,7 @@ describe('parseConfig', () => {
     expect(config.worker.batchSize).toBe(8);
     expect(config.redis.url).toBe('redis://r:6379/2');
     expect(problemsOf(minimal, { POSESTREAM_GATEWAY_PORT: 'eighty' })).toEqual([expect.stringMatching(/^gateway\.port: /)]);
+    expect(problemsOf(minimal, { POSESTREAM_MODEL_INPUT_SIZE: '650' })).toEqual(['model.inputSize: must be a multiple of 32 (the model strides)']);
   });
 
   it('takes text settings from the environment verbatim (a token of digits or YAML syntax stays text)', () => {

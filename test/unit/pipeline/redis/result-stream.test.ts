@@ -2,16 +2,11 @@ import type { ChainableCommander } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { keys, PREVIEW_LENGTH } from '../../../../pipeline/redis/keys.js';
 import { ResultPublisher } from '../../../../pipeline/redis/result-stream.js';
-import { WIRE_VERSION, type FrameMeta, type PoseResult } from '../../../../pipeline/wire/v1.js';
+import { WIRE_VERSION } from '../../../../pipeline/wire/v1.js';
+import { sampleMeta, sampleResult } from '../../../support/wire-samples.js';
 
-const meta: FrameMeta = {
-  v: WIRE_VERSION, streamId: 'cam1', seq: 7, captureTs: 1000, publishTs: 1005, decodeMs: 3,
-  width: 4, height: 2, sourceWidth: 8, sourceHeight: 4, format: 'rgb24',
-};
-const result: PoseResult = {
-  v: WIRE_VERSION, kind: 'pose', streamId: 'cam1', seq: 7, captureTs: 1000, sourceWidth: 8, sourceHeight: 4,
-  persons: [], timings: { decodeMs: 3, queueMs: 1, inferMs: 10, postMs: 1 }, worker: 'w1', publishedTs: 1020,
-};
+const meta = sampleMeta;
+const result = sampleResult;
 
 /** Records the commands a MULTI would receive. */
 function recordingMulti() {

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { printableConfig } from '../../../../cli/commands/check-config.js';
+import { parseConfig } from '../../../../config/load.js';
+
+describe('check-config output', () => {
+  it('prints the effective configuration without the token or any URL password', () => {
+    const config = parseConfig(
+      [
+        'redis: {url: "redis://:RedisPa55@redis:6379/0"}',
+        'model: {path: /m.xml}',
+        'gateway: {host: 0.0.0.0, token: gateway-token-123}',
+        'streams:',
+        '  - {id: door, url: "rtsp://admin:Pa55word@10.0.0.7/stream1"}',
+      ].join('\n'),
+      '/etc/posestream.yaml',
+      {},
+    );
+    const text = printableConfig(config);
+    expect(text).not.toMatch(/Pa55word|RedisPa55|gateway-token-123/);
+    expect(JSON.parse(text)).toMatchObject({
+      redis: { url: 'redis://:***@redis:6379/0' },
+      gateway: { host: '0.0.0.0', token: '***' },
+      streams: [{ id: 'door', url: 'rtsp://admin:***@10.0.0.7/stream1' }],
+    });
+  });
+
+  it('masks the password of every cluster node', () => {
+    const config = parseConfig(
+      ['redis: {cluster: ["redis://:ClusterPa55@10.0.0.1:7000", "redis://:ClusterPa55@10.0.0.2:7000"]}', 'model: {path: /m.xml}'].join('\n'),
+      '/etc/posestream.yaml',
+      {},
+    );
+    const text = printableConfig(config);
+    expect(text).not.toMatch(/ClusterPa55/);
+    expect(JSON.parse(text).redis).toEqual({ cluster: ['redis://:***@10.0.0.1:7000', 'redis://:***@10.0.0.2:7000'], losslessReplicas: 1, replicaWaitMs: 1_000 });
+  });
+});
