@@ -1,4 +1,5 @@
 import { assetPath } from '../../pipeline/assets.js';
+import type { RedisTarget } from '../../pipeline/redis/client.js';
 import { summarize, type Summary } from './stats.js';
 
 /**
@@ -24,24 +25,23 @@ export interface LatencyBenchResult {
   load_before: number[];
 }
 
-export async function runLatencyBench(options: { model: string; seconds: number; warmup: number; fps: number; batch: number; maxBatchWaitMs: number; redisUrl: string }): Promise<LatencyBenchResult> {
+export async function runLatencyBench(options: { model: string; seconds: number; warmup: number; fps: number; batch: number; maxBatchWaitMs: number; redis: RedisTarget }): Promise<LatencyBenchResult> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const { loadavg } = await import('node:os');
-  const { Redis } = await import('ioredis');
   const { createLogger } = await import('../../pipeline/obs/logger.js');
   const { startIngest } = await import('../../workers/ingest/main.js');
   const { startWorker } = await import('../../workers/inference/main.js');
-  const { writeBenchConfig, tapResults, sleep } = await import('./pipeline-support.js');
+  const { writeBenchConfig, tapResults, sleep, openBenchRedis } = await import('./pipeline-support.js');
+  const { duplicateClient } = await import('../../pipeline/redis/client.js');
   const loadBefore = loadavg();
   const { config } = writeBenchConfig({
-    redisUrl: options.redisUrl,
+    redis: options.redis,
     model: options.model,
     batchSize: options.batch,
     maxBatchWaitMs: options.maxBatchWaitMs,
     streams: [{ id: 'live', url: assetPath('walkingVideo'), mode: 'live', loop: true, fps: options.fps }],
   });
-  const redis = new Redis(options.redisUrl);
-  await redis.flushdb();
+  const redis = await openBenchRedis(options.redis);
   const logger = createLogger('bench', 'warn');
   const worker = await startWorker(config, { logger });
   const ingest = await startIngest(config, { logger });
@@ -51,7 +51,7 @@ export async function runLatencyBench(options: { model: string; seconds: number;
   let lastSeq = -1;
   let windowStart = Number.POSITIVE_INFINITY;
   let windowEnd = Number.POSITIVE_INFINITY;
-  const tap = tapResults(new Redis(options.redisUrl), ['live'], (result, receivedAt) => {
+  const tap = tapResults(duplicateClient(redis), ['live'], (result, receivedAt) => {
     if (result.kind !== 'pose') return;
     if (windowStart === Number.POSITIVE_INFINITY) {
       windowStart = receivedAt + options.warmup * 1000;

@@ -21,7 +21,16 @@ export function withPipelineBenchOptions(command: Command): Command {
   return command
     .option('--model <path>', 'OpenVINO IR (default: the INT8 IR if built, else FP32)', defaultBenchModel())
     .option('--redis <url>', 'a Redis DB this benchmark may FLUSH', DEFAULT_BENCH_REDIS)
+    .option('--redis-cluster <urls>', 'instead of --redis: a Redis Cluster (comma-separated node URLs) this benchmark may FLUSH entirely')
     .option('--json', 'print one JSON object');
+}
+
+/** The Redis the benchmark runs on: --redis-cluster when given, else --redis. */
+export function benchRedisTarget(options: { redis?: unknown; redisCluster?: unknown }): { url: string } | { cluster: string[] } {
+  if (typeof options.redisCluster === 'string' && options.redisCluster.trim() !== '') {
+    return { cluster: options.redisCluster.split(',').map((url) => url.trim()).filter((url) => url !== '') };
+  }
+  return { url: String(options.redis ?? DEFAULT_BENCH_REDIS) };
 }
 
 export function positiveNumber(value: unknown, name: string): number {

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { RedisClient } from '../../pipeline/redis/client.js';
+import type { Cluster, Redis, RedisClient, RedisTarget } from '../../pipeline/redis/client.js';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../config/load.js';
 import type { PosestreamConfig } from '../../config/schema.js';
@@ -15,7 +15,8 @@ import type { StreamResult } from '../../pipeline/wire/v1.js';
  */
 
 export interface BenchConfigInput {
-  redisUrl: string;
+  /** One Redis DB or a cluster (cli/bench/options.ts benchRedisTarget). */
+  redis: RedisTarget;
   model: string;
   streams: StreamConfigInput[];
   batchSize?: number;
@@ -35,7 +36,7 @@ export function writeBenchConfig(input: BenchConfigInput): { file: string; confi
   writeFileSync(
     file,
     stringify({
-      redis: { url: input.redisUrl },
+      redis: input.redis.cluster ? { cluster: input.redis.cluster } : { url: input.redis.url },
       model: { path: path.resolve(input.model), cacheDir: path.join(repoRoot, 'build', 'ov-cache') },
       worker: {
         batchSize: input.batchSize ?? 4,
@@ -48,6 +49,25 @@ export function writeBenchConfig(input: BenchConfigInput): { file: string; confi
     }),
   );
   return { file, config: loadConfig(file).config };
+}
+
+/**
+ * A connection to the benchmark's Redis, emptied first: FLUSHDB of its DB on one Redis, FLUSHALL of every master on
+ * a cluster (which has one database only).
+ */
+export async function openBenchRedis(target: RedisTarget): Promise<RedisClient> {
+  const { createRedis } = await import('../../pipeline/redis/client.js');
+  const { createLogger } = await import('../../pipeline/obs/logger.js');
+  const redis = createRedis(target, { name: 'bench', logger: createLogger('bench', 'warn') });
+  await eachServer(redis, (server) => server.flushdb());
+  return redis;
+}
+
+/** Runs `fn` on the one Redis, or on every master of a cluster (INFO, SCAN, FLUSHDB are per server). */
+export async function eachServer<T>(redis: RedisClient, fn: (server: Redis) => Promise<T>): Promise<T[]> {
+  if (!('isCluster' in redis) || !redis.isCluster) return [await fn(redis as Redis)];
+  await new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve())));
+  return Promise.all((redis as Cluster).nodes('master').map(fn));
 }
 
 /** Follows the results of some streams from now until stop(), calling onResult with each and its arrival time. */

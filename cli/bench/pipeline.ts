@@ -1,4 +1,5 @@
 import { assetPath } from '../../pipeline/assets.js';
+import type { RedisTarget } from '../../pipeline/redis/client.js';
 
 /**
  * `posestream bench pipeline`: N lossless file streams (the walking clip, looped, no fps cap) through ingest and an
@@ -21,26 +22,25 @@ export interface PipelineBenchResult {
   load_before: number[];
 }
 
-export async function runPipelineBench(options: { model: string; streams: number; seconds: number; warmup: number; batch: number; redisUrl: string }): Promise<PipelineBenchResult> {
+export async function runPipelineBench(options: { model: string; streams: number; seconds: number; warmup: number; batch: number; redis: RedisTarget }): Promise<PipelineBenchResult> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const { loadavg } = await import('node:os');
-  const { Redis } = await import('ioredis');
   const { createLogger } = await import('../../pipeline/obs/logger.js');
   const { runEngineBench } = await import('./engine.js');
   const { startIngest } = await import('../../workers/ingest/main.js');
   const { startWorker } = await import('../../workers/inference/main.js');
-  const { writeBenchConfig, tapResults, sleep } = await import('./pipeline-support.js');
+  const { writeBenchConfig, tapResults, sleep, openBenchRedis } = await import('./pipeline-support.js');
+  const { duplicateClient } = await import('../../pipeline/redis/client.js');
   const loadBefore = loadavg();
 
   const ids = Array.from({ length: options.streams }, (_, i) => `bench-${i}`);
   const { config } = writeBenchConfig({
-    redisUrl: options.redisUrl,
+    redis: options.redis,
     model: options.model,
     batchSize: options.batch,
     streams: ids.map((id) => ({ id, url: assetPath('walkingVideo'), mode: 'lossless', loop: true })),
   });
-  const redis = new Redis(options.redisUrl);
-  await redis.flushdb();
+  const redis = await openBenchRedis(options.redis);
 
   // The pipeline first, then the engine alone (both in this process, one after the other, same settings).
   const logger = createLogger('bench', 'warn');
@@ -51,7 +51,7 @@ export async function runPipelineBench(options: { model: string; streams: number
   let windowStart = Number.POSITIVE_INFINITY;
   let windowEnd = Number.POSITIVE_INFINITY;
   let first = true;
-  const tap = tapResults(new Redis(options.redisUrl), ids, (result, at) => {
+  const tap = tapResults(duplicateClient(redis), ids, (result, at) => {
     if (result.kind !== 'pose') return;
     if (first) {
       first = false;

@@ -1,4 +1,5 @@
 import { assetPath } from '../../pipeline/assets.js';
+import type { RedisTarget } from '../../pipeline/redis/client.js';
 import { freePort, processSample, spawnRole, stopChild } from './processes.js';
 
 /**
@@ -31,14 +32,13 @@ export interface SoakBenchResult {
 
 const ROLES = ['ingest', 'worker', 'gateway'] as const;
 
-export async function runSoakBench(options: { model: string; minutes: number; samples: number; retention: number; warmupS: number; redisUrl: string }): Promise<SoakBenchResult> {
+export async function runSoakBench(options: { model: string; minutes: number; samples: number; retention: number; warmupS: number; redis: RedisTarget }): Promise<SoakBenchResult> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const { loadavg } = await import('node:os');
-  const { Redis } = await import('ioredis');
   const { default: WebSocket } = await import('ws');
   const { keys } = await import('../../pipeline/redis/keys.js');
   const { replyRecord } = await import('../../pipeline/redis/codec.js');
-  const { writeBenchConfig, sleep } = await import('./pipeline-support.js');
+  const { writeBenchConfig, sleep, openBenchRedis, eachServer } = await import('./pipeline-support.js');
   const loadBefore = loadavg();
 
   const port = await freePort();
@@ -48,22 +48,25 @@ export async function runSoakBench(options: { model: string; minutes: number; sa
     { id: 'squat', url: assetPath('squatVideo') },
     { id: 'walking-2', url: assetPath('walkingVideo') },
   ].map((s) => ({ ...s, mode: 'live' as const, loop: true }));
-  const { file } = writeBenchConfig({ redisUrl: options.redisUrl, model: options.model, streams, gatewayPort: port, retention: options.retention });
-  const redis = new Redis(options.redisUrl);
-  await redis.flushdb();
+  const { file } = writeBenchConfig({ redis: options.redis, model: options.model, streams, gatewayPort: port, retention: options.retention });
+  const redis = await openBenchRedis(options.redis);
 
   const children = new Map(ROLES.map((role) => [role, spawnRole(role, file)] as const));
   const rssMb = (pid: number | undefined): number => processSample(pid).rssMb;
-  const usedMb = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]) / 1024 / 1024;
+  const usedMb = async () =>
+    (await eachServer(redis, async (server) => Number(/used_memory:(\d+)/.exec(await server.info('memory'))?.[1]))).reduce((a, b) => a + b, 0) / 1024 / 1024;
   const dbKeysMb = async () => {
-    let bytes = 0;
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'COUNT', 200);
-      cursor = next;
-      for (const key of found) bytes += Number((await redis.memory('USAGE', key, 'SAMPLES', '0')) ?? 0);
-    } while (cursor !== '0');
-    return bytes / 1024 / 1024;
+    const perServer = await eachServer(redis, async (server) => {
+      let bytes = 0;
+      let cursor = '0';
+      do {
+        const [next, found] = await server.scan(cursor, 'COUNT', 200);
+        cursor = next;
+        for (const key of found) bytes += Number((await server.memory('USAGE', key, 'SAMPLES', '0')) ?? 0);
+      } while (cursor !== '0');
+      return bytes;
+    });
+    return perServer.reduce((a, b) => a + b, 0) / 1024 / 1024;
   };
   // One viewer of everything, so preview entries and JPEG encoding are part of the soak.
   let wsMessages = 0;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { positiveNumber, withPipelineBenchOptions } from '../bench/options.js';
+import { benchRedisTarget, positiveNumber, withPipelineBenchOptions } from '../bench/options.js';
 
 /** `posestream bench latency`: see cli/bench/latency.ts. */
 export function registerBench(bench: Command): void {
@@ -22,7 +22,7 @@ export function registerBench(bench: Command): void {
         fps: positiveNumber(options.fps, '--fps'),
         batch: positiveNumber(options.batch, '--batch'),
         maxBatchWaitMs: Number(options.maxBatchWait ?? 10),
-        redisUrl: String(options.redis),
+        redis: benchRedisTarget(options),
       });
       process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatLatencyBench(result)}\n`);
       setTimeout(() => process.exit(0), 1_000).unref();

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { positiveNumber, withPipelineBenchOptions } from '../bench/options.js';
+import { benchRedisTarget, positiveNumber, withPipelineBenchOptions } from '../bench/options.js';
 
 /** `posestream bench pipeline`: see cli/bench/pipeline.ts. */
 export function registerBench(bench: Command): void {
@@ -20,7 +20,7 @@ export function registerBench(bench: Command): void {
         seconds: positiveNumber(options.seconds, '--seconds'),
         warmup: Number(options.warmup ?? 5),
         batch: positiveNumber(options.batch, '--batch'),
-        redisUrl: String(options.redis),
+        redis: benchRedisTarget(options),
       });
       process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatPipelineBench(result)}\n`);
       // GStreamer/OpenVINO threads may outlive the roles; the numbers are printed, so leave.

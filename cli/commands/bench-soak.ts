@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { positiveNumber, withPipelineBenchOptions } from '../bench/options.js';
+import { benchRedisTarget, positiveNumber, withPipelineBenchOptions } from '../bench/options.js';
 
 /** `posestream bench soak`: see cli/bench/soak.ts. */
 export function registerBench(bench: Command): void {
@@ -20,7 +20,7 @@ export function registerBench(bench: Command): void {
         samples: positiveNumber(options.samples, '--samples'),
         retention: positiveNumber(options.retention, '--retention'),
         warmupS: Number(options.warmup ?? 60),
-        redisUrl: String(options.redis),
+        redis: benchRedisTarget(options),
       });
       process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatSoakBench(result)}\n`);
     });
