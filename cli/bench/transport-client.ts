@@ -63,7 +63,7 @@ export async function runTransportClient(spec: TransportClientSpec): Promise<Tra
         const now = Date.now();
         const sentAt = performance.now();
         const meta = { v: 1 as const, streamId, seq, captureTs: now, publishTs: now, decodeMs: 0, width, height, sourceWidth: width, sourceHeight: height, format: 'rgb24' as const };
-        await publisher.publish(meta, pixels);
+        await publisher.publish(meta, pixels, ended);
         if (inWindow(now)) publishMs.push(performance.now() - sentAt);
       } catch {
         if (!ended.aborted) errors += 1;

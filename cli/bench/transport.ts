@@ -8,6 +8,7 @@ import type { RedisTarget } from '../../pipeline/redis/client.js';
 import { processSample } from './processes.js';
 import { summarize } from './stats.js';
 import type { TransportClientResult, TransportClientSpec } from './transport-client.js';
+import { FOLLOW_INTERVAL_MS, measureFollow, type FollowRun } from './transport-follow.js';
 
 /**
  * `posestream bench transport`: raw frames through the frame path (publish -> read -> ack, cli/bench/
@@ -20,6 +21,8 @@ import type { TransportClientResult, TransportClientSpec } from './transport-cli
 
 export interface TransportRun {
   name: string;
+  /** Why the run gave no numbers (a client process failed); the numbers are then 0. */
+  failed?: string;
   frames_per_s: number;
   mb_per_s: number;
   /** Cores (CPU seconds per second) per Redis server, masters first. */
@@ -33,17 +36,6 @@ export interface TransportRun {
   follow: FollowRun;
 }
 
-export interface FollowRun {
-  streams: number;
-  entries_per_s: number;
-  /** XADD -> read, ms. */
-  latency_p50_ms: number;
-  latency_p99_ms: number;
-  /** Read rounds (one blocking read, or one poll of every stream) per second. */
-  rounds_per_s: number;
-  redis_cores: number;
-  reader_cores: number;
-}
 
 export interface TransportBenchResult {
   frame_bytes: number;
@@ -102,6 +94,11 @@ export async function runTransportBench(options: TransportBenchOptions): Promise
       const run = { ...(await measure(deployment, options)), follow: await measureFollow(deployment, options) };
       runs.push(run);
       log(`transport: ${deployment.name}: ${run.frames_per_s.toFixed(0)} frames/s, ${run.mb_per_s.toFixed(0)} MB/s; follow p50 ${run.follow.latency_p50_ms.toFixed(1)} ms`);
+    } catch (error) {
+      // One failed run (a stuck client) should not cost the others' numbers.
+      const failed = error instanceof Error ? error.message : String(error);
+      log(`transport: ${deployment.name}: FAILED: ${failed}`);
+      runs.push(failedRun(deployment.name, failed, options.followStreams));
     } finally {
       await deployment.stop();
     }
@@ -112,72 +109,25 @@ export async function runTransportBench(options: TransportBenchOptions): Promise
     clients: options.clients,
     seconds: options.seconds,
     runs,
-    ratio: runs[1]!.frames_per_s / runs[0]!.frames_per_s,
+    ratio: runs[0]!.failed || runs[1]!.failed ? Number.NaN : runs[1]!.frames_per_s / runs[0]!.frames_per_s,
     cpus: cpus().length,
     load_before: loadBefore.map((l) => Number(l.toFixed(2))),
   };
 }
 
-/** One new entry every FOLLOW_INTERVAL_MS, to the streams in turn. */
-const FOLLOW_INTERVAL_MS = 50;
-
-/**
- * The read path on mostly idle streams, in this process: one reader follows `followStreams` streams (XREAD, like
- * the gateway's results follower) while one entry a FOLLOW_INTERVAL_MS goes to one of them. On one Redis the
- * reader blocks; on a cluster it polls (stream-reads.ts), which costs rounds and adds latency after idle spells.
- */
-async function measureFollow(deployment: Deployment, options: TransportBenchOptions): Promise<FollowRun> {
-  const { createRedis } = await import('../../pipeline/redis/client.js');
-  const { createLogger } = await import('../../pipeline/obs/logger.js');
-  const { StreamReads } = await import('../../pipeline/redis/stream-reads.js');
-  const { keys } = await import('../../pipeline/redis/keys.js');
-  const logger = createLogger('bench', 'warn');
-  const writer = createRedis(deployment.target, { name: 'bench-follow-write', logger });
-  const readerConnection = createRedis(deployment.target, { name: 'bench-follow-read', logger });
-  const ids = Array.from({ length: options.followStreams }, (_, i) => `f-${i}`);
-  const cursors = new Map<string, string>();
-  for (const id of ids) cursors.set(keys.results(id), String(await writer.xadd(keys.results(id), '*', 'r', '0')));
-  const reads = new StreamReads(readerConnection);
-  const latencies: number[] = [];
-  let rounds = 0;
-  let running = true;
-  const reading = (async () => {
-    while (running) {
-      const { batches } = await reads.read([...cursors].map(([key, id]) => ({ key, id })), { count: 64, blockMs: 100 });
-      rounds += 1;
-      const now = Date.now();
-      for (const { key, entries } of batches) {
-        for (const entry of entries) latencies.push(now - Number(entry.fields?.[1] ?? now));
-        if (entries.length > 0) cursors.set(key, entries.at(-1)!.id);
-      }
-    }
-  })();
-  const cpuStart = deployment.pids.map((pid) => processSample(pid).cpuSeconds);
-  const ownStart = process.cpuUsage();
-  const started = Date.now();
-  for (let i = 0; Date.now() - started < options.followSeconds * 1000; i += 1) {
-    await writer.xadd(keys.results(ids[i % ids.length]!), '*', 'r', String(Date.now()));
-    await new Promise((resolve) => setTimeout(resolve, FOLLOW_INTERVAL_MS));
-  }
-  const elapsed = (Date.now() - started) / 1000;
-  const redisCores = deployment.pids.map((pid, i) => processSample(pid).cpuSeconds - cpuStart[i]!).reduce((a, b) => a + b, 0) / elapsed;
-  const own = process.cpuUsage(ownStart);
-  const roundsPerS = rounds / elapsed;
-  running = false;
-  await reads.interrupt();
-  await reading;
-  writer.disconnect();
-  readerConnection.disconnect();
-  const latency = summarize(latencies);
+function failedRun(name: string, failed: string, streams: number): TransportRun {
+  const none = { p50: Number.NaN, p99: Number.NaN };
   return {
-    streams: options.followStreams,
-    entries_per_s: latencies.length / elapsed,
-    latency_p50_ms: latency.p50,
-    latency_p99_ms: latency.p99,
-    rounds_per_s: roundsPerS,
-    redis_cores: redisCores,
-    // The writer shares this process; it is a small share next to the reader's polls.
-    reader_cores: (own.user + own.system) / 1e6 / elapsed,
+    name,
+    failed,
+    frames_per_s: 0,
+    mb_per_s: 0,
+    redis_cores: [],
+    clients_cores: 0,
+    publish_ms: none,
+    ack_ms: none,
+    errors: 0,
+    follow: { streams, entries_per_s: 0, latency_p50_ms: Number.NaN, latency_p99_ms: Number.NaN, rounds_per_s: 0, redis_cores: 0, reader_cores: 0 },
   };
 }
 
@@ -328,6 +278,10 @@ export function formatTransportBench(r: TransportBenchResult): string {
   const mb = (r.frame_bytes / 1e6).toFixed(3);
   const lines = [`transport: ${r.streams} streams of ${mb} MB frames (publish -> read -> ack, lossless), ${r.clients} client processes, ${r.seconds} s per run`];
   for (const run of r.runs) {
+    if (run.failed) {
+      lines.push(`  ${run.name.padEnd(36)} FAILED: ${run.failed}`);
+      continue;
+    }
     const redis = run.redis_cores.map((c) => c.toFixed(2)).join(' + ');
     lines.push(
       `  ${run.name.padEnd(36)} ${run.frames_per_s.toFixed(0).padStart(6)} frames/s ${run.mb_per_s.toFixed(0).padStart(6)} MB/s   publish p50 ${run.publish_ms.p50.toFixed(2)} ms, ack p50 ${run.ack_ms.p50.toFixed(2)} ms (p99 ${run.publish_ms.p99.toFixed(1)} / ${run.ack_ms.p99.toFixed(1)});` +
@@ -335,7 +289,7 @@ export function formatTransportBench(r: TransportBenchResult): string {
     );
   }
   lines.push(`follow: one reader over ${r.runs[0]!.follow.streams} streams, one entry every ${FOLLOW_INTERVAL_MS} ms to one of them (XADD -> read)`);
-  for (const run of r.runs) {
+  for (const run of r.runs.filter((run) => !run.failed)) {
     const f = run.follow;
     lines.push(
       `  ${run.name.padEnd(36)} latency p50 ${f.latency_p50_ms.toFixed(1)} ms, p99 ${f.latency_p99_ms.toFixed(1)} ms; ${f.rounds_per_s.toFixed(0)} read rounds/s; redis cores ${f.redis_cores.toFixed(3)}, reader process ${f.reader_cores.toFixed(3)}`,

@@ -78,14 +78,14 @@ export class FramePublisher {
   /**
    * A failing step is retried while the failure is transient (a cluster failover), so the source is held back rather
    * than the stream restarted. A retry after a publish that was applied but not confirmed adds the frame twice; the
-   * worker publishes one result per seq and drops the second copy (counted as stale).
+   * worker publishes one result per seq and drops the second copy (counted as stale). `signal` ends the retries.
    */
-  async publish(meta: FrameMeta, pixels: Buffer): Promise<string> {
+  async publish(meta: FrameMeta, pixels: Buffer, signal?: AbortSignal): Promise<string> {
     const fields = encodeFrameFields(meta, pixels);
     return this.retrying(async () => {
       await this.ensureGroup();
       return this.options.mode === 'lossless' ? this.publishLossless(fields) : this.publishLive(fields);
-    });
+    }, signal);
   }
 
   /** The end marker is never trimmed away by a later frame: nothing follows it. */
