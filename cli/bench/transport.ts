@@ -9,6 +9,7 @@ import { processSample } from './processes.js';
 import { summarize } from './stats.js';
 import type { TransportClientResult, TransportClientSpec } from './transport-client.js';
 import { FOLLOW_INTERVAL_MS, measureFollow, type FollowRun } from './transport-follow.js';
+import { measureWaitCost, type WaitCost } from './transport-wait.js';
 
 /**
  * `posestream bench transport`: raw frames through the frame path (publish -> read -> ack, cli/bench/
@@ -34,6 +35,8 @@ export interface TransportRun {
   errors: number;
   /** The multi-stream read path following many mostly idle streams (pipeline/redis/stream-reads.ts). */
   follow: FollowRun;
+  /** Runs whose masters have replicas: one commit's round trip without and with WAIT 1. */
+  wait_cost?: WaitCost;
 }
 
 
@@ -70,6 +73,8 @@ interface Deployment {
   target: RedisTarget;
   /** PIDs of the servers whose CPU is reported. */
   pids: number[];
+  /** Its masters have replicas (then the cost of WAIT is measured too). */
+  replicas: boolean;
   waitReplicas: number;
   stop(): Promise<void>;
 }
@@ -91,7 +96,8 @@ export async function runTransportBench(options: TransportBenchOptions): Promise
     const deployment = await plan();
     try {
       log(`transport: ${deployment.name}: ${options.streams} streams, ${options.clients} client processes, ${options.warmup} s warm-up + ${options.seconds} s`);
-      const run = { ...(await measure(deployment, options)), follow: await measureFollow(deployment, options) };
+      const run: TransportRun = { ...(await measure(deployment, options)), follow: await measureFollow(deployment, options) };
+      if (deployment.replicas) run.wait_cost = await measureWaitCost(deployment.target);
       runs.push(run);
       log(`transport: ${deployment.name}: ${run.frames_per_s.toFixed(0)} frames/s, ${run.mb_per_s.toFixed(0)} MB/s; follow p50 ${run.follow.latency_p50_ms.toFixed(1)} ms`);
     } catch (error) {
@@ -210,6 +216,7 @@ async function startSingle(): Promise<Deployment> {
     name: 'single',
     target: { url: `redis://127.0.0.1:${port}` },
     pids: [server.pid!],
+    replicas: false,
     waitReplicas: 0,
     async stop() {
       server.kill('SIGTERM');
@@ -233,6 +240,7 @@ async function startCluster(options: { replicas: 0 | 1; name: string; waitReplic
     name: options.name,
     target: { cluster: urls },
     pids: await Promise.all((await mastersFirst(urls)).map(serverPid)),
+    replicas: options.replicas > 0,
     waitReplicas: options.waitReplicas ?? 0,
     async stop() {
       await runScript(script, 'stop', env);
@@ -244,7 +252,14 @@ async function startCluster(options: { replicas: 0 | 1; name: string; waitReplic
 async function useCluster(urls: string[]): Promise<Deployment> {
   const { serverPid, mastersFirst } = await import('./transport-servers.js');
   const masters = await mastersFirst(urls);
-  return { name: `cluster (${masters.length} given nodes)`, target: { cluster: urls }, pids: await Promise.all(masters.map(serverPid)), waitReplicas: 0, stop: async () => undefined };
+  return {
+    name: `cluster (${masters.length} given nodes)`,
+    target: { cluster: urls },
+    pids: await Promise.all(masters.map(serverPid)),
+    replicas: masters.length < urls.length,
+    waitReplicas: 0,
+    stop: async () => undefined,
+  };
 }
 
 function runScript(script: string, action: string, env: NodeJS.ProcessEnv) {
@@ -293,6 +308,12 @@ export function formatTransportBench(r: TransportBenchResult): string {
     const f = run.follow;
     lines.push(
       `  ${run.name.padEnd(36)} latency p50 ${f.latency_p50_ms.toFixed(1)} ms, p99 ${f.latency_p99_ms.toFixed(1)} ms; ${f.rounds_per_s.toFixed(0)} read rounds/s; redis cores ${f.redis_cores.toFixed(3)}, reader process ${f.reader_cores.toFixed(3)}`,
+    );
+  }
+  for (const run of r.runs.filter((run) => run.wait_cost)) {
+    const w = run.wait_cost!;
+    lines.push(
+      `WAIT 1 (${run.name}, ${w.rounds} commits each way, alternating): commit round trip p50 ${w.plain_ms.p50.toFixed(3)} -> ${w.wait_ms.p50.toFixed(3)} ms, p99 ${w.plain_ms.p99.toFixed(2)} -> ${w.wait_ms.p99.toFixed(2)} ms${w.short ? `; ${w.short} not confirmed` : ''}`,
     );
   }
   const [single, cluster] = r.runs;

@@ -22,7 +22,9 @@ export function registerBench(bench: Command): void {
     .action(async (options: Record<string, string | boolean | undefined>) => {
       if (typeof options.client === 'string') {
         const { runTransportClient } = await import('../bench/transport-client.js');
-        process.stdout.write(`${JSON.stringify(await runTransportClient(JSON.parse(options.client)))}\n`);
+        const result = await runTransportClient(JSON.parse(options.client));
+        // The numbers are out; a handle left by a closed cluster client must not keep the process (seen once).
+        process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
         return;
       }
       const frameBytes = positiveInt(options.frameBytes, '--frame-bytes');
@@ -41,6 +43,6 @@ export function registerBench(bench: Command): void {
         replicas: options.replicas === true,
         ...(cluster ? { cluster } : {}),
       });
-      process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatTransportBench(result)}\n`);
+      process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatTransportBench(result)}\n`, () => process.exit(0));
     });
 }
