@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { repoRoot } from '../../pipeline/assets.js';
 import { keySlot } from '../../pipeline/redis/per-node.js';
+import { onlineReplicas } from '../../pipeline/redis/replica-guard.js';
 import { requireAssets } from './assets.js';
 import { waitUntil } from './wait.js';
 
@@ -130,15 +131,29 @@ export class TestCluster {
         POSESTREAM_REDIS_CLUSTER_REPLICAS: String(ports.length / masters - 1),
       },
     });
+    const replicas = ports.length / masters - 1;
     await waitUntil(
       async () => {
         const now = await this.nodes();
-        return now.length === ports.length && now.every((n) => n.connected && !n.failed) ? true : undefined;
+        if (now.length !== ports.length || !now.every((n) => n.connected && !n.failed)) return undefined;
+        // A node that came back is a replica doing its full sync: lossless writes wait only for replicas online.
+        const online = await Promise.all(now.filter((n) => n.master && n.slots.length > 0).map((n) => this.onlineReplicas(n.port)));
+        return online.every((count) => count >= replicas) ? true : undefined;
       },
       timeoutMs,
-      'every cluster node connected again',
+      'every cluster node connected again and every replica in sync',
       200,
     );
+  }
+
+  private async onlineReplicas(port: number): Promise<number> {
+    const node = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null });
+    node.on('error', () => undefined);
+    try {
+      return onlineReplicas(String(await node.info('replication')));
+    } finally {
+      node.disconnect();
+    }
   }
 
   private async knownPorts(): Promise<number[]> {

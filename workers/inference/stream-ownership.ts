@@ -117,7 +117,11 @@ export class StreamOwnership {
       this.options.logger.info({ streamId: id }, 'stream handed back for an even spread');
     }
     let room = plan.room;
-    for (const id of shuffle([...wanted].filter((id) => !this.leases.streams.includes(id)))) {
+    // A stream whose lease this process lost while it still held frames of it is taken again only once those have
+    // settled (they are left pending, not published): taken earlier, its claim would skip them as already held and
+    // they would come back later, behind newer results, as stale (seen when a failover outlasted the lease).
+    const free = [...wanted].filter((id) => !this.leases.streams.includes(id) && this.options.heldFrames(id) === 0);
+    for (const id of shuffle(free)) {
       if (room <= 0 || !this.reading) break;
       if (await this.acquire(id)) room -= 1;
     }
