@@ -1,8 +1,11 @@
 /**
  * The Redis primitives on a real Redis Cluster (scripts/redis-cluster.sh: 3 masters + 3 replicas): per-node
  * pipelines, the multi-stream read path (XREAD / XREADGROUP over streams of several slots and nodes), transactions
- * with WAIT, the frame transport, and what a cluster refuses (a transaction over two streams' keys).
+ * with WAIT, the frame transport, and what a cluster refuses (a transaction over two streams' keys); then the
+ * notifier reading event streams spread over every node and delivering them to a webhook.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedis, isCluster, type Cluster, type RedisClient } from '../../pipeline/redis/client.js';
@@ -12,7 +15,11 @@ import { execPerNode, groupByNode } from '../../pipeline/redis/per-node.js';
 import { ReplicaGuard } from '../../pipeline/redis/replica-guard.js';
 import { StreamReads } from '../../pipeline/redis/stream-reads.js';
 import { commit, CommitError } from '../../pipeline/redis/transaction.js';
+import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import type { FrameMeta } from '../../pipeline/wire/v1.js';
+import { startNotifier, type NotifierHandle } from '../../workers/notify/main.js';
+import { notifyTestConfig, pendingEvents, waitUntil } from '../support/notify.js';
+import { poseEvent, writePoseEvent } from '../support/pose-events.js';
 import { skipWithoutCluster, TestCluster, testRedisCluster } from '../support/redis-cluster.js';
 
 const logger = pino({ level: 'silent' });
@@ -114,5 +121,48 @@ describe.skipIf(skipWithoutCluster())('redis cluster primitives', () => {
       await commit(redis, (tx) => deliveries.filter((d) => d.streamId === id).forEach((d) => consumer.ackInto(tx, d)));
       expect(await redis.xlen(keys.frames(id))).toBe(0);
     }
+  });
+});
+
+describe.skipIf(skipWithoutCluster())('notifier on a redis cluster', () => {
+  const streams = STREAMS.slice(0, 6);
+  const received: string[] = [];
+  let server: Server;
+  let notifier: NotifierHandle | undefined;
+  let redis: RedisClient;
+
+  beforeAll(async () => {
+    await new TestCluster().flush();
+    redis = createRedis({ cluster: testRedisCluster }, { name: 'test', logger });
+    server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        received.push((JSON.parse(Buffer.concat(chunks).toString()) as { id: string }).id);
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const registry = new StreamRegistry(redis);
+    for (const id of streams) await registry.add({ id, url: 'test://ball' });
+    const config = notifyTestConfig({ cluster: testRedisCluster }, { webhooks: [{ name: 'all', url: `http://127.0.0.1:${port}/hook`, secret: 'whsec-cluster-0123' }] });
+    notifier = await startNotifier(config, { logger, consumer: 'cluster-test', blockMs: 200 });
+  });
+
+  afterAll(async () => {
+    await notifier?.stop();
+    server?.close();
+    redis?.disconnect();
+  });
+
+  it('delivers each stream’s events once and acknowledges them, whichever node holds the stream', async () => {
+    // The groups are created 60 s back, so events written right after the registration are delivered.
+    await waitUntil(async () => (await Promise.all(streams.map((id) => redis.exists(keys.poseEvents(id))))).every((n) => n === 1), 15_000);
+    const events = streams.map((streamId, i) => poseEvent({ streamId, type: 'fall', seq: 100 + i }));
+    for (const event of events) await writePoseEvent(redis, event);
+    await waitUntil(() => received.length >= events.length, 20_000);
+    expect([...received].sort()).toEqual(events.map((e) => e.id).sort());
+    await waitUntil(async () => (await Promise.all(streams.map((id) => pendingEvents(redis, id, 'webhook')))).every((n) => n === 0), 10_000);
   });
 });

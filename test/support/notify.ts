@@ -13,8 +13,9 @@ import type { SinkKind } from '../../workers/notify/sink.js';
  * workers/notify/main.ts.
  */
 
-export function notifyTestConfig(redisUrl: string, notify: Record<string, unknown>): PosestreamConfig {
-  return configSchema.parse({ redis: { url: redisUrl }, model: { path: 'unused.xml' }, notify });
+/** `redis` is a URL (one Redis) or e.g. { cluster: testRedisCluster }. */
+export function notifyTestConfig(redis: string | Record<string, unknown>, notify: Record<string, unknown>): PosestreamConfig {
+  return configSchema.parse({ redis: typeof redis === 'string' ? { url: redis } : redis, model: { path: 'unused.xml' }, notify });
 }
 
 /** The production logger (with its redaction) writing into memory, for assertions such as "no secret was logged". */
