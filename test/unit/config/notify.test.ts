@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../../config/load.js';
+import { parseConfig } from '../../../config/load.js';
 import { withSecretsMasked } from '../../../cli/commands/check-config.js';
+import { configProblems } from '../../support/config-problems.js';
 
 const base = 'model: { path: m.xml }\n';
 
-function problems(yaml: string): string[] {
-  try {
-    parseConfig(base + yaml, 'test.yaml', {});
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problems = (yaml: string): string[] => configProblems(base + yaml);
 
 describe('notify config', () => {
   it('has no sinks by default and fills MQTT and webhook defaults', () => {

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../../config/load.js';
+import { parseConfig } from '../../../config/load.js';
+import { configProblems as problemsOf } from '../../support/config-problems.js';
 
 const FILE = '/etc/posestream/test.yaml';
 const minimal = 'model: {path: /m.xml}\n';
-
-function problemsOf(text: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(text, FILE, env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('redis config', () => {
   it('defaults to one Redis on localhost, without waiting for replicas', () => {
