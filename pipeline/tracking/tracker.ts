@@ -84,6 +84,18 @@ export class PoseTracker {
     };
   }
 
+  /**
+   * Forgets every track but keeps the id counter, for a stream that ended and may run again: its next run starts
+   * afresh (its first frame confirms at once) and never hands out an id of the previous run.
+   */
+  reset(): void {
+    this.tracks = [];
+    this.frames = 0;
+    this.lastMs = null;
+    this.offsetMs = 0;
+    this.intervalMs = REFERENCE_FRAME_MS;
+  }
+
   /** Tracks alive now (tentative, tracked and lost). */
   get trackCount(): number {
     return this.tracks.length;

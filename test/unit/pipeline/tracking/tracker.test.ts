@@ -152,6 +152,16 @@ describe('PoseTracker: time', () => {
 });
 
 describe('PoseTracker: ids', () => {
+  it('keeps counting after reset() (a stream that ended and runs again)', () => {
+    const tracker = new PoseTracker(config);
+    const scene = frames(5, 30, (t) => [walker(100, 30)(t), walker(400, -30)(t)]);
+    run(tracker, scene);
+    tracker.reset();
+    expect(tracker.trackCount).toBe(0);
+    // The clock may start over too: the new run's first frame confirms its people at once, with new ids.
+    expect(ids(run(tracker, scene)[0]!)).toEqual([3, 4]);
+  });
+
   it('never reuses an id across many entries and exits, including across a restore', () => {
     const random = seededRandom(11);
     type Walker = { x: number; vx: number; y: number; h: number; until: number };
