@@ -67,6 +67,8 @@ export const poseResultSchema = z.object({
   captureTs: finite,
   sourceWidth: z.number().int().positive(),
   sourceHeight: z.number().int().positive(),
+  /** Media time of the frame, ms (FrameMeta.ptsMs); absent when the source has none. */
+  ptsMs: finite.optional(),
   persons: z.array(personSchema),
   timings: stageTimingsSchema,
   worker: z.string(),
@@ -75,13 +77,16 @@ export const poseResultSchema = z.object({
 });
 export type PoseResult = z.infer<typeof poseResultSchema>;
 
+/** Why a stream ended: its file ended, it was removed or disabled, or its source failed for good. */
+export const END_OF_STREAM_REASONS = ['eof', 'removed', 'disabled', 'error'] as const;
+
 export const endOfStreamSchema = z.object({
   v: z.literal(WIRE_VERSION),
   kind: z.literal('eos'),
   streamId: streamIdSchema,
   /** Sequence number of the last frame of the stream (-1 when it produced none). */
   lastSeq: z.number().int().min(-1),
-  reason: z.enum(['eof', 'removed', 'disabled', 'error']),
+  reason: z.enum(END_OF_STREAM_REASONS),
   message: z.string().optional(),
   publishedTs: finite,
 });
@@ -124,7 +129,7 @@ export const registryEventSchema = z.discriminatedUnion('kind', [streamChangedEv
 export type RegistryEvent = z.infer<typeof registryEventSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Frames on Redis: metadata in small fields, pixels in one binary field (see pipeline/wire/redis-codec.ts).
+// Frames on Redis: metadata in small fields, pixels in one binary field (see pipeline/redis/codec.ts).
 
 export const frameMetaSchema = z.object({
   v: z.literal(WIRE_VERSION),
@@ -139,9 +144,66 @@ export const frameMetaSchema = z.object({
   height: z.number().int().positive(),
   sourceWidth: z.number().int().positive(),
   sourceHeight: z.number().int().positive(),
+  /** Media time of the frame in the source, ms (stream time; keeps increasing across loops of a file). Unlike
+   * captureTs it advances at the source's own pace, also for lossless files processed faster than real time. */
+  ptsMs: finite.optional(),
   format: z.literal('rgb24'),
 });
 export type FrameMeta = z.infer<typeof frameMetaSchema>;
+
+/** The end marker ingest appends to a frame stream behind its last frame; a worker publishes it as an EndOfStream. */
+export const frameEndSchema = endOfStreamSchema.omit({ publishedTs: true });
+export type FrameEnd = z.infer<typeof frameEndSchema>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pose events: what happened, derived in seq order from tracked results by the event engine. Stored per stream
+// in Redis (bounded by age), delivered over WebSocket, REST, MQTT and webhooks. Events are points in time; a
+// durational condition is a pair (fall -> recovered, zone_enter -> zone_exit) or carries its duration in
+// `attributes` (dwell).
+
+export const POSE_EVENT_TYPES = [
+  'fall', 'recovered', 'posture', 'hands_raised', 'zone_enter', 'zone_exit', 'dwell', 'occupancy', 'line_cross',
+] as const;
+export const poseEventTypeSchema = z.enum(POSE_EVENT_TYPES);
+export type PoseEventType = z.infer<typeof poseEventTypeSchema>;
+
+export const POSTURES = ['standing', 'sitting', 'lying', 'crouching', 'unknown'] as const;
+export const postureSchema = z.enum(POSTURES);
+export type Posture = z.infer<typeof postureSchema>;
+
+export const poseEventSchema = z.object({
+  v: z.literal(WIRE_VERSION),
+  kind: z.literal('event'),
+  /**
+   * Unique per stream + track + type + start seq (+ zone or line): `<streamId>:<type>:<trackId|->:<seq>[:<zone|line>]`.
+   * The same condition re-detected after a worker hand-over gets the same id, so consumers can de-duplicate.
+   */
+  id: z.string().min(1).max(256),
+  streamId: streamIdSchema,
+  type: poseEventTypeSchema,
+  /** The tracked person; absent for stream-level events (occupancy). */
+  trackId: z.number().int().nonnegative().optional(),
+  /** Seq and capture time of the frame where the condition started (e.g. the onset of a fall). */
+  seq: z.number().int().nonnegative(),
+  captureTs: finite,
+  /** Media time of that frame (ms), when the source has one. */
+  ptsMs: finite.optional(),
+  /** The decisive frame: where the rule fired (its snapshot, when there is one, shows this frame). */
+  atSeq: z.number().int().nonnegative(),
+  atCaptureTs: finite,
+  confidence: z.number().min(0).max(1),
+  zone: z.string().min(1).max(64).optional(),
+  line: z.string().min(1).max(64).optional(),
+  /** line_cross: which way the line was crossed, relative to its a -> b direction. */
+  direction: z.enum(['left_to_right', 'right_to_left']).optional(),
+  /** Rule-specific details (posture, durations, occupancy count, ...): flat, JSON-friendly values only. */
+  attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  /** An annotated JPEG of the decisive frame is stored with the event (REST: /api/events/:id/snapshot.jpg). */
+  snapshot: z.boolean(),
+  /** When the worker published it, ms since the Unix epoch. */
+  publishedTs: finite,
+});
+export type PoseEvent = z.infer<typeof poseEventSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // WebSocket API. Text messages are JSON objects of the schemas below; annotated frames are binary messages.
@@ -195,6 +257,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ v: z.literal(WIRE_VERSION), type: z.literal('unsubscribed'), id: requestId, streams: z.array(z.string()), channels: z.array(channelSchema) }),
   z.object({ v: z.literal(WIRE_VERSION), type: z.literal('result'), result: streamResultSchema }),
   z.object({ v: z.literal(WIRE_VERSION), type: z.literal('state'), state: streamStateSchema }),
+  z.object({ v: z.literal(WIRE_VERSION), type: z.literal('event'), event: poseEventSchema }),
   /** This client fell behind: `count` messages of `channel` for `streamId` were dropped for it so far. */
   z.object({ v: z.literal(WIRE_VERSION), type: z.literal('dropped'), streamId: z.string(), channel: channelSchema, count: z.number().int() }),
   z.object({ v: z.literal(WIRE_VERSION), type: z.literal('error'), id: requestId, code: z.string(), message: z.string() }),
