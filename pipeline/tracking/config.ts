@@ -19,8 +19,7 @@ export const smoothingSchema = z
   })
   .strict();
 
-export const trackerConfigSchema = z
-  .object({
+const trackerShape = {
     /**
      * Detections at or above this score take part in the first association and may start tracks. ByteTrack's
      * split between confident and doubtful detections; YOLOv8's person scores run lower than YOLOX's (paper:
@@ -53,17 +52,19 @@ export const trackerConfigSchema = z
     positionNoise: z.number().positive().max(1).default(1 / 20),
     velocityNoise: z.number().positive().max(1).default(1 / 160),
     smoothing: smoothingSchema.default({ enabled: false, minCutoff: 0.05, beta: 80, derivativeCutoff: 1 }),
-  })
-  .strict()
-  .superRefine((config, context) => {
-    // Births come from the confident detections only, and doubtful ones lie below the confident ones.
-    if (config.lowScore > config.highScore) {
-      context.addIssue({ code: 'custom', path: ['lowScore'], message: `lowScore (${config.lowScore}) must not exceed highScore (${config.highScore})` });
-    }
-    if (config.newTrackScore < config.highScore) {
-      context.addIssue({ code: 'custom', path: ['newTrackScore'], message: `newTrackScore (${config.newTrackScore}) must be at least highScore (${config.highScore})` });
-    }
-  });
+};
+
+/** Births come from the confident detections only, and doubtful ones lie below the confident ones. */
+function checkScoreOrder(config: { lowScore: number; highScore: number; newTrackScore: number }, context: z.RefinementCtx): void {
+  if (config.lowScore > config.highScore) {
+    context.addIssue({ code: 'custom', path: ['lowScore'], message: `lowScore (${config.lowScore}) must not exceed highScore (${config.highScore})` });
+  }
+  if (config.newTrackScore < config.highScore) {
+    context.addIssue({ code: 'custom', path: ['newTrackScore'], message: `newTrackScore (${config.newTrackScore}) must be at least highScore (${config.highScore})` });
+  }
+}
+
+export const trackerConfigSchema = z.object(trackerShape).strict().superRefine(checkScoreOrder);
 
 export type TrackerConfig = z.infer<typeof trackerConfigSchema>;
 export type TrackerConfigInput = z.input<typeof trackerConfigSchema>;
@@ -73,3 +74,25 @@ export const DEFAULT_TRACKER_CONFIG: Readonly<TrackerConfig> = Object.freeze(tra
 export function trackerConfig(input: TrackerConfigInput = {}): TrackerConfig {
   return trackerConfigSchema.parse(input);
 }
+
+/**
+ * A stream's `tracking:` setting (config file, REST, registry): the tracker settings plus `enabled`. A stream
+ * without it is tracked with the defaults; `tracking: { enabled: false }` publishes persons without ids.
+ */
+export const streamTrackingSchema = z
+  .object({ enabled: z.boolean().default(true), ...trackerShape })
+  .strict()
+  .superRefine(checkScoreOrder);
+
+/**
+ * The same, read from a registry entry: keys it does not know (a setting of a newer posestream) are kept, not an
+ * error, so an older worker still reads the stream and writes the entry back unchanged.
+ */
+export const storedStreamTrackingSchema = z
+  .object({ enabled: z.boolean().default(true), ...trackerShape })
+  .loose()
+  .superRefine(checkScoreOrder);
+
+export type StreamTracking = z.infer<typeof streamTrackingSchema>;
+
+export const DEFAULT_STREAM_TRACKING: Readonly<StreamTracking> = Object.freeze(streamTrackingSchema.parse({}));

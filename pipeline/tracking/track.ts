@@ -102,7 +102,9 @@ export function observeTrack(track: Track, detection: Detection, timeMs: number,
   const measurement = toCxcywh(detection.box);
   if (track.missed > 0) reupdateAlongGap(track, measurement, timeMs, noise);
   updateKalman(track.kalman, measurement, noise, measurementScale(detection.score));
-  if (track.smoothing) smoothKeypoints(track, detection, (timeMs - track.lastSeenMs) / 1000, config);
+  if (!config.smoothing.enabled) track.smoothing = undefined;
+  else if (!track.smoothing) track.smoothing = createOneEuroState(keypointCoordinates(detection.keypoints)); // switched on
+  else smoothKeypoints(track, detection, (timeMs - track.lastSeenMs) / 1000, config);
   track.anchor.set(track.kalman);
   track.lastBox = detection.box;
   track.lastSeenMs = timeMs;

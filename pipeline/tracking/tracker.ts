@@ -96,6 +96,11 @@ export class PoseTracker {
     this.intervalMs = REFERENCE_FRAME_MS;
   }
 
+  /** Ids below `nextId` are never handed out (they were, before a state was lost). */
+  continueIdsFrom(nextId: number): void {
+    this.nextId = Math.max(this.nextId, Math.floor(nextId));
+  }
+
   /** Tracks alive now (tentative, tracked and lost). */
   get trackCount(): number {
     return this.tracks.length;

@@ -52,7 +52,7 @@ export const stageTimingsSchema = z.object({
   inferMs: finite,
   /** Decoding the network output into persons and publishing. */
   postMs: finite,
-  /** Tracking this frame (part of postMs), when the stream is tracked. */
+  /** Tracking this frame (a result stage after postMs), when the stream is tracked. */
   trackMs: finite.optional(),
 });
 export type StageTimings = z.infer<typeof stageTimingsSchema>;
