@@ -52,8 +52,9 @@ export class TrackTrails {
     }
   }
 
-  points(trackId: number): readonly TrailPoint[] {
-    return this.tracks.get(trackId) ?? [];
+  /** The track's positions up to `seq` (a frame is painted after results newer than it may have arrived). */
+  points(trackId: number, upToSeq = Number.POSITIVE_INFINITY): readonly TrailPoint[] {
+    return (this.tracks.get(trackId) ?? []).filter((point) => point.seq <= upToSeq);
   }
 }
 
@@ -62,7 +63,7 @@ export function drawOverlay(
   persons: Person[],
   sourceWidth: number,
   sourceHeight: number,
-  trails?: TrackTrails,
+  trail?: { trails: TrackTrails; upToSeq: number },
 ): void {
   const sx = ctx.canvas.width / sourceWidth;
   const sy = ctx.canvas.height / sourceHeight;
@@ -73,7 +74,7 @@ export function drawOverlay(
     const tracked = person.trackId !== undefined;
     ctx.strokeStyle = css(tracked ? trackColor(person.trackId!) : BOX_COLOR);
     ctx.strokeRect(x1 * sx, y1 * sy, (x2 - x1) * sx, (y2 - y1) * sy);
-    if (tracked && trails) drawTrail(ctx, trails.points(person.trackId!), trackColor(person.trackId!), sx, sy, line);
+    if (tracked && trail) drawTrail(ctx, trail.trails.points(person.trackId!, trail.upToSeq), trackColor(person.trackId!), sx, sy, line);
     COCO_SKELETON.forEach(([a, b], i) => {
       const pa = person.keypoints[a]!;
       const pb = person.keypoints[b]!;
