@@ -62,7 +62,7 @@ export function streamIdOfKey(key: string): string {
 
 /**
  * Keys of the single-instance layout before hash tags (posestream up to the seams change), read once by
- * migrateLegacyRegistry so REST-added streams and ended-file states survive the upgrade. Nothing else uses them.
+ * StreamRegistry.migrateLegacyLayout so REST-added streams and ended-file states survive the upgrade. Nothing else uses them.
  */
 export const LEGACY_KEYS = {
   streams: `${KEY_PREFIX}streams`,
