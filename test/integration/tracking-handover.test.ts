@@ -18,22 +18,13 @@ import type { PoseResult, StreamResult } from '../../pipeline/wire/v1.js';
 import { startIngest } from '../../workers/ingest/main.js';
 import { assetPath, skipWithout } from '../support/assets.js';
 import { testRedisUrl } from '../support/env.js';
+import { waitUntil } from '../support/wait.js';
 import { collectResults, endedWithEos, poseSeqs, quietLogger, spawnCli, writeTestConfig } from './pipeline-support.js';
 
 const DB = 54;
 const FRAMES = 179;
 const STREAM = 'tud';
 const KILL_AFTER = 70;
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe.skipIf(skipWithout('tudVideo') || !existsSync(defaultModelPaths.fp32))('tracking: the owning worker is killed mid-stream', () => {
   const redis = new Redis(testRedisUrl(DB));
@@ -49,7 +40,7 @@ describe.skipIf(skipWithout('tudVideo') || !existsSync(defaultModelPaths.fp32))(
   beforeAll(async () => {
     await redis.flushdb();
     // Both workers up (heartbeats) before the stream exists, so the survivor is ready when the owner dies.
-    await until('both workers to report', 90_000, async () => ((await redis.zcard(keys.workers)) >= 2 ? true : undefined));
+    await waitUntil(async () => ((await redis.zcard(keys.workers)) >= 2 ? true : undefined), 90_000, 'both workers to report');
     const ingest = await startIngest(config, { logger: quietLogger() });
     stopIngest = () => ingest.stop();
     let killed = false;
