@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { defaultModelPaths } from '../../pipeline/assets.js';
 import { PosestreamError } from '../../pipeline/errors.js';
 import type { Person } from '../../pipeline/wire/v1.js';
+import { registerEvalTrackCommand } from './eval-track.js';
 import { modelsPython } from './models.js';
 
 /**
@@ -37,18 +38,23 @@ export interface DatasetImage {
 }
 
 export function registerEvalCommand(program: Command): void {
-  program
+  const evalCommand = program
     .command('eval')
     .description('Box and pose mAP on a COCO keypoint dataset through the TypeScript inference path (pycocotools scoring)')
     .option('--model <path>', 'YOLOv8-pose OpenVINO IR or ONNX', defaultModelPaths.fp32)
-    .requiredOption('--data <path>', 'dataset folder (annotations/*keypoints*.json + images) or the annotation json')
+    // Not requiredOption: commander would demand it of `eval track` too.
+    .option('--data <path>', 'dataset folder (annotations/*keypoints*.json + images) or the annotation json (required)')
     .option('--device <name>', 'OpenVINO device', 'CPU')
     .option('--precision <hint>', "INFERENCE_PRECISION_HINT: f32 (default, as models eval), bf16, f16 or 'default'", 'f32')
     .option('--json', 'print one JSON object {images, box, pose, precision, device}')
-    .action(async (options: EvalOptions) => {
-      const metrics = await runEval(options);
+    // `eval --model X track --model Y`: each command's options are its own (eval's before `track`, track's after).
+    .enablePositionalOptions()
+    .action(async (options: Partial<EvalOptions>) => {
+      if (!options.data) throw new PosestreamError('PS_CLI_BAD_OPTION', "required option '--data <path>' not specified");
+      const metrics = await runEval(options as EvalOptions);
       process.stdout.write(options.json ? `${JSON.stringify(metrics)}\n` : `${formatMetrics(metrics)}\n`);
     });
+  registerEvalTrackCommand(evalCommand);
 }
 
 function datasetError(message: string): PosestreamError {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PosestreamError } from '../errors.js';
+import { storedStreamTrackingSchema, streamTrackingSchema } from '../tracking/config.js';
 import { redactUrl } from '../obs/redact.js';
 import { formatZodIssues } from '../zod-issues.js';
 
@@ -60,6 +61,8 @@ const patchableFields = {
   mode: streamModeSchema,
   /** Files only: start again at EOS instead of ending the stream. */
   loop: z.boolean(),
+  /** Who is who: track ids on persons (pipeline/tracking/config.ts). Absent = tracked with the defaults. */
+  tracking: streamTrackingSchema,
 };
 export type PatchableStreamField = keyof typeof patchableFields;
 export const PATCHABLE_STREAM_FIELDS = Object.keys(patchableFields) as PatchableStreamField[];
@@ -77,6 +80,7 @@ const streamShape = {
   loop: patchableFields.loop.default(false),
   enabled: patchableFields.enabled.default(true),
   mode: patchableFields.mode.default('live'),
+  tracking: patchableFields.tracking.optional(),
 };
 
 /** A `streams:` entry of the config and the body of POST /api/streams. */
@@ -84,6 +88,21 @@ export const streamSchema = z.object(streamShape).strict();
 
 export type StreamConfig = z.infer<typeof streamSchema>;
 export type StreamConfigInput = z.input<typeof streamSchema>;
+
+/**
+ * The current definition of each stream as a role sees it (the worker: its StreamDirectory, kept current from the
+ * registry). Per-stream settings of result stages (tracking, ...) are read through it, so a change takes effect
+ * without a restart.
+ */
+export interface StreamDefinitions {
+  definition(streamId: string): StreamConfig | undefined;
+}
+
+/** What a stream's source (the ingest pipeline) depends on: everything but the worker-side settings. */
+export function sourceSettings(stream: StreamConfig): Omit<StreamConfig, 'tracking'> {
+  const { tracking: _workerSide, ...source } = stream;
+  return source;
+}
 
 const patchFieldList = PATCHABLE_STREAM_FIELDS.join(', ');
 
@@ -94,6 +113,7 @@ export const streamPatchSchema = z
     fps: patchableFields.fps.optional(),
     mode: patchableFields.mode.optional(),
     loop: patchableFields.loop.optional(),
+    tracking: patchableFields.tracking.optional(),
   } satisfies Record<PatchableStreamField, z.ZodType>)
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, { message: `nothing to change: give ${patchFieldList.replace(/, (?=[^,]*$)/, ' or ')}` });
@@ -144,7 +164,7 @@ export function effectiveOrigin(stored: Pick<StoredStream, 'origin'>): StreamOri
   return stored.origin ?? 'api';
 }
 
-const storedStreamSchema = z.object(streamShape).loose();
+const storedStreamSchema = z.object({ ...streamShape, tracking: storedStreamTrackingSchema.optional() }).loose();
 
 /** Lenient read of a stored entry: unknown fields go to `extra`; a known field that is invalid is a problem. */
 export function readStoredStream(value: unknown): { ok: true; stored: StoredStream } | { ok: false; problem: string } {

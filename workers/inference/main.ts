@@ -80,7 +80,9 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
   reader.onReadFailed = (streamIds) => ownership.resync(streamIds);
 
   const guard = new SeqGuard();
-  const stages = new ResultStages(redis, options.stages ?? configuredStages(config));
+  // Stages read per-stream settings (tracking, ...) from the directory's current definitions.
+  const directory = new StreamDirectory(registry, logger);
+  const stages = new ResultStages(redis, options.stages ?? configuredStages(config, { definitions: directory, logger }));
   const held = new HeldFrames();
   const busy = new BusyClock();
   let ownership!: StreamOwnership;
@@ -130,7 +132,6 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     for (const delivery of deliveries) if (held.take(delivery)) batcher.add(delivery);
   };
 
-  const directory = new StreamDirectory(registry, logger);
   await directory.start();
   const readLoop = new FollowLoop({
     idle: () => ownership.readableStreams().length === 0,
