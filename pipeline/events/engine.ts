@@ -1,0 +1,187 @@
+/**
+ * EventEngine: one per stream, fed tracked pose results in seq order, returns the events each frame completes.
+ * Pure and deterministic: everything it remembers is in `EngineState` (plain JSON), so a worker persists it with
+ * each batch and a new owner restores it and continues exactly, with the same event ids (event-factory.ts).
+ * Frames at or below the last processed seq are ignored (redelivered after a hand-over).
+ *
+ * Per frame: advance the media clock (frame.ts), run every rule for each tracked person in trackId order
+ * (track-rules.ts), forget tracks not seen for `trackExpirySec` (their zones are exited), then report occupancy
+ * changes. Persons without a trackId (the tracker did not confirm them) are ignored.
+ */
+import type { PoseEvent } from '../wire/v1.js';
+import type { EventRulesConfig } from './config.js';
+import { emptyEngineState, engineStateSchema, type EngineState, type LineCounts, type TrackMemory } from './engine-state.js';
+import { buildEvent, type EventDraft } from './event-factory.js';
+import { newFallState } from './fall-rule.js';
+import { advanceClock, frameRef, frameTimeMs, type EngineFrame, type FrameRef, type TrackedPerson } from './frame.js';
+import { boxIou } from './geometry.js';
+import { stepTrack } from './track-rules.js';
+import { exitOutcome } from './zone-rule.js';
+
+/**
+ * A track that appears overlapping one seen within HANDOFF_MS (IoU >= HANDOFF_IOU) takes over its fall history:
+ * detections flicker while someone falls, and a tracker may split the track right then.
+ */
+const HANDOFF_MS = 1000;
+const HANDOFF_IOU = 0.3;
+
+export class EventEngine {
+  private state: EngineState;
+
+  constructor(
+    readonly streamId: string,
+    private rules: EventRulesConfig,
+    state?: EngineState,
+  ) {
+    this.state = state ? structuredClone(state) : emptyEngineState();
+  }
+
+  /** Restores a stored state; undefined when it is not a valid state of this version (start afresh then). */
+  static parseState(stored: unknown): EngineState | undefined {
+    const parsed = engineStateSchema.safeParse(stored);
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  /** A copy of the whole memory, JSON-serialisable. */
+  snapshot(): EngineState {
+    return structuredClone(this.state);
+  }
+
+  /** New zones, lines or thresholds; memberships and counts of zones and lines that no longer exist are dropped. */
+  updateRules(rules: EventRulesConfig): void {
+    this.rules = rules;
+    const zoneIds = new Set(rules.zones.map((zone) => zone.id));
+    const lineIds = new Set(rules.lines.map((line) => line.id));
+    for (const track of this.state.tracks) {
+      for (const id of Object.keys(track.zones)) if (!zoneIds.has(id)) delete track.zones[id];
+      for (const id of Object.keys(track.lines)) if (!lineIds.has(id)) delete track.lines[id];
+    }
+    for (const id of Object.keys(this.state.occupancy)) if (!zoneIds.has(id)) delete this.state.occupancy[id];
+    for (const id of Object.keys(this.state.lineCounts)) if (!lineIds.has(id)) delete this.state.lineCounts[id];
+  }
+
+  get lineCounts(): Readonly<Record<string, LineCounts>> {
+    return this.state.lineCounts;
+  }
+
+  get occupancy(): Readonly<Record<string, number>> {
+    return this.state.occupancy;
+  }
+
+  process(frame: EngineFrame): PoseEvent[] {
+    const state = this.state;
+    if (state.lastSeq !== undefined && frame.seq <= state.lastSeq) return [];
+    const timeMs = frameTimeMs(frame);
+    state.clockMs = advanceClock(state.clockMs, state.lastTimeMs, timeMs);
+    state.lastTimeMs = timeMs;
+    state.lastSeq = frame.seq;
+    const clockMs = state.clockMs;
+    const at = frameRef(frame);
+    const drafts: EventDraft[] = [];
+
+    const persons = trackedPersons(frame.persons);
+    const known = new Map(state.tracks.map((track) => [track.id, track]));
+    const downLineages = new Set(state.tracks.filter((track) => track.fall.phase === 'down').map((track) => track.fall.lineage));
+    const context = { rules: this.rules, clockMs, frame: at, frameWidth: frame.sourceWidth, frameHeight: frame.sourceHeight, downLineages };
+    const created = persons.filter((person) => !known.has(person.trackId)).map((person) => this.createTrack(person, known, clockMs, at));
+    for (const person of persons) {
+      const memory = known.get(person.trackId) ?? created.find((track) => track.id === person.trackId)!;
+      const result = stepTrack(memory, person, context);
+      drafts.push(...result.drafts);
+      for (const crossing of result.crossings) drafts.push(this.countCrossing(memory.id, crossing, person.score, at));
+      memory.lastSeenMs = clockMs;
+      memory.lastFrame = at;
+      memory.lastBox = [...person.box];
+    }
+    state.tracks.push(...created);
+    drafts.push(...this.expireTracks(clockMs, at));
+    drafts.push(...this.occupancyChanges(at));
+    return drafts.map((draft) => buildEvent(this.streamId, draft, { snapshot: this.rules.snapshots.includes(draft.type), publishedTs: frame.publishedTs }));
+  }
+
+  private createTrack(person: TrackedPerson & { trackId: number }, known: Map<number, TrackMemory>, clockMs: number, at: FrameRef): TrackMemory {
+    const memory: TrackMemory = {
+      id: person.trackId,
+      lastSeenMs: clockMs,
+      lastFrame: at,
+      lastBox: [...person.box],
+      scale: { height: person.box[3] - person.box[1], atMs: clockMs, measured: false },
+      fall: newFallState(person.trackId),
+      posture: {},
+      hands: {},
+      zones: {},
+      lines: {},
+    };
+    let best: TrackMemory | undefined;
+    let bestOverlap = HANDOFF_IOU;
+    for (const track of known.values()) {
+      if (clockMs - track.lastSeenMs > HANDOFF_MS || track.fall.phase === 'down') continue;
+      const overlap = boxIou(track.lastBox, person.box);
+      if (overlap >= bestOverlap) {
+        best = track;
+        bestOverlap = overlap;
+      }
+    }
+    if (best) {
+      memory.fall = structuredClone(best.fall);
+      memory.scale = { ...best.scale };
+    }
+    return memory;
+  }
+
+  private countCrossing(trackId: number, crossing: { line: string; direction: 'left_to_right' | 'right_to_left' }, score: number, at: FrameRef): EventDraft {
+    const counts = (this.state.lineCounts[crossing.line] ??= { left_to_right: 0, right_to_left: 0 });
+    counts[crossing.direction] += 1;
+    return {
+      type: 'line_cross',
+      trackId,
+      start: at,
+      at,
+      confidence: score,
+      line: crossing.line,
+      direction: crossing.direction,
+      attributes: { count: counts[crossing.direction], leftToRight: counts.left_to_right, rightToLeft: counts.right_to_left },
+    };
+  }
+
+  private expireTracks(clockMs: number, at: FrameRef): EventDraft[] {
+    const drafts: EventDraft[] = [];
+    const expiryMs = this.rules.trackExpirySec * 1000;
+    this.state.tracks = this.state.tracks.filter((track) => {
+      if (clockMs - track.lastSeenMs <= expiryMs) return true;
+      for (const zone of this.rules.zones) {
+        const membership = track.zones[zone.id];
+        if (!membership?.inside) continue;
+        const outcome = exitOutcome(membership, track.lastSeenMs, track.lastFrame);
+        drafts.push({ type: outcome.type, trackId: track.id, start: outcome.start, at, confidence: 1, zone: zone.id, attributes: { ...outcome.attributes, lost: true } });
+      }
+      return false;
+    });
+    return drafts;
+  }
+
+  private occupancyChanges(at: FrameRef): EventDraft[] {
+    const drafts: EventDraft[] = [];
+    for (const zone of this.rules.zones) {
+      if (!zone.occupancy) continue;
+      const count = this.state.tracks.filter((track) => track.zones[zone.id]?.inside).length;
+      const previous = this.state.occupancy[zone.id] ?? 0;
+      if (count === previous) continue;
+      this.state.occupancy[zone.id] = count;
+      drafts.push({ type: 'occupancy', start: at, at, confidence: 1, zone: zone.id, attributes: { count, previous } });
+    }
+    return drafts;
+  }
+}
+
+/** Persons with a trackId, each id once (the first), in trackId order: the order rules see them is fixed. */
+function trackedPersons(persons: readonly TrackedPerson[]): Array<TrackedPerson & { trackId: number }> {
+  const seen = new Set<number>();
+  const tracked: Array<TrackedPerson & { trackId: number }> = [];
+  for (const person of persons) {
+    if (person.trackId === undefined || seen.has(person.trackId)) continue;
+    seen.add(person.trackId);
+    tracked.push(person as TrackedPerson & { trackId: number });
+  }
+  return tracked.sort((p, q) => p.trackId - q.trackId);
+}
