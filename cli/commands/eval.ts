@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +6,7 @@ import type { Command } from 'commander';
 import { defaultModelPaths } from '../../pipeline/assets.js';
 import { PosestreamError } from '../../pipeline/errors.js';
 import type { Person } from '../../pipeline/wire/v1.js';
-import { modelsPython } from './models.js';
+import { runModelsJson } from './models.js';
 
 /**
  * `posestream eval`: COCO box and pose mAP of a model run through the TypeScript path (sharp decode, OpenCV-exact
@@ -146,18 +145,7 @@ async function detect(options: EvalOptions, images: DatasetImage[]): Promise<{ d
 
 /** pycocotools through the models/ package; stdout carries exactly one JSON object. */
 async function score(annotationFile: string, detectionsFile: string): Promise<Omit<EvalMetrics, 'precision' | 'device'>> {
-  const python = modelsPython();
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(python, ['-m', 'posestream_models', 'score', '--gt', annotationFile, '--dt', detectionsFile, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.once('error', (error) => reject(new PosestreamError('PS_MODELS_PYTHON_FAILED', `cannot start ${python}: ${error.message}`, { cause: error })));
-    child.once('close', (exit) => resolve({ code: exit, stdout: out, stderr: err }));
-  });
-  if (code !== 0) throw new PosestreamError('PS_EVAL_SCORE_FAILED', `scoring failed (exit ${code}): ${stderr.trim().split('\n').slice(-2).join('; ')}`);
-  return JSON.parse(stdout) as Omit<EvalMetrics, 'precision' | 'device'>;
+  return (await runModelsJson(['score', '--gt', annotationFile, '--dt', detectionsFile, '--json'], 'PS_EVAL_SCORE_FAILED')) as Omit<EvalMetrics, 'precision' | 'device'>;
 }
 
 export async function runEval(options: EvalOptions): Promise<EvalMetrics> {
