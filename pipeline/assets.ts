@@ -18,6 +18,7 @@ export const sharedAssets = {
   int8ReferenceIr: 'models/yolov8n-pose-int8-reference/yolov8n-pose.xml',
   cocoMini: 'datasets/coco-mini-val2017-person-kpts',
   coco8Pose: 'datasets/coco8-pose',
+  fallsDev: 'datasets/falls-gmdcsa24-dev',
   walkingVideo: 'media/walking_person_720p.mp4',
   streetVideo: 'media/street_pedestrians_1080p.mp4',
   squatVideo: 'media/squat_single_person_960x544.mp4',
