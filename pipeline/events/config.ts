@@ -33,7 +33,7 @@ export const fallRuleSchema = z
      * stood before the drop (someone lying straight towards the camera looks short and upright).
      */
     nearFloor: ratio.default(0.2),
-    /** Up again for this long (shoulders back above `recoverDrop`, or standing/sitting) ends the fall: `recovered`. */
+    /** Up again (upper body back within `recoverDrop` x H of its pre-fall height, not lying) this long: `recovered`. */
     recoverSec: seconds.default(1.5),
     recoverDrop: ratio.default(0.25),
   })
