@@ -114,6 +114,8 @@ export interface EngineState {
   lastTimeMs?: number;
   /** Last processed seq: frames at or below it are ignored (redelivered after a hand-over). */
   lastSeq?: number;
+  /** The last processed frame (end-of-stream events are dated by it). */
+  lastFrame?: FrameRef;
   tracks: TrackMemory[];
   occupancy: Record<string, number>;
   lineCounts: Record<string, LineCounts>;
@@ -124,6 +126,7 @@ export const engineStateSchema: z.ZodType<EngineState> = z.object({
   clockMs: finite,
   lastTimeMs: finite.optional(),
   lastSeq: z.number().int().nonnegative().optional(),
+  lastFrame: frameRefSchema.optional(),
   tracks: z.array(trackSchema),
   occupancy: z.record(z.string(), z.number().int().nonnegative()),
   lineCounts: z.record(z.string(), z.object({ left_to_right: z.number().int().nonnegative(), right_to_left: z.number().int().nonnegative() })),

@@ -77,6 +77,7 @@ export class EventEngine {
     state.lastSeq = frame.seq;
     const clockMs = state.clockMs;
     const at = frameRef(frame);
+    state.lastFrame = at;
     const drafts: EventDraft[] = [];
 
     const persons = trackedPersons(frame.persons);
@@ -94,9 +95,24 @@ export class EventEngine {
       memory.lastBox = [...person.box];
     }
     state.tracks.push(...created);
-    drafts.push(...this.expireTracks(clockMs, at));
+    drafts.push(...this.expireTracks(clockMs, at, this.rules.trackExpirySec * 1000, 'lost'));
     drafts.push(...this.occupancyChanges(at));
-    return drafts.map((draft) => buildEvent(this.streamId, draft, { snapshot: this.rules.snapshots.includes(draft.type), publishedTs: frame.publishedTs }));
+    return this.build(drafts, frame.publishedTs);
+  }
+
+  /**
+   * The stream ended (a file's end, removal): everyone still inside a zone leaves it and occupancy drops to 0, dated
+   * by the last frame; then the memory is cleared (what comes next is a new run). Nothing to say before any frame.
+   */
+  finish(publishedTs: number): PoseEvent[] {
+    const at = this.state.lastFrame;
+    const drafts = at ? [...this.expireTracks(Infinity, at, -1, 'ended'), ...this.occupancyChanges(at)] : [];
+    this.state = emptyEngineState();
+    return this.build(drafts, publishedTs);
+  }
+
+  private build(drafts: EventDraft[], publishedTs: number): PoseEvent[] {
+    return drafts.map((draft) => buildEvent(this.streamId, draft, { snapshot: this.rules.snapshots.includes(draft.type), publishedTs }));
   }
 
   private createTrack(person: TrackedPerson & { trackId: number }, known: Map<number, TrackMemory>, clockMs: number, at: FrameRef): TrackMemory {
@@ -144,16 +160,16 @@ export class EventEngine {
     };
   }
 
-  private expireTracks(clockMs: number, at: FrameRef): EventDraft[] {
+  /** Forgets tracks unseen for longer than expiryMs; their zone exits say why (`lost` or `ended`: true). */
+  private expireTracks(clockMs: number, at: FrameRef, expiryMs: number, why: 'lost' | 'ended'): EventDraft[] {
     const drafts: EventDraft[] = [];
-    const expiryMs = this.rules.trackExpirySec * 1000;
     this.state.tracks = this.state.tracks.filter((track) => {
       if (clockMs - track.lastSeenMs <= expiryMs) return true;
       for (const zone of this.rules.zones) {
         const membership = track.zones[zone.id];
         if (!membership?.inside) continue;
         const outcome = exitOutcome(membership, track.lastSeenMs, track.lastFrame);
-        drafts.push({ type: outcome.type, trackId: track.id, start: outcome.start, at, confidence: 1, zone: zone.id, attributes: { ...outcome.attributes, lost: true } });
+        drafts.push({ type: outcome.type, trackId: track.id, start: outcome.start, at, confidence: 1, zone: zone.id, attributes: { ...outcome.attributes, [why]: true } });
       }
       return false;
     });

@@ -124,3 +124,23 @@ describe('lines', () => {
     expect(() => eventRulesSchema.parse({ zones: [{ id: 'z', polygon: [[0, 0], [2, 0], [0, 1]] }] })).toThrow();
   });
 });
+
+describe('end of stream', () => {
+  it('exits everyone from their zones, brings occupancy to 0 and starts afresh', () => {
+    const engine = new EventEngine('door', eventRulesSchema.parse({ zones: [{ id: 'mat', polygon: square }] }));
+    const frames = sceneFrames([walker(1, [[0, 640], [2, 640]]), walker(2, [[0, 200], [2, 200]])], { durationSec: 2 });
+    runFrames(engine, frames);
+    expect(engine.occupancy).toEqual({ mat: 1 });
+    const ended = engine.finish(123);
+    expect(ended.map((event) => [event.type, event.trackId, event.attributes])).toEqual([
+      ['zone_exit', 1, { durationSec: expect.any(Number), ended: true }],
+      ['occupancy', undefined, { count: 0, previous: 1 }],
+    ]);
+    expect(ended[0]!.atSeq).toBe(frames.at(-1)!.seq);
+    expect(ended.every((event) => event.publishedTs === 123)).toBe(true);
+    expect(engine.snapshot().tracks).toEqual([]);
+    expect(engine.finish(124)).toEqual([]);
+    // The next run starts at seq 0 again.
+    expect(runFrames(engine, sceneFrames([walker(1, [[0, 640], [1, 640]])], { durationSec: 1 })).some((event) => event.type === 'zone_enter')).toBe(true);
+  });
+});
