@@ -20,7 +20,9 @@ import { exitOutcome } from './zone-rule.js';
 
 /**
  * A track that appears overlapping one seen within HANDOFF_MS (IoU >= HANDOFF_IOU) takes over its fall history:
- * detections flicker while someone falls, and a tracker may split the track right then.
+ * detections flicker while someone falls, and a tracker may split the track right then. A person lying after a
+ * fall may go undetected for longer and come back with a new id: a new track over a fallen one that is out of
+ * sight (seen within trackExpirySec) takes the fall over, so its `recovered` still comes, once.
  */
 const HANDOFF_MS = 1000;
 const HANDOFF_IOU = 0.3;
@@ -84,7 +86,8 @@ export class EventEngine {
     const known = new Map(state.tracks.map((track) => [track.id, track]));
     const downLineages = new Set(state.tracks.filter((track) => track.fall.phase === 'down').map((track) => track.fall.lineage));
     const context = { rules: this.rules, clockMs, frame: at, frameWidth: frame.sourceWidth, frameHeight: frame.sourceHeight, downLineages };
-    const created = persons.filter((person) => !known.has(person.trackId)).map((person) => this.createTrack(person, known, clockMs, at));
+    const present = new Set(persons.map((person) => person.trackId));
+    const created = persons.filter((person) => !known.has(person.trackId)).map((person) => this.createTrack(person, known, present, clockMs, at));
     for (const person of persons) {
       const memory = known.get(person.trackId) ?? created.find((track) => track.id === person.trackId)!;
       const result = stepTrack(memory, person, context);
@@ -115,7 +118,7 @@ export class EventEngine {
     return drafts.map((draft) => buildEvent(this.streamId, draft, { snapshot: this.rules.snapshots.includes(draft.type), publishedTs }));
   }
 
-  private createTrack(person: TrackedPerson & { trackId: number }, known: Map<number, TrackMemory>, clockMs: number, at: FrameRef): TrackMemory {
+  private createTrack(person: TrackedPerson & { trackId: number }, known: Map<number, TrackMemory>, present: Set<number>, clockMs: number, at: FrameRef): TrackMemory {
     const memory: TrackMemory = {
       id: person.trackId,
       lastSeenMs: clockMs,
@@ -128,21 +131,30 @@ export class EventEngine {
       zones: {},
       lines: {},
     };
+    const source = this.handOffSource(person.box, known, present, clockMs);
+    if (source) {
+      memory.fall = structuredClone(source.fall);
+      memory.scale = { ...source.scale };
+      // A fall moves to the new track (only one of them may report the recovery); a history is shared.
+      if (source.fall.phase === 'down') source.fall = newFallState(source.id);
+    }
+    return memory;
+  }
+
+  private handOffSource(box: TrackedPerson['box'], known: Map<number, TrackMemory>, present: Set<number>, clockMs: number): TrackMemory | undefined {
     let best: TrackMemory | undefined;
     let bestOverlap = HANDOFF_IOU;
     for (const track of known.values()) {
-      if (clockMs - track.lastSeenMs > HANDOFF_MS || track.fall.phase === 'down') continue;
-      const overlap = boxIou(track.lastBox, person.box);
+      const down = track.fall.phase === 'down';
+      const window = down ? this.rules.trackExpirySec * 1000 : HANDOFF_MS;
+      if (clockMs - track.lastSeenMs > window || (down && present.has(track.id))) continue;
+      const overlap = boxIou(track.lastBox, box);
       if (overlap >= bestOverlap) {
         best = track;
         bestOverlap = overlap;
       }
     }
-    if (best) {
-      memory.fall = structuredClone(best.fall);
-      memory.scale = { ...best.scale };
-    }
-    return memory;
+    return best;
   }
 
   private countCrossing(trackId: number, crossing: { line: string; direction: 'left_to_right' | 'right_to_left' }, score: number, at: FrameRef): EventDraft {

@@ -228,6 +228,17 @@ describe('fall rule', () => {
     expect(falls(run([fallScript(2, 0.6, 6, 4), duplicate], { durationSec: 6 }))).toHaveLength(1);
   });
 
+  it('still reports the recovery, once, when the person lying comes back with a new track id', () => {
+    const fallen: TrackScript = { ...fallScript(1, 0.5, 9, 1), until: 4 };
+    const back: TrackScript = {
+      trackId: 2,
+      from: 6,
+      keyframes: [...fallScript(1, 0.5, 7, 2).keyframes, { t: 7.5, pose: 'standing', place: at(700) }, { t: 10, pose: 'standing', place: at(700) }],
+    };
+    const events = run([fallen, back], { durationSec: 10 }).filter((event) => event.type === 'fall' || event.type === 'recovered');
+    expect(events.map((event) => [event.type, event.trackId])).toEqual([['fall', 1], ['recovered', 2]]);
+  });
+
   it('can be disabled', () => {
     expect(falls(run([fallScript(2, 0.6, 6)], { durationSec: 6 }, { fall: { enabled: false } }))).toEqual([]);
   });
