@@ -41,7 +41,6 @@ const fallSchema: z.ZodType<FallState> = z.object({
   onset: frameRefSchema.optional(),
   droppedAtMs: finite.optional(),
   lyingSinceMs: finite.optional(),
-  lastDroppedMs: finite.optional(),
   scoreSum: finite,
   scoreCount: z.number().int().nonnegative(),
   alerted: z.boolean().optional(),

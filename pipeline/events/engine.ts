@@ -14,7 +14,7 @@ import { emptyEngineState, engineStateSchema, type EngineState, type LineCounts,
 import { buildEvent, type EventDraft } from './event-factory.js';
 import { newFallState } from './fall-rule.js';
 import { advanceClock, frameRef, frameTimeMs, type EngineFrame, type FrameRef, type TrackedPerson } from './frame.js';
-import { boxIou } from './geometry.js';
+import { boxCover, boxIou } from './geometry.js';
 import { stepTrack } from './track-rules.js';
 import { exitOutcome } from './zone-rule.js';
 
@@ -26,6 +26,8 @@ import { exitOutcome } from './zone-rule.js';
  */
 const HANDOFF_MS = 1000;
 const HANDOFF_IOU = 0.3;
+/** See fallenStandIns. */
+const STAND_IN_COVER = 0.5;
 
 export class EventEngine {
   private state: EngineState;
@@ -82,8 +84,8 @@ export class EventEngine {
     state.lastFrame = at;
     const drafts: EventDraft[] = [];
 
-    const persons = trackedPersons(frame.persons);
     const known = new Map(state.tracks.map((track) => [track.id, track]));
+    const persons = [...trackedPersons(frame.persons), ...this.fallenStandIns(frame.persons, known, clockMs)].sort((p, q) => p.trackId - q.trackId);
     const downLineages = new Set(state.tracks.filter((track) => track.fall.phase === 'down').map((track) => track.fall.lineage));
     const context = { rules: this.rules, clockMs, frame: at, frameWidth: frame.sourceWidth, frameHeight: frame.sourceHeight, downLineages };
     const present = new Set(persons.map((person) => person.trackId));
@@ -139,6 +141,37 @@ export class EventEngine {
       if (source.fall.phase === 'down') source.fall = newFallState(source.id);
     }
     return memory;
+  }
+
+  /**
+   * People on the floor are detected weakly and intermittently (scores 0.25-0.5, frames without them), and a tracker
+   * following ByteTrack does not re-attach a weak detection to a track it lost a frame ago: the fallen person drops
+   * out of tracking right when the fall must be confirmed. An untracked detection where a falling or fallen track
+   * (out of sight, seen within trackExpirySec) was last seen stands in for it: it covers at least half of the smaller
+   * of the two boxes (a standing box and the lying box of the same person share little more than their lower part).
+   */
+  private fallenStandIns(all: readonly TrackedPerson[], known: Map<number, TrackMemory>, clockMs: number): Array<TrackedPerson & { trackId: number }> {
+    const present = new Set(all.map((person) => person.trackId).filter((id) => id !== undefined));
+    const candidates = [...known.values()].filter(
+      (track) => track.fall.phase !== 'watching' && !present.has(track.id) && clockMs - track.lastSeenMs <= this.rules.trackExpirySec * 1000,
+    );
+    const standIns: Array<TrackedPerson & { trackId: number }> = [];
+    const untracked = all.filter((person) => person.trackId === undefined).sort((p, q) => q.score - p.score);
+    for (const person of untracked) {
+      let best: TrackMemory | undefined;
+      let bestCover = STAND_IN_COVER;
+      for (const track of candidates) {
+        const cover = boxCover(track.lastBox, person.box);
+        if (cover >= bestCover) {
+          best = track;
+          bestCover = cover;
+        }
+      }
+      if (!best) continue;
+      candidates.splice(candidates.indexOf(best), 1);
+      standIns.push({ ...person, trackId: best.id });
+    }
+    return standIns;
   }
 
   private handOffSource(box: TrackedPerson['box'], known: Map<number, TrackMemory>, present: Set<number>, clockMs: number): TrackMemory | undefined {

@@ -46,13 +46,15 @@ export interface FallState {
   /** falling: when the drop crossed minUpperDrop; down-like since when (continuously). */
   droppedAtMs?: number;
   lyingSinceMs?: number;
-  /** falling: last time the track was seen still dropped (getting up cancels after UP_TOLERANCE_MS). */
-  lastDroppedMs?: number;
   /** falling: detection scores while falling, for the event's confidence. */
   scoreSum: number;
   scoreCount: number;
-  /** down: whether the fall was reported (not when a suppressing zone held the person), and getting up since. */
+  /** down: whether the fall was reported (not when a suppressing zone held the person). */
   alerted?: boolean;
+  /**
+   * Seen up since (falling: no longer dropped, cancels after UP_TOLERANCE_MS; down: getting up, recovered after
+   * recoverSec). Frames without the person do not count as up.
+   */
   upSinceMs?: number;
   upFrame?: FrameRef;
   fallFrame?: FrameRef;
@@ -79,7 +81,7 @@ export interface FallOutcome {
 }
 
 const SAMPLE_INTERVAL_MS = 100;
-/** Flicker of a frame or two classified up mid-fall must not cancel it. */
+/** Seen up again (not dropped) this long while falling cancels it; one odd frame (a bad box) does not. */
 const UP_TOLERANCE_MS = 400;
 /** Down-like must hold this long (continuously) at the decisive frame. */
 const MIN_LYING_MS = 200;
@@ -151,7 +153,7 @@ function remember(state: FallState, sample: FallSample, config: FallRuleConfig):
 function resetToWatching(state: FallState): void {
   state.phase = 'watching';
   state.history = [];
-  for (const key of ['ref', 'onset', 'droppedAtMs', 'lyingSinceMs', 'lastDroppedMs', 'alerted', 'upSinceMs', 'upFrame', 'fallFrame'] as const) delete state[key];
+  for (const key of ['ref', 'onset', 'droppedAtMs', 'lyingSinceMs', 'alerted', 'upSinceMs', 'upFrame', 'fallFrame'] as const) delete state[key];
   state.scoreSum = 0;
   state.scoreCount = 0;
 }
@@ -180,7 +182,6 @@ function watch(state: FallState, input: FallInput, current: FallSample, config: 
   state.ref = ref;
   state.onset = onset.frame;
   state.droppedAtMs = input.clockMs;
-  state.lastDroppedMs = input.clockMs;
   state.scoreSum = input.score;
   state.scoreCount = 1;
   if (isDownLike(input, ref, config)) state.lyingSinceMs = input.clockMs;
@@ -191,13 +192,15 @@ function confirm(state: FallState, input: FallInput, current: FallSample, config
   const now = input.clockMs;
   const dropped = upperDrop(ref, current) >= HOLD_FRACTION * config.minUpperDrop;
   const downLike = dropped && isDownLike(input, ref, config);
-  if (dropped) state.lastDroppedMs = now;
+  if (dropped) delete state.upSinceMs;
+  else state.upSinceMs ??= now;
   if (downLike) state.lyingSinceMs ??= now;
   else delete state.lyingSinceMs;
   state.scoreSum += input.score;
   state.scoreCount += 1;
   const sinceDrop = now - state.droppedAtMs!;
-  if (now - state.lastDroppedMs! > UP_TOLERANCE_MS || (state.lyingSinceMs === undefined && sinceDrop > config.minDownSec * 1000 + LYING_GRACE_MS)) {
+  const upTooLong = state.upSinceMs !== undefined && now - state.upSinceMs >= UP_TOLERANCE_MS;
+  if (upTooLong || (state.lyingSinceMs === undefined && sinceDrop > config.minDownSec * 1000 + LYING_GRACE_MS)) {
     resetToWatching(state);
     remember(state, current, config);
     return undefined;
@@ -210,6 +213,7 @@ function confirm(state: FallState, input: FallInput, current: FallSample, config
     return undefined;
   }
   state.phase = 'down';
+  delete state.upSinceMs;
   state.fallFrame = input.frame;
   state.alerted = !input.lineageAlerted;
   if (!state.alerted) return undefined;

@@ -52,3 +52,12 @@ export function boxIou(a: readonly number[], b: readonly number[]): number {
   const union = (a[2]! - a[0]!) * (a[3]! - a[1]!) + (b[2]! - b[0]!) * (b[3]! - b[1]!) - intersection;
   return union > 0 ? intersection / union : 0;
 }
+
+/** Intersection over the smaller of the two areas: 1 when one box lies inside the other. */
+export function boxCover(a: readonly number[], b: readonly number[]): number {
+  const w = Math.min(a[2]!, b[2]!) - Math.max(a[0]!, b[0]!);
+  const h = Math.min(a[3]!, b[3]!) - Math.max(a[1]!, b[1]!);
+  if (w <= 0 || h <= 0) return 0;
+  const smaller = Math.min((a[2]! - a[0]!) * (a[3]! - a[1]!), (b[2]! - b[0]!) * (b[3]! - b[1]!));
+  return smaller > 0 ? (w * h) / smaller : 0;
+}

@@ -208,6 +208,20 @@ describe('fall rule', () => {
     expect(falls(runFrames(new EventEngine('cam', eventRulesSchema.parse({})), frames))).toHaveLength(1);
   });
 
+  it('takes weak untracked detections where a falling person was last seen as that person', () => {
+    // The tracker loses the person on the floor (ByteTrack does not re-attach weak boxes after a gap).
+    const untrack = (frames: ReturnType<typeof sceneFrames>, offsetX: number) =>
+      frames.map((frame) =>
+        frame.seq <= 22 ? frame : { ...frame, persons: frame.seq % 3 === 0 ? [] : frame.persons.map(({ trackId: _id, ...person }) => ({ ...person, score: 0.3, box: person.box.map((v, i) => (i % 2 === 0 ? v + offsetX : v)) as typeof person.box })) },
+      );
+    const engine = () => new EventEngine('cam', eventRulesSchema.parse({}));
+    const lost = untrack(sceneFrames([fallScript(1, 0.6, 6)], { durationSec: 6 }), 0);
+    expect(falls(runFrames(engine(), lost))).toHaveLength(1);
+    // A weak box somewhere else is not the fallen person.
+    const elsewhere = untrack(sceneFrames([fallScript(1, 0.6, 6)], { durationSec: 6 }), 500);
+    expect(falls(runFrames(engine(), elsewhere))).toEqual([]);
+  });
+
   it('times itself on media time: a lossless file processed 5x faster than real time gives the same fall', () => {
     const realTime = falls(run([fallScript(2, 0.6, 6)], { durationSec: 6 }));
     const fast = falls(run([fallScript(2, 0.6, 6)], { durationSec: 6, captureTs: (_n, mediaMs) => 1_700_000_000_000 + mediaMs / 5 }));
