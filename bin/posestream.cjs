@@ -1,14 +1,10 @@
 #!/usr/bin/env node
 'use strict';
-// The real entry point, in CommonJS on purpose: libuv sizes its thread pool once, at first use, from
-// UV_THREADPOOL_SIZE. An ES module entry is read by the ESM loader through that pool before its first line runs,
-// so setting the variable there comes too late (measured: the pool stayed at 4). A CommonJS entry is read
-// synchronously, so this line runs first. Each GStreamer stream holds 2 pool threads (a pending pull and a bus
-// poll) and OpenVINO completions need more; with 4, four streams starve each other into "no frame" stalls.
-// An explicit setting wins.
-process.env.UV_THREADPOOL_SIZE = process.env.UV_THREADPOOL_SIZE || '64';
+// The real entry point, in CommonJS so that the lines below run before anything else is loaded. (libuv's default
+// thread pool of 4 is enough: GStreamer runs in one decoder process per stream, OpenVINO completes on its own
+// threads; UV_THREADPOOL_SIZE still applies if set.)
 
-// Frames move through Node as Buffers (~0.7 MB each, several copies per frame: appsink, ioredis, socket reads).
+// Frames move through Node as Buffers (~0.7 MB each, several copies per frame: decoder pipe, ioredis, socket reads).
 // V8 counts that external memory against the old generation's headroom, which on a ~20 MB heap is ~24 MB: at
 // 70 frames/s that forced ~8 full GCs a second, a fifth of a core on a 2-core box. Letting the heap grow 4x its
 // live size instead of V8's default ~2x cut them 4x and raised `bench pipeline` from 70 to 78 results/s

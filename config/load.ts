@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
-import { assetsDir, repoRoot } from '../pipeline/assets.js';
-import { configObjectSchema, configSchema, type PosestreamConfig, type StreamConfig } from './schema.js';
+import type { StreamConfig } from '../pipeline/streams/definition.js';
+import { formatZodIssues } from '../pipeline/zod-issues.js';
+import { assetsDir, repoRoot } from './paths.js';
+import { configObjectSchema, configSchema, type PosestreamConfig } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = path.join(repoRoot, 'config', 'posestream.yaml');
 
@@ -24,22 +25,7 @@ export interface LoadedConfig {
   file: string;
 }
 
-/** `a.b[2].c` for a zod issue path, so messages point at the exact field. */
-export function formatIssuePath(issuePath: readonly PropertyKey[]): string {
-  return issuePath
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
-    .join('');
-}
-
-export function formatZodIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
-    const where = formatIssuePath(issue.path);
-    const keys = 'keys' in issue && Array.isArray(issue.keys) ? ` (${issue.keys.join(', ')})` : '';
-    return `${where || '(root)'}: ${issue.message}${keys}`;
-  });
-}
-
-/** `${VAR}` and `${VAR:-default}` inside string values; POSESTREAM_ASSETS always resolves (see pipeline/assets). */
+/** `${VAR}` and `${VAR:-default}` inside string values; POSESTREAM_ASSETS always resolves (see ./paths.ts). */
 function substituteEnv(value: string, env: NodeJS.ProcessEnv, missing: Set<string>): string {
   return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_match, name: string, fallback?: string) => {
     const fromEnv = name === 'POSESTREAM_ASSETS' ? (env[name] ?? assetsDir(env)) : env[name];
@@ -63,25 +49,37 @@ const camelToEnv = (key: string): string => key.replace(/([a-z0-9])([A-Z])/g, '$
 
 /**
  * Deployment overrides: POSESTREAM_<SECTION>_<KEY>, e.g. POSESTREAM_REDIS_URL, POSESTREAM_WORKER_BATCH_SIZE,
- * POSESTREAM_GATEWAY_PORT. Values are read as YAML scalars so numbers and booleans keep their type.
+ * POSESTREAM_GATEWAY_PORT. Values are read as YAML scalars so numbers and booleans keep their type; text settings
+ * take the value verbatim, so a token such as `12345678` or `#a&b` stays the text it is.
  */
 export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const sections = ['redis', 'model', 'worker', 'ingest', 'results', 'gateway'] as const;
+  const sections = ['redis', 'model', 'worker', 'ingest', 'results', 'gateway', 'sourcePolicy'] as const;
   const shapes = configObjectSchema.shape;
   const result: Record<string, unknown> = { ...raw };
   for (const section of sections) {
     const sectionSchema = shapes[section];
     const inner = 'unwrap' in sectionSchema ? (sectionSchema as { unwrap(): unknown }).unwrap() : sectionSchema;
-    const keys = Object.keys((inner as { shape: Record<string, unknown> }).shape);
-    for (const key of keys) {
+    const fields = (inner as { shape: Record<string, FieldSchema> }).shape;
+    for (const [key, field] of Object.entries(fields)) {
       const envName = `POSESTREAM_${camelToEnv(section)}_${camelToEnv(key)}`;
       const value = env[envName];
       if (value === undefined) continue;
       const current = (result[section] ?? {}) as Record<string, unknown>;
-      result[section] = { ...current, [key]: parseDocument(value).toJS() };
+      result[section] = { ...current, [key]: isTextField(field) ? value : parseDocument(value).toJS() };
     }
   }
   return result;
+}
+
+interface FieldSchema {
+  def: { type: string; innerType?: FieldSchema };
+}
+
+/** A string setting, possibly optional or defaulted. */
+function isTextField(field: FieldSchema): boolean {
+  let schema = field;
+  while ((schema.def.type === 'optional' || schema.def.type === 'default') && schema.def.innerType) schema = schema.def.innerType;
+  return schema.def.type === 'string';
 }
 
 function isFileUrlOrPath(url: string): boolean {

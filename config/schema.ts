@@ -1,85 +1,37 @@
 import { z } from 'zod';
+import { streamSchema } from '../pipeline/streams/definition.js';
+import { isLocalhostName, isLoopbackAddress, sourcePolicySchema } from '../pipeline/streams/source-policy.js';
+import { notifySchema } from './notify.js';
 
 /**
- * The one definition of posestream's configuration: streams, model and deployment. Every object is strict, so a
- * misspelt key is an error rather than a silently ignored setting. REST bodies for streams use `streamSchema`.
+ * The one definition of posestream's configuration: model, deployment and the streams to seed the registry with.
+ * Every object is strict, so a misspelt key is an error rather than a silently ignored setting. What a stream is
+ * (`streams:` entries, also REST bodies and registry entries) is defined in pipeline/streams/definition.ts.
  */
 
-export const STREAM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-
-const SUPPORTED_SCHEMES = ['rtsp:', 'rtsps:', 'http:', 'https:', 'file:', 'v4l2:', 'test:'] as const;
-
-/** Test patterns map onto videotestsrc patterns; `test://ball` is the usual moving-object source. */
-export const TEST_PATTERNS = ['smpte', 'ball', 'snow', 'black', 'white', 'gradient', 'checkers-8', 'pinwheel'] as const;
-
-/**
- * Accepts rtsp(s)://, http(s)://, file:// or a plain path, v4l2:///dev/videoN or /dev/videoN, and test://<pattern>.
- * Anything else is rejected with the reason, so a typo never reaches GStreamer.
- */
-export function describeUrlProblem(url: string): string | undefined {
-  if (url.trim() !== url || url.length === 0) return 'must be a non-empty URL or path without surrounding spaces';
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(url)) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      return `is not a valid URL: "${url}"`;
-    }
-    if (!(SUPPORTED_SCHEMES as readonly string[]).includes(parsed.protocol)) {
-      return `unsupported scheme "${parsed.protocol}" (use rtsp://, rtsps://, http(s)://, file://, v4l2://, test://)`;
-    }
-    if (['rtsp:', 'rtsps:', 'http:', 'https:'].includes(parsed.protocol) && parsed.hostname === '') {
-      return `has no host: "${url}"`;
-    }
-    if (parsed.protocol === 'test:' && !(TEST_PATTERNS as readonly string[]).includes(parsed.hostname)) {
-      return `unknown test pattern "${parsed.hostname}" (one of ${TEST_PATTERNS.join(', ')})`;
-    }
-    return undefined;
-  }
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url) && !/^[A-Za-z]:[\\/]/.test(url)) {
-    return `unsupported URL "${url}" (expected scheme://... or a file path)`;
-  }
-  return undefined;
-}
-
-export const streamModeSchema = z.enum(['live', 'lossless']);
-
-export const streamSchema = z
-  .object({
-    id: z.string().regex(STREAM_ID_PATTERN, 'must be 1-64 characters: letters, digits, "_" or "-", starting with a letter or digit'),
-    url: z.string().superRefine((url, ctx) => {
-      const problem = describeUrlProblem(url);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    }),
-    /** Upper bound on frames per second taken from the source; frames above it are dropped at the source. */
-    fps: z.number().positive().max(240).optional(),
-    /** Files only: start again at EOS instead of ending the stream. */
-    loop: z.boolean().default(false),
-    enabled: z.boolean().default(true),
-    /**
-     * live: only the newest frames are kept (stale frames are dropped and counted), latency stays bounded.
-     * lossless: every frame is inferred; when the queue is full the source is held back instead.
-     */
-    mode: streamModeSchema.default('live'),
-  })
-  .strict();
-
-export type StreamConfig = z.infer<typeof streamSchema>;
-export type StreamConfigInput = z.input<typeof streamSchema>;
+/** Model runtimes, each a folder under workers/inference/backends/. */
+export const MODEL_BACKENDS = ['openvino'] as const;
+export type ModelBackend = (typeof MODEL_BACKENDS)[number];
 
 export const modelSchema = z
   .object({
-    /** OpenVINO IR (.xml) or ONNX file of a YOLOv8-pose model. */
+    /** A YOLOv8-pose model file the backend reads (OpenVINO: IR .xml with its .bin, or ONNX). */
     path: z.string().min(1),
+    backend: z.enum(MODEL_BACKENDS).default('openvino'),
     device: z.string().min(1).default('CPU'),
-    hint: z.enum(['THROUGHPUT', 'LATENCY', 'CUMULATIVE_THROUGHPUT']).default('THROUGHPUT'),
-    /** Model compilation cache; makes restarts (and GPU starts) fast. */
-    cacheDir: z.string().min(1).default('build/ov-cache'),
-    /** Side of the square network input; frames are letterboxed to it. */
-    inputSize: z.number().int().min(32).max(2048).default(640),
+    /**
+     * Side of the square network input: ingest fits frames inside it, the worker letterboxes to it and decodes the
+     * model's anchors at it. A model exported with a dynamic size is reshaped to it; a fixed-size model must match.
+     */
+    inputSize: z.number().int().min(32).max(2048).multipleOf(32, 'must be a multiple of 32 (the model strides)').default(640),
     confidence: z.number().min(0).max(1).default(0.25),
     iou: z.number().gt(0).max(1).default(0.7),
     maxDetections: z.number().int().min(1).max(1000).default(100),
+    // OpenVINO only (workers/inference/backends/openvino/settings.ts):
+    /** PERFORMANCE_HINT. */
+    hint: z.enum(['THROUGHPUT', 'LATENCY', 'CUMULATIVE_THROUGHPUT']).default('THROUGHPUT'),
+    /** Model compilation cache; makes restarts (and GPU starts) fast. */
+    cacheDir: z.string().min(1).default('build/ov-cache'),
   })
   .strict();
 
@@ -120,10 +72,16 @@ export const resultsSchema = z
 
 export const gatewaySchema = z
   .object({
-    host: z.string().min(1).default('0.0.0.0'),
+    /** Loopback by default: any other address needs a token (or allowUnauthenticated). */
+    host: z.string().min(1).default('127.0.0.1'),
     port: z.number().int().min(0).max(65_535).default(8080),
-    /** When set, WebSocket and mutating REST calls need it (Bearer header or ?token=). */
+    /**
+     * When set, everything but /healthz, /readyz and the dashboard's static files needs it: the WebSocket, every
+     * REST call (reads included), MJPEG, snapshots and /metrics (`Authorization: Bearer <token>` or ?token=).
+     */
     token: z.string().min(8).optional(),
+    /** Binding a non-loopback host without a token is refused unless this is true (then warned at every start). */
+    allowUnauthenticated: z.boolean().default(false),
     /** Browser origins allowed to open WebSockets; empty means any. */
     allowedOrigins: z.array(z.string().min(1)).default([]),
     /** Messages queued per WebSocket client before frames are dropped for it. */
@@ -140,7 +98,10 @@ export const configObjectSchema = z
     ingest: ingestSchema.default(ingestSchema.parse({})),
     results: resultsSchema.default(resultsSchema.parse({})),
     gateway: gatewaySchema.default(gatewaySchema.parse({})),
+    /** What streams added through the REST API may open (config streams may open anything). */
+    sourcePolicy: sourcePolicySchema.default(sourcePolicySchema.parse({})),
     streams: z.array(streamSchema).default([]),
+    notify: notifySchema.default(notifySchema.parse({})),
   })
   .strict();
 
@@ -158,9 +119,34 @@ export const configSchema = configObjectSchema.superRefine((config, ctx) => {
       seen.set(stream.id, index);
     }
   });
+  const exposure = unauthenticatedExposure(config.gateway);
+  if (exposure) ctx.addIssue({ code: 'custom', path: ['gateway', 'host'], message: exposure });
   if (config.ingest.backoffMaxMs < config.ingest.backoffInitialMs) {
     ctx.addIssue({ code: 'custom', path: ['ingest', 'backoffMaxMs'], message: 'must be >= ingest.backoffInitialMs' });
   }
 });
 
 export type PosestreamConfig = z.infer<typeof configSchema>;
+
+/** Host names that bind loopback only. */
+function bindsLoopbackOnly(host: string): boolean {
+  return isLocalhostName(host) || isLoopbackAddress(host);
+}
+
+/**
+ * Why binding `host` is refused, or undefined: a gateway reachable from other machines without a token would let
+ * anyone watch every camera and change streams, so that takes a token or an explicit, logged opt-out.
+ */
+export function unauthenticatedExposure(gateway: { host: string; token?: string; allowUnauthenticated: boolean }): string | undefined {
+  if (gateway.token !== undefined || gateway.allowUnauthenticated || bindsLoopbackOnly(gateway.host)) return undefined;
+  return (
+    `"${gateway.host}" is not a loopback address and gateway.token is not set: anyone who can reach the gateway could ` +
+    'watch every camera and change streams. Set gateway.token (or POSESTREAM_GATEWAY_TOKEN, 8+ characters), or bind ' +
+    '127.0.0.1, or set gateway.allowUnauthenticated: true to expose it without authentication on purpose'
+  );
+}
+
+/** A non-loopback gateway without a token (allowed by allowUnauthenticated): warned about at every start. */
+export function exposedWithoutToken(gateway: { host: string; token?: string }): boolean {
+  return gateway.token === undefined && !bindsLoopbackOnly(gateway.host);
+}

@@ -29,8 +29,12 @@ export interface Route {
   method: string;
   /** Named groups become params, e.g. /^\/api\/streams\/(?<id>[^/]+)$/ */
   path: RegExp;
-  /** Mutations need the token when one is configured. */
-  mutates?: boolean;
+  /**
+   * Served without the token. Everything else needs it when gateway.token is set, reads included: stream URLs,
+   * states, video and metrics describe a site's cameras. Only /healthz, /readyz and the dashboard's static files
+   * (which ask for the token) are public.
+   */
+  public?: boolean;
   handle(context: RouteContext): Promise<void> | void;
 }
 

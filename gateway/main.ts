@@ -1,10 +1,13 @@
 import type { AddressInfo } from 'node:net';
-import type { PosestreamConfig } from '../config/schema.js';
+import { exposedWithoutToken, unauthenticatedExposure, type PosestreamConfig } from '../config/schema.js';
+import { PosestreamError } from '../pipeline/errors.js';
 import type { Logger } from '../pipeline/obs/logger.js';
 import { createMetrics, type Metrics } from '../pipeline/obs/metrics.js';
 import { createRedis } from '../pipeline/redis/client.js';
-import { ResultReader, type ResultEntry } from '../pipeline/redis/result-stream.js';
+import type { ResultEntry } from '../pipeline/redis/codec.js';
+import { ResultReader } from '../pipeline/redis/result-stream.js';
 import { StreamRegistry } from '../pipeline/streams/registry.js';
+import { createSourceGuard } from '../pipeline/streams/source-guard.js';
 import { disableEncoderCache } from './annotate.js';
 import { HttpFrameViewers } from './http-frame-viewers.js';
 import { PreviewFollower, type PreviewInterest } from './preview-follower.js';
@@ -21,8 +24,10 @@ import { StreamStats } from './stream-stats.js';
 import { Hub } from './ws/hub.js';
 
 /**
- * The gateway role: HTTP + WebSocket in front of Redis. Three Redis connections: one for commands, one blocked on
- * the results follow loop, one blocked on the preview loop (blocking reads cannot share a connection).
+ * The gateway role: HTTP + WebSocket in front of Redis. Four Redis connections: one for commands, one blocked on
+ * the results follow loop, one blocked on the preview loop (blocking reads cannot share a connection), and one for
+ * REST that fails fast (REST_REDIS_TIMEOUT_MS) so that a Redis outage is a prompt 503, never a request that hangs
+ * and is applied later.
  */
 
 export interface GatewayOptions {
@@ -48,17 +53,29 @@ export interface RunningGateway {
 }
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
+/** A REST call answers within about this long (503 PS_REDIS_UNAVAILABLE) when Redis does not. */
+export const REST_REDIS_TIMEOUT_MS = 2_000;
 export const SERVER_NAME = 'posestream-gateway/1';
 
 export async function startGateway(config: PosestreamConfig, options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger.child({ component: 'gateway' });
+  const host = options.host ?? config.gateway.host;
+  // The config refuses this already; a host passed in code gets the same rule.
+  const exposure = unauthenticatedExposure({ ...config.gateway, host });
+  if (exposure) throw new PosestreamError('PS_CONFIG_INVALID', `gateway.host: ${exposure}`);
   disableEncoderCache();
   const metrics = options.metrics ?? createMetrics();
   const redis = createRedis(config.redis.url, { name: 'gateway', logger });
   const resultsConnection = createRedis(config.redis.url, { name: 'gateway-results', logger });
   const previewConnection = createRedis(config.redis.url, { name: 'gateway-preview', logger });
-  const registry = new StreamRegistry(redis);
+  const registry = new StreamRegistry(redis, { logger });
+  await registry.migrateLegacyLayout();
   await registry.seed(config.streams);
+  const restRedis = createRedis(config.redis.url, { name: 'gateway-rest', logger, failFastMs: REST_REDIS_TIMEOUT_MS });
+  const restRegistry = new StreamRegistry(restRedis, { logger });
+  const sourceGuard = createSourceGuard({ policy: config.sourcePolicy, redisUrl: config.redis.url, gatewayHost: host });
+  // Redis just answered the seed: give the REST connection a moment to be ready before the first request can come.
+  await readyWithin(restRedis, REST_REDIS_TIMEOUT_MS);
 
   const stats = new StreamStats();
   const observePipeline = options.observePipelineResults ?? true;
@@ -137,7 +154,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
     routes: [
       ...healthRoutes({ redis, registry }),
       ...metricsRoutes({ metrics }),
-      ...streamRoutes({ registry, catalog, stats }),
+      ...streamRoutes({ registry: restRegistry, catalog, stats, checkSource: sourceGuard.check }),
       ...mjpegRoutes({ catalog, viewers, metrics }),
       ...(await dashboardRoutes()),
     ],
@@ -146,8 +163,8 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
     allowedOrigins: config.gateway.allowedOrigins,
     logger,
     metrics,
+    redisTimeoutMs: REST_REDIS_TIMEOUT_MS,
   });
-  const host = options.host ?? config.gateway.host;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? config.gateway.port, host, () => {
@@ -158,6 +175,12 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
   logger.info({ url, streams: catalog.ids().length }, 'gateway listening');
+  if (exposedWithoutToken({ ...config.gateway, host })) {
+    logger.warn(
+      { host, port, setting: 'gateway.allowUnauthenticated' },
+      `gateway listening on ${host}:${port} WITHOUT AUTHENTICATION (gateway.allowUnauthenticated: true): anyone who can reach this port can watch every camera and add, change or remove streams. Set gateway.token to require a token`,
+    );
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -174,9 +197,21 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await registry.close();
       redis.disconnect();
+      restRedis.disconnect();
       logger.info('gateway stopped');
     })());
   return { url, port, stop };
+}
+
+function readyWithin(connection: { status: string; once(event: 'ready', listener: () => void): unknown }, ms: number): Promise<void> {
+  if (connection.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    connection.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function mergeInterest(fromClients: Map<string, PreviewInterest>, httpViewers: string[]): Map<string, PreviewInterest> {

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../pipeline/obs/logger.js';
-import { keys, PREVIEW_LENGTH, VIEWERS_TTL_SEC } from '../pipeline/redis/keys.js';
-import { decodePreviewFields } from '../pipeline/redis/result-stream.js';
+import { decodePreviewFields, streamReadReply, type RawStreamEntry } from '../pipeline/redis/codec.js';
+import { keys, PREVIEW_LENGTH, streamIdOfKey, VIEWERS_TTL_SEC } from '../pipeline/redis/keys.js';
 import type { FrameMeta } from '../pipeline/wire/v1.js';
 import { renderPreview, type AnnotatedPreview } from './annotate.js';
-import { FollowLoop } from './follow-loop.js';
+import { FollowLoop } from '../pipeline/follow-loop.js';
 
 /**
  * Frames for watchers. While a stream has a frame subscriber (WebSocket, MJPEG or a snapshot request) the gateway
@@ -30,8 +30,6 @@ export interface PreviewFollowerOptions {
   /** meta is undefined when nothing was rendered (every watcher is congested): the frame is skipped for them. */
   onFrame: (streamId: string, meta: FrameMeta | undefined, rendered: AnnotatedPreview) => void;
 }
-
-type XReadBufferReply = Array<[key: Buffer, entries: Array<[id: Buffer, fields: Buffer[]]>]> | null;
 
 export class PreviewFollower {
   private readonly cursors = new Map<string, string>();
@@ -102,7 +100,7 @@ export class PreviewFollower {
 
   private async readOnce(): Promise<void> {
     const ids = [...this.cursors.keys()];
-    const reply = (await this.blocking.xreadBuffer(
+    const reply = await this.blocking.xreadBuffer(
       'COUNT',
       PREVIEW_LENGTH,
       'BLOCK',
@@ -110,15 +108,14 @@ export class PreviewFollower {
       'STREAMS',
       ...ids.map((id) => keys.preview(id)),
       ...ids.map((id) => this.cursors.get(id)!),
-    )) as XReadBufferReply;
-    if (reply) await Promise.all(reply.map(([key, entries]) => this.renderNewest(key.toString(), entries)));
+    );
+    await Promise.all(streamReadReply<Buffer>(reply).map(({ key, entries }) => this.renderNewest(streamIdOfKey(key), entries)));
   }
 
-  private async renderNewest(key: string, entries: Array<[id: Buffer, fields: Buffer[]]>): Promise<void> {
-    const streamId = key.slice(keys.preview('').length);
+  private async renderNewest(streamId: string, entries: Array<RawStreamEntry<Buffer>>): Promise<void> {
     const newest = entries[entries.length - 1];
     if (!newest || !this.cursors.has(streamId)) return;
-    this.cursors.set(streamId, newest[0].toString());
+    this.cursors.set(streamId, newest.id);
     if (!this.wanted.has(streamId)) return;
     const wanted = this.options.demand(streamId);
     if (!wanted.plain && !wanted.annotated) {
@@ -127,7 +124,7 @@ export class PreviewFollower {
     }
     let preview: ReturnType<typeof decodePreviewFields>;
     try {
-      preview = decodePreviewFields(newest[1]);
+      preview = decodePreviewFields(newest.fields ?? []);
     } catch (error) {
       if (!this.badEntryWarned) this.options.logger.warn({ err: error, streamId }, 'skipping undecodable preview entry');
       this.badEntryWarned = true;

@@ -1,14 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../pipeline/obs/logger.js';
 import type { Metrics } from '../pipeline/obs/metrics.js';
+import { workerUtilisation } from '../pipeline/redis/codec.js';
 import { keys, WORKER_INFO_TTL_SEC } from '../pipeline/redis/keys.js';
 
 /**
  * Gauges that only Redis knows, sampled on a timer (never per scrape or per frame): frames waiting in each frame
  * stream (XLEN) and each live inference process's utilisation from its heartbeat hash.
  */
-
-const UTILISATION_FIELDS = ['utilisation', 'utilization'];
 
 export class RedisSampler {
   private timer: NodeJS.Timeout | undefined;
@@ -47,10 +46,9 @@ export class RedisSampler {
       for (const id of this.reportedWorkers) if (!alive.includes(id)) metrics.workerUtilisation.remove({ worker: id });
       this.reportedWorkers.clear();
       alive.forEach((id, i) => {
-        const info = (replies[i]?.[1] ?? {}) as Record<string, string>;
-        const field = UTILISATION_FIELDS.find((name) => info[name] !== undefined);
-        if (!field) return;
-        metrics.workerUtilisation.set({ worker: id }, Number(info[field]));
+        const utilisation = workerUtilisation(replies[i]?.[1]);
+        if (utilisation === undefined) return;
+        metrics.workerUtilisation.set({ worker: id }, utilisation);
         this.reportedWorkers.add(id);
       });
       this.warned = false;

@@ -1,6 +1,7 @@
 import type { Logger } from '../pipeline/obs/logger.js';
-import type { ResultEntry, ResultReader } from '../pipeline/redis/result-stream.js';
-import { FollowLoop } from './follow-loop.js';
+import type { ResultEntry } from '../pipeline/redis/codec.js';
+import type { ResultReader } from '../pipeline/redis/result-stream.js';
+import { FollowLoop } from '../pipeline/follow-loop.js';
 
 /**
  * The gateway's single Redis read loop for results: one blocking XREAD over every registered stream, however many

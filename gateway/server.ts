@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import type { Logger } from '../pipeline/obs/logger.js';
 import type { Metrics } from '../pipeline/obs/metrics.js';
 import { HttpError, requestToken, sendError, tokenMatches, type Route } from './http.js';
+import { redisUnavailable } from './redis-unavailable.js';
 import type { Hub } from './ws/hub.js';
 
 /**
@@ -18,6 +19,8 @@ export interface GatewayServerOptions {
   allowedOrigins: string[];
   logger: Logger;
   metrics: Metrics;
+  /** The REST Redis connection's command timeout, named in 503 PS_REDIS_UNAVAILABLE replies. */
+  redisTimeoutMs: number;
 }
 
 /**
@@ -33,6 +36,15 @@ function rejectUpgrade(socket: Duplex, status: number, code: string, message: st
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
+}
+
+/** A path segment as the route sees it; a malformed percent-escape is the client's mistake (400), not ours. */
+function decodePathParam(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'PS_HTTP_BAD_PATH', `the ${name} in the path is not valid percent-encoding`);
+  }
 }
 
 export function createGatewayServer(options: GatewayServerOptions): Server {
@@ -51,11 +63,11 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
         }
         throw new HttpError(404, 'PS_HTTP_NOT_FOUND', `nothing at ${url.pathname}`);
       }
-      if (route.mutates && !tokenMatches(options.token, requestToken(req, url))) {
+      if (!route.public && !tokenMatches(options.token, requestToken(req, url))) {
         throw new HttpError(401, 'PS_AUTH_REQUIRED', 'this call needs the gateway token (Authorization: Bearer <token> or ?token=)');
       }
       const params = { ...(route.path.exec(url.pathname)?.groups ?? {}) };
-      for (const [key, value] of Object.entries(params)) params[key] = decodeURIComponent(value);
+      for (const [key, value] of Object.entries(params)) params[key] = decodePathParam(key, value);
       await route.handle({ req, res, url, params });
     };
     run().catch((error: unknown) => {
@@ -65,6 +77,12 @@ export function createGatewayServer(options: GatewayServerOptions): Server {
       }
       if (error instanceof HttpError) {
         sendError(res, error);
+        return;
+      }
+      const unavailable = redisUnavailable(error, options.redisTimeoutMs);
+      if (unavailable) {
+        res.setHeader('retry-after', '2');
+        sendError(res, unavailable);
         return;
       }
       logger.error({ err: error, method: req.method, path: url.pathname }, 'request failed');

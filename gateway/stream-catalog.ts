@@ -1,4 +1,4 @@
-import type { StreamConfig } from '../config/schema.js';
+import type { StreamConfig } from '../pipeline/streams/definition.js';
 import type { Logger } from '../pipeline/obs/logger.js';
 import type { StreamRegistry } from '../pipeline/streams/registry.js';
 import type { StreamState } from '../pipeline/wire/v1.js';
@@ -67,9 +67,10 @@ export class StreamCatalog {
     return [...this.stateById.values()].filter((state) => this.configs.has(state.streamId));
   }
 
-  async refresh(): Promise<void> {
+  /** Re-reads the registry; REST passes its own fail-fast registry, so a request never waits for a Redis outage. */
+  async refresh(source: StreamRegistry = this.registry): Promise<void> {
     try {
-      const [list, states] = await Promise.all([this.registry.list(), this.registry.states()]);
+      const [list, states] = await Promise.all([source.list(), source.states()]);
       const before = [...this.configs.keys()].sort().join('\n');
       this.configs = new Map(list.map((stream) => [stream.id, stream]));
       for (const [id, state] of states) this.stateById.set(id, state);

@@ -1,17 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { assetsDir, repoRoot } from '../config/paths.js';
 
-/** Repository root, whatever the working directory of the process. */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/**
- * The shared test and benchmark assets (models, datasets, media) are third-party files that never enter the
- * repository. They are found through one setting: POSESTREAM_ASSETS, default `<repo>/../shared`.
- */
-export function assetsDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.POSESTREAM_ASSETS ?? path.join(repoRoot, '..', 'shared'));
-}
+/** Where the repository and the shared assets are is decided once, in config/paths.ts (config files use it too). */
+export { assetsDir, repoRoot };
 
 export const sharedAssets = {
   fp32Onnx: 'models/yolov8n-pose-fp32.onnx',

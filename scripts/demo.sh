@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up (idempotent), make the INT8 model once, start Redis and run the demo: `posestream run` with
-# config/posestream.yaml (a shared video in a loop). Dashboard: http://localhost:8080/
+# config/posestream.yaml (a shared video in a loop). Dashboard: http://127.0.0.1:8080/ (loopback only: see README, Security)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

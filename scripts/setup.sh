@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh Debian machine: system packages, the Python venv (OpenVINO runtime + NNCF),
-# node modules, the OpenVINO addon and the FP32 IR of the shared model. Safe to run again: every step
+# node modules, the OpenVINO addon, the ingest decoder and the FP32 IR of the shared model. Safe to run again: every step
 # checks whether its result is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ ROOT=$(pwd)
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
 APT_PACKAGES=(
-  redis-server
+  redis-server mosquitto
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   python3-gi gir1.2-gst-rtsp-server-1.0
@@ -46,10 +46,9 @@ if [ "${POSESTREAM_WITH_ULTRALYTICS:-0}" = 1 ]; then
   .venv/bin/python -c 'import ultralytics' 2>/dev/null || .venv/bin/pip install -q -e 'models[ultralytics]'
 fi
 
-# Node modules: reinstall only when the lockfile or our dependency patches (patches/, applied by the postinstall
-# script with patch-package) changed since the last install.
+# Node modules: reinstall only when the lockfile changed since the last install.
 stamp=node_modules/.posestream-lock.sha
-want=$(cat package-lock.json patches/*.patch | sha256sum | cut -d' ' -f1)
+want=$(sha256sum < package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "npm: npm ci"
   npm ci --no-audit --no-fund
@@ -58,12 +57,21 @@ else
   log "npm: node_modules up to date"
 fi
 
-addon=workers/inference/native/build/Release/posestream_openvino.node
-if [ ! -f "$addon" ] || [ -n "$(find workers/inference/native/src workers/inference/native/binding.gyp -newer "$addon" 2>/dev/null)" ]; then
+addon=workers/inference/backends/openvino/build/Release/posestream_openvino.node
+if [ ! -f "$addon" ] || [ -n "$(find workers/inference/backends/openvino/src workers/inference/backends/openvino/binding.gyp -newer "$addon" 2>/dev/null)" ]; then
   log "addon: building the OpenVINO N-API addon"
   npm run -s build:addon
 else
   log "addon: up to date"
+fi
+
+# The ingest decoder (workers/ingest/decoder: C over GStreamer, one process per running stream) into
+# build/bin/posestream-decode; make rebuilds it only when a source file is newer than the binary.
+if make -s -q -C workers/ingest/decoder 2>/dev/null; then
+  log "decoder: up to date"
+else
+  log "decoder: building build/bin/posestream-decode"
+  make -s -C workers/ingest/decoder
 fi
 
 # The FP32 IR of the shared ONNX; INT8 is made by the demo (scripts/demo.sh) because it takes a minute.

@@ -1,12 +1,7 @@
 import type { Command } from 'commander';
-import { assetPath } from '../../pipeline/assets.js';
-import { positiveNumber, withPipelineBenchOptions } from './pipeline-bench-support.js';
+import { positiveNumber, withPipelineBenchOptions } from '../bench/options.js';
 
-/**
- * `posestream bench pipeline`: N lossless file streams (the walking clip, looped, no fps cap) through ingest and an
- * inference worker in this process, aggregate results/s, against `bench engine` (PoseEngine alone, same model,
- * batch, requests and precision) measured right after it in the same process. Target: ratio >= 0.8.
- */
+/** `posestream bench pipeline`: see cli/bench/pipeline.ts. */
 export function registerBench(bench: Command): void {
   withPipelineBenchOptions(
     bench
@@ -18,6 +13,7 @@ export function registerBench(bench: Command): void {
       .option('--batch <n>', 'worker.batchSize (the engine baseline uses the same batch)', '4')
   )
     .action(async (options: Record<string, string | boolean | undefined>) => {
+      const { runPipelineBench, formatPipelineBench } = await import('../bench/pipeline.js');
       const result = await runPipelineBench({
         model: String(options.model),
         streams: positiveNumber(options.streams, '--streams'),
@@ -30,104 +26,4 @@ export function registerBench(bench: Command): void {
       // GStreamer/OpenVINO threads may outlive the roles; the numbers are printed, so leave.
       setTimeout(() => process.exit(0), 1_000).unref();
     });
-}
-
-export interface PipelineBenchResult {
-  results_per_s: number;
-  engine_fps: number;
-  ratio: number;
-  per_stream_results_per_s: Record<string, number>;
-  precision: string;
-  engine_precision: string;
-  model: string;
-  batch: number;
-  requests: number;
-  streams: number;
-  seconds: number;
-  load_before: number[];
-}
-
-export async function runPipelineBench(options: { model: string; streams: number; seconds: number; warmup: number; batch: number; redisUrl: string }): Promise<PipelineBenchResult> {
-  const log = (line: string) => process.stderr.write(`${line}\n`);
-  const { loadavg } = await import('node:os');
-  const { Redis } = await import('ioredis');
-  const { createLogger } = await import('../../pipeline/obs/logger.js');
-  const { runEngineBench } = await import('./bench-engine.js');
-  const { startIngest } = await import('../../workers/ingest/main.js');
-  const { startWorker } = await import('../../workers/inference/main.js');
-  const { writeBenchConfig, tapResults, sleep } = await import('./pipeline-bench-support.js');
-  const loadBefore = loadavg();
-
-  const ids = Array.from({ length: options.streams }, (_, i) => `bench-${i}`);
-  const { config } = writeBenchConfig({
-    redisUrl: options.redisUrl,
-    model: options.model,
-    batchSize: options.batch,
-    streams: ids.map((id) => ({ id, url: assetPath('walkingVideo'), mode: 'lossless', loop: true })),
-  });
-  const redis = new Redis(options.redisUrl);
-  await redis.flushdb();
-
-  // The pipeline first, then the engine alone (both in this process, one after the other, same settings).
-  const logger = createLogger('bench', 'warn');
-  const worker = await startWorker(config, { logger });
-  const requests = worker.engine?.requests ?? 0;
-  const ingest = await startIngest(config, { logger });
-  const counts = new Map(ids.map((id) => [id, 0]));
-  let windowStart = Number.POSITIVE_INFINITY;
-  let windowEnd = Number.POSITIVE_INFINITY;
-  let first = true;
-  const tap = tapResults(new Redis(options.redisUrl), ids, (result, at) => {
-    if (result.kind !== 'pose') return;
-    if (first) {
-      first = false;
-      windowStart = at + options.warmup * 1000;
-      windowEnd = windowStart + options.seconds * 1000;
-      log(`pipeline: first result; measuring ${options.seconds} s after ${options.warmup} s warm-up`);
-    }
-    if (at >= windowStart && at < windowEnd) counts.set(result.streamId, counts.get(result.streamId)! + 1);
-  });
-  while (Date.now() < windowEnd || first) await sleep(200);
-  await tap.stop();
-  await ingest.stop();
-  await worker.stop();
-  const total = [...counts.values()].reduce((a, b) => a + b, 0);
-  const resultsPerS = total / options.seconds;
-  log(`pipeline: ${resultsPerS.toFixed(2)} results/s over ${options.streams} streams (precision ${worker.engine?.precision})`);
-
-  const engine = await runEngineBench({
-    model: options.model,
-    seconds: options.seconds,
-    batch: options.batch,
-    device: config.model.device,
-    precision: 'default',
-    requests,
-    skipBenchmarkApp: true,
-    log,
-  });
-  redis.disconnect();
-  return {
-    results_per_s: resultsPerS,
-    engine_fps: engine.fps,
-    ratio: resultsPerS / engine.fps,
-    per_stream_results_per_s: Object.fromEntries([...counts].map(([id, n]) => [id, n / options.seconds])),
-    precision: worker.engine?.precision ?? '?',
-    engine_precision: engine.precision,
-    model: options.model,
-    batch: options.batch,
-    requests,
-    streams: options.streams,
-    seconds: options.seconds,
-    load_before: loadBefore.map((l) => Number(l.toFixed(2))),
-  };
-}
-
-export function formatPipelineBench(r: PipelineBenchResult): string {
-  const perStream = Object.entries(r.per_stream_results_per_s).map(([id, v]) => `${id} ${v.toFixed(1)}`).join(', ');
-  return [
-    `pipeline: ${r.results_per_s.toFixed(2)} results/s aggregate over ${r.streams} lossless file streams (${perStream})`,
-    `engine:   ${r.engine_fps.toFixed(2)} fps (bench engine, batch ${r.batch}, ${r.requests} requests)`,
-    `ratio pipeline/engine = ${r.ratio.toFixed(3)} (target >= 0.8)`,
-    `model ${r.model}, precision ${r.precision} (engine run: ${r.engine_precision}), CPU, ${r.seconds} s each; load before ${r.load_before.join(' ')}`,
-  ].join('\n');
 }

@@ -122,7 +122,7 @@ async function detect(options: EvalOptions, images: DatasetImage[]): Promise<{ d
     import('../../pipeline/image/read-image.js'),
     import('../../pipeline/pose/decode-yolov8.js'),
   ]);
-  const engine = await PoseEngine.create({ modelPath: options.model, device: options.device, hint: 'THROUGHPUT', precision: options.precision, decode: EVAL_DECODE_OPTIONS });
+  const engine = await PoseEngine.create({ modelPath: options.model, device: options.device, settings: { openvino: { hint: 'THROUGHPUT' } }, precision: options.precision, decode: EVAL_DECODE_OPTIONS });
   process.stderr.write(`evaluating ${options.model} on ${images.length} images (${engine.device}, inference precision ${engine.precision})\n`);
   const perImage: Record<string, unknown>[][] = new Array(images.length);
   try {
@@ -131,7 +131,7 @@ async function detect(options: EvalOptions, images: DatasetImage[]): Promise<{ d
     const lane = async (): Promise<void> => {
       for (let index = next++; index < images.length; index = next++) {
         const image = images[index]!;
-        const frame = await readFittedImage(image.file);
+        const frame = await readFittedImage(image.file, engine.inputSize);
         const { persons } = await engine.infer([frame]);
         perImage[index] = persons[0]!.map((person) => personToCoco(image.id, person));
       }

@@ -77,7 +77,7 @@ async function runInfer(images: string[], options: InferOptions): Promise<number
   const engine = await PoseEngine.create({
     modelPath: options.model,
     device: options.device,
-    hint: 'LATENCY',
+    settings: { openvino: { hint: 'LATENCY' } },
     precision: options.precision,
     decode,
   });
@@ -88,7 +88,7 @@ async function runInfer(images: string[], options: InferOptions): Promise<number
     for (const [index, image] of images.entries()) {
       try {
         const rgb = await readRgbImage(image);
-        const { persons } = await engine.infer([fitImage(rgb)]);
+        const { persons } = await engine.infer([fitImage(rgb, engine.inputSize)]);
         const found = persons[0]!;
         results[index] = { image, width: rgb.width, height: rgb.height, persons: found };
         const out = outputs[index];

@@ -1,21 +1,33 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
+import { hasNotifySinks } from '../../config/notify.js';
 import type { PosestreamConfig } from '../../config/schema.js';
 import { describeError } from '../../pipeline/errors.js';
 import { createLogger, type Logger } from '../../pipeline/obs/logger.js';
 import { createMetrics, type Metrics } from '../../pipeline/obs/metrics.js';
-import { redactRedisUrl } from '../../pipeline/redis/client.js';
+import { redactUrl } from '../../pipeline/obs/redact.js';
 import { reportCliError } from '../report-error.js';
 
-export type Role = 'ingest' | 'worker' | 'gateway';
+export type Role = 'ingest' | 'worker' | 'gateway' | 'notify';
 
 interface RunningRole {
   role: Role;
   stop(): Promise<void>;
 }
 
-/** Start order: the gateway first (users see the dashboard at once), ingest last (workers are ready for its frames). */
-const START_ORDER: Role[] = ['gateway', 'worker', 'ingest'];
+/**
+ * Start order: the gateway first (users see the dashboard at once), then the notifier (its consumer groups exist
+ * before the first event), ingest last (workers are ready for its frames).
+ */
+const START_ORDER: Role[] = ['gateway', 'notify', 'worker', 'ingest'];
+
+/**
+ * Longest a drain may take. A role whose Redis is unreachable would otherwise wait for it forever (its last
+ * commands retry until Redis returns); past this the process exits 1 and names what did not stop. Nothing is lost
+ * by that: frames a worker held stay pending in Redis for the next owner, an ingest's jobs move after their lock
+ * expires, and ingest's decoder processes were already stopped at the start of the drain.
+ */
+export const DRAIN_TIMEOUT_MS = 10_000;
 
 /**
  * `posestream run` (every role in this process: the demo) and `posestream ingest|worker`. The gateway role command
@@ -24,12 +36,12 @@ const START_ORDER: Role[] = ['gateway', 'worker', 'ingest'];
 export function registerRoleCommands(program: Command): void {
   program
     .command('run')
-    .description('run ingest, inference worker and gateway in this process (the demo)')
+    .description('run ingest, inference worker, gateway and (when notify sinks are configured) the notifier in this process (the demo)')
     .option('-c, --config <file>', 'config file (default config/posestream.yaml or POSESTREAM_CONFIG)')
-    .action((options: { config?: string }) => runRoles(['ingest', 'worker', 'gateway'], options.config));
+    .action((options: { config?: string }) => runRoles(['ingest', 'worker', 'gateway', 'notify'], options.config));
   program
     .command('ingest')
-    .description('run the ingest role: GStreamer sources -> Redis frame streams')
+    .description('run the ingest role: sources (one GStreamer decoder process each) -> Redis frame streams')
     .option('-c, --config <file>', 'config file')
     .action((options: { config?: string }) => runRoles(['ingest'], options.config));
   program
@@ -37,32 +49,58 @@ export function registerRoleCommands(program: Command): void {
     .description('run an inference worker: Redis frame streams -> YOLOv8-pose -> Redis result streams; start several to scale out')
     .option('-c, --config <file>', 'config file')
     .action((options: { config?: string }) => runRoles(['worker'], options.config));
+  program
+    .command('notify')
+    .description('run the notifier: pose events in Redis -> MQTT (Home Assistant discovery) and webhooks (config notify:)')
+    .option('-c, --config <file>', 'config file')
+    .action((options: { config?: string }) => runRoles(['notify'], options.config));
 }
 
 /**
  * Starts the roles, then waits for SIGINT/SIGTERM: the first drains (ingest stops, workers publish what they hold,
- * the gateway closes) and exits 0; a second signal kills the process at once (status 128 + signal number).
+ * the gateway closes) and exits 0, or 1 when the drain did not finish within DRAIN_TIMEOUT_MS; a second signal kills
+ * the process at once (status 128 + signal number).
  */
 export async function runRoles(roles: Role[], configFile?: string): Promise<void> {
   const { config, file } = loadConfig(configFile);
   const logger = createLogger(roles.length === 1 ? roles[0]! : 'run');
   const metrics = createMetrics();
-  logger.info({ config: file, roles, redis: redactRedisUrl(config.redis.url) }, 'starting');
+  logger.info({ config: file, roles, redis: redactUrl(config.redis.url) }, 'starting');
 
   const running: RunningRole[] = [];
+  /** Roles whose stop() has not returned yet, for the drain-timeout message. */
+  const draining = new Set<Role>();
   let stopping: Promise<void> | undefined;
   const stopAll = (reason: string) => {
     stopping ??= (async () => {
       logger.info({ reason }, 'draining');
+      for (const handle of running) draining.add(handle.role);
       for (const handle of [...running].reverse()) {
         try {
           await handle.stop();
         } catch (error) {
           logger.error({ role: handle.role, err: describeError(error) }, 'role did not stop cleanly');
         }
+        draining.delete(handle.role);
       }
     })();
     return stopping;
+  };
+  /** True when the drain finished in time. */
+  const drain = async (reason: string): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), DRAIN_TIMEOUT_MS);
+    });
+    const finished = await Promise.race([stopAll(reason).then(() => true as const), timedOut]);
+    clearTimeout(timer);
+    if (!finished) {
+      logger.error(
+        { pending: [...draining], timeoutMs: DRAIN_TIMEOUT_MS },
+        `drain did not finish within ${DRAIN_TIMEOUT_MS / 1000} s (is Redis reachable?); exiting: what these roles still held stays in Redis for the next owner`,
+      );
+    }
+    return finished;
   };
   const done = new Promise<string>((resolve) => {
     let signals = 0;
@@ -86,6 +124,10 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
   // stops what has started and exits instead of waiting for the rest.
   const startup = (async () => {
     for (const role of START_ORDER.filter((r) => roles.includes(r))) {
+      if (role === 'notify' && roles.length > 1 && !hasNotifySinks(config.notify)) {
+        logger.info('no notification sinks configured (notify:); notifier not started');
+        continue;
+      }
       const handle = await startRole(role, config, logger, metrics, roles.includes('worker'));
       if (stopping) {
         await handle.stop().catch(() => undefined);
@@ -98,7 +140,7 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
   try {
     first = await Promise.race([startup.then(() => 'started'), done]);
   } catch (error) {
-    await stopAll('startup failed');
+    await drain('startup failed');
     process.exitCode = reportCliError(error);
     exitSoon();
     return;
@@ -110,7 +152,11 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
     startup.catch(() => undefined);
     logger.warn({ signal: first }, 'signal during startup; not waiting for the remaining roles');
   }
-  await stopAll(first);
+  if (!(await drain(first))) {
+    process.exitCode = 1;
+    exitSoon();
+    return;
+  }
   logger.info('stopped');
   process.exitCode = 0;
   exitSoon();
@@ -139,12 +185,16 @@ async function startRole(
       const { startIngest } = await import('../../workers/ingest/main.js');
       return startIngest(config, { logger, metrics });
     }
+    case 'notify': {
+      const { startNotifier } = await import('../../workers/notify/main.js');
+      return startNotifier(config, { logger, metrics });
+    }
   }
 }
 
 /**
- * Native libraries (GStreamer, OpenVINO) may keep threads that hold the event loop open after everything stopped;
- * exit shortly after the drain instead of hanging. Unref'd, so a clean loop exits earlier on its own.
+ * Native libraries (OpenVINO) and clients still reconnecting may hold the event loop open after everything
+ * stopped; exit shortly after the drain instead of hanging. Unref'd, so a clean loop exits earlier on its own.
  */
 function exitSoon(): void {
   setTimeout(() => process.exit(), 2_000).unref();

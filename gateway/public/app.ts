@@ -39,8 +39,48 @@ const RESULTS_KEPT = 32;
 const views = new Map<string, StreamView>();
 const $ = <T extends HTMLElement>(selector: string): T => document.querySelector(selector) as T;
 
+/**
+ * The gateway token, asked for once per browser tab and kept in sessionStorage (gone when the tab closes, never sent
+ * to other sites): REST calls send it as a Bearer header, the WebSocket as ?token= (browsers cannot set headers
+ * there). The page itself is served without it; everything it loads from the gateway needs it when one is set.
+ */
+const TOKEN_KEY = 'posestream-token';
+let connection: { reconnectNow(): void } | undefined;
+
 function token(): string {
-  return $<HTMLInputElement>('#token').value || new URLSearchParams(location.search).get('token') || localStorage.getItem('posestream-token') || '';
+  return sessionStorage.getItem(TOKEN_KEY) ?? '';
+}
+
+/** A `?token=` in the page address (a wall-screen bookmark) is taken once and removed from the address bar. */
+function adoptTokenFromAddress(): void {
+  const params = new URLSearchParams(location.search);
+  const given = params.get('token');
+  if (given === null) return;
+  if (given) sessionStorage.setItem(TOKEN_KEY, given);
+  params.delete('token');
+  const query = params.toString();
+  history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}${location.hash}`);
+}
+
+function askForToken(problem: string): void {
+  const form = $<HTMLFormElement>('#token-form');
+  $('#token-problem').textContent = problem;
+  if (!form.hidden) return;
+  form.hidden = false;
+  $<HTMLInputElement>('#token').focus();
+}
+
+function setupTokenForm(): void {
+  const form = $<HTMLFormElement>('#token-form');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const input = $<HTMLInputElement>('#token');
+    sessionStorage.setItem(TOKEN_KEY, input.value);
+    input.value = '';
+    form.hidden = true;
+    connection?.reconnectNow();
+    void refreshStreams();
+  });
 }
 
 async function api(path: string, init: RequestInit = {}): Promise<Response> {
@@ -48,7 +88,7 @@ async function api(path: string, init: RequestInit = {}): Promise<Response> {
   if (token()) headers.set('authorization', `Bearer ${token()}`);
   if (init.body) headers.set('content-type', 'application/json');
   const response = await fetch(path, { ...init, headers });
-  if (response.status === 401) $('#token-box').hidden = false;
+  if (response.status === 401) askForToken(token() ? 'the gateway refused this token' : 'this gateway needs its token');
   return response;
 }
 
@@ -221,25 +261,21 @@ function setupForm(): void {
       }
     });
   });
-  $<HTMLInputElement>('#token').addEventListener('change', (event) => {
-    localStorage.setItem('posestream-token', (event.target as HTMLInputElement).value);
-  });
 }
 
 function start(): void {
+  adoptTokenFromAddress();
+  setupTokenForm();
   setupForm();
-  let failures = 0;
-  connectWithRetry({
+  connection = connectWithRetry({
     url: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${token() ? `?token=${encodeURIComponent(token())}` : ''}`,
     onOpen: (socket) => {
-      failures = 0;
       socket.send(JSON.stringify({ v: WIRE_VERSION, type: 'subscribe', id: 'dashboard', streams: ['*'], channels: ['results', 'frames', 'state'], annotated: false }));
     },
     onMessage,
-    onState: (state: ConnectionState, detail: string) => {
-      if (state === 'closed' && ++failures >= 2) $('#token-box').hidden = false;
-      setBadge($('#connection'), state, detail);
-    },
+    // A refused token closes the socket before it opens (the browser does not show the 401): the REST calls
+    // below get the 401 and ask for the token.
+    onState: (state: ConnectionState, detail: string) => setBadge($('#connection'), state, detail),
   });
   void refreshStreams();
   setInterval(() => void refreshStreams(), 2_000);

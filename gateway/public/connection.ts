@@ -12,7 +12,7 @@ export interface ReconnectingSocketOptions {
   onState: (state: ConnectionState, detail: string) => void;
 }
 
-export function connectWithRetry(options: ReconnectingSocketOptions): { close(): void } {
+export function connectWithRetry(options: ReconnectingSocketOptions): { close(): void; reconnectNow(): void } {
   let delay = 500;
   let stopped = false;
   let socket: WebSocket | undefined;
@@ -41,6 +41,18 @@ export function connectWithRetry(options: ReconnectingSocketOptions): { close():
   };
   open();
   return {
+    /** Something changed (a token was entered): retry at once instead of after the back-off. */
+    reconnectNow() {
+      if (stopped || socket?.readyState === WebSocket.OPEN) return;
+      if (timer) clearTimeout(timer);
+      if (socket) {
+        // An attempt still connecting was made with the old settings: drop it quietly.
+        socket.onclose = null;
+        socket.close();
+      }
+      delay = 500;
+      open();
+    },
     close() {
       stopped = true;
       if (timer) clearTimeout(timer);

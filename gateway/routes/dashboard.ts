@@ -35,6 +35,8 @@ export async function dashboardRoutes(): Promise<Route[]> {
   const file = (pathname: RegExp, type: string, body: Buffer | string): Route => ({
     method: 'GET',
     path: pathname,
+    // The shell carries no data; the page asks for the token and sends it with every call it makes.
+    public: true,
     handle({ res }) {
       res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache' });
       res.end(body);

@@ -22,6 +22,7 @@ export function healthRoutes(deps: { redis: Redis; registry: StreamRegistry }): 
     {
       method: 'GET',
       path: /^\/healthz$/,
+      public: true,
       handle({ res }) {
         sendJson(res, 200, { status: 'ok' });
       },
@@ -29,6 +30,7 @@ export function healthRoutes(deps: { redis: Redis; registry: StreamRegistry }): 
     {
       method: 'GET',
       path: /^\/readyz$/,
+      public: true,
       async handle({ res }) {
         try {
           await withTimeout(deps.redis.ping(), 'redis');

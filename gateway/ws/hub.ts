@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
+import { compareEntryIds, type ResultEntry } from '../../pipeline/redis/codec.js';
 import {
   WIRE_VERSION,
   type Channel,
@@ -10,7 +11,6 @@ import {
   type StreamResult,
   type StreamState,
 } from '../../pipeline/wire/v1.js';
-import { compareEntryIds } from '../entry-id.js';
 import { ClientQueue, type OutgoingMessage } from './client-queue.js';
 import { parseClientMessage } from './client-message.js';
 
@@ -19,11 +19,6 @@ import { parseClientMessage } from './client-message.js';
  * ClientQueue. Everything published here was read from Redis once by the gateway (one follow loop for results,
  * one for previews) and is serialised once, then shared by every subscriber.
  */
-
-export interface ResultEntry {
-  entryId: string;
-  result: StreamResult;
-}
 
 export interface HubOptions {
   logger: Logger;

@@ -93,4 +93,7 @@ def int8_ir(fp32_ir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("int8")
     completed = run_cli("quantize", "--model", fp32_ir, "--calib", video, coco8, "--subset", "12", "--out", out)
     assert completed.returncode == 0, completed.stderr[-3000:]
+    # Kept for test_quantize_output_is_readable: what an operator saw on the terminal.
+    (out / "quantize.stdout").write_text(completed.stdout)
+    (out / "quantize.stderr").write_text(completed.stderr)
     return out / "yolov8n-pose-int8.xml"

@@ -90,6 +90,14 @@ def test_quantize_produces_a_running_int8_ir(int8_ir: Path) -> None:
     assert json.loads(completed.stdout)["pose"]["map50"] > 0.6
 
 
+def test_quantize_output_is_readable(int8_ir: Path) -> None:
+    stdout = (int8_ir.parent / "quantize.stdout").read_text()
+    stderr = (int8_ir.parent / "quantize.stderr").read_text()
+    assert "INFO:nncf" not in stderr, stderr[:2000]
+    assert len(stderr.splitlines()) < 20, stderr[:2000]
+    assert stdout.startswith(f"wrote {int8_ir}") and "activation quantizers" in stdout and "MB FP32 ->" in stdout
+
+
 def test_bench_and_report(fp32_ir: Path, int8_ir: Path, tmp_path: Path) -> None:
     completed = run_cli("bench", "--model", fp32_ir, "--seconds", "2", "--json")
     assert completed.returncode == 0, completed.stderr

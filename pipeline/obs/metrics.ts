@@ -7,7 +7,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * whichever machines the ingest and inference processes run on.
  */
 export function createMetrics(registry: Registry = new Registry()) {
-  collectDefaultMetrics({ register: registry, prefix: 'posestream_process_' });
+  // Node's default metrics are named process_* and nodejs_*: prefixed once, posestream_process_cpu_seconds_total etc.
+  collectDefaultMetrics({ register: registry, prefix: 'posestream_' });
   const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12];
   return {
     registry,
@@ -24,6 +25,13 @@ export function createMetrics(registry: Registry = new Registry()) {
     wsClients: new Gauge({ name: 'posestream_ws_clients', help: 'Connected WebSocket clients', registers: [registry] }),
     wsDropped: new Counter({ name: 'posestream_ws_dropped_messages_total', help: 'Messages dropped for slow WebSocket clients', labelNames: ['channel'], registers: [registry] }),
     wsRejected: new Counter({ name: 'posestream_ws_rejected_total', help: 'WebSocket connections or messages rejected', labelNames: ['reason'], registers: [registry] }),
+    // Notifier. sink = "mqtt" or "webhook:<name>" (configured endpoints only), or the sink kind for entries that
+    // never reached a sink (reason invalid/trimmed).
+    notifyDelivered: new Counter({ name: 'posestream_notify_delivered_total', help: 'Pose events delivered to a sink', labelNames: ['sink'], registers: [registry] }),
+    notifyFailed: new Counter({ name: 'posestream_notify_failed_total', help: 'Failed delivery attempts (each retry counts)', labelNames: ['sink'], registers: [registry] }),
+    notifyDropped: new Counter({ name: 'posestream_notify_dropped_total', help: 'Pose events a sink gave up on, by reason (queue_full, retries_exhausted, rejected, invalid, trimmed)', labelNames: ['sink', 'reason'], registers: [registry] }),
+    notifyQueueDepth: new Gauge({ name: 'posestream_notify_queue_depth', help: 'Events waiting for a sink in the notifier', labelNames: ['sink'], registers: [registry] }),
+    notifyConnected: new Gauge({ name: 'posestream_notify_connected', help: '1 while the sink is connected (MQTT broker)', labelNames: ['sink'], registers: [registry] }),
   };
 }
 

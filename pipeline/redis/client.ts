@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../obs/logger.js';
+import { redactUrl } from '../obs/redact.js';
 
 export type { Redis };
 
@@ -11,30 +12,27 @@ export function redisRetryDelay(attempt: number): number {
   return Math.min(REDIS_RETRY_MAX_MS, 100 * 2 ** Math.min(attempt - 1, 16));
 }
 
-/** `redis://user:secret@host:6379/2` -> `redis://host:6379/2`: URLs are logged, passwords never are. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return '<invalid redis url>';
-  }
+/**
+ * For callers that must answer promptly and may not act later (the gateway's REST commands): a command fails at
+ * once while the connection is down instead of waiting in the offline queue, one that was sent but not answered
+ * fails when the connection drops (never re-sent after a reconnect) or after `ms`. Reconnecting still happens.
+ */
+function failFast(ms: number) {
+  return { enableOfflineQueue: false, autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 0, commandTimeout: ms };
 }
 
 /**
  * The one way posestream opens Redis. Commands wait for a reconnect instead of failing (maxRetriesPerRequest null,
  * which BullMQ also requires), reconnects back off to REDIS_RETRY_MAX_MS, and an outage is logged once when it
  * starts ("redis at URL unreachable: ECONNREFUSED; retrying") and once when it ends, however many attempts it
- * takes: a down Redis must neither crash-loop the process nor flood the log.
+ * takes: a down Redis must neither crash-loop the process nor flood the log. `failFastMs` opts out of waiting.
  */
-export function createRedis(url: string, options: { name: string; logger: Logger }): Redis {
-  const safeUrl = redactRedisUrl(url);
+export function createRedis(url: string, options: { name: string; logger: Logger; failFastMs?: number }): Redis {
+  const safeUrl = redactUrl(url);
   const log = options.logger.child({ redis: options.name });
   const redis = new Redis(url, {
     connectionName: `posestream:${options.name}`,
-    maxRetriesPerRequest: null,
+    ...(options.failFastMs === undefined ? { maxRetriesPerRequest: null } : failFast(options.failFastMs)),
     retryStrategy: redisRetryDelay,
     // A replica promoted/demoted under us answers READONLY: reconnecting finds the new primary.
     reconnectOnError: (error) => error.message.startsWith('READONLY'),

@@ -1,51 +1,30 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { FrameMeta } from '../wire/v1.js';
+import type { FrameEnd, FrameMeta } from '../wire/v1.js';
 import {
+  autoclaimReply,
+  compareEntryIds,
   decodeFrameFields,
   encodeFrameEndFields,
   encodeFrameFields,
-  type FrameEnd,
+  execValues,
+  liveXaddReply,
+  pendingEntries,
+  streamReadReply,
   type FrameEntry,
-} from '../wire/redis-codec.js';
-import { FRAME_CONSUMER_GROUP, keys } from './keys.js';
+  type RawStreamEntry,
+} from './codec.js';
+import { FRAME_CONSUMER_GROUP, keys, streamIdOfKey } from './keys.js';
+import { runScript } from './lua-scripts.js';
 
 /**
  * Frame transport: one Redis stream per camera (keys.frames), pixels as one binary field.
  *
  * Bounds. live: XADD trims to exactly liveQueueLength entries (`MAXLEN =`; `~` only trims whole radix-tree nodes of
  * ~100 entries, which for 0.7 MB frames would be ~70 MB per stream), and entries trimmed before any worker read them
- * are counted as stale drops. lossless: the publisher waits while XLEN >= losslessQueueLength, which holds the
- * GStreamer pull loop and through it the source. Workers XACK+XDEL what they finish, so XLEN is "queued + in flight".
+ * are counted as stale drops (scripts/live-xadd-1.lua). lossless: the publisher waits while XLEN >=
+ * losslessQueueLength, which holds the GStreamer pull loop and through it the source. Workers XACK+XDEL what they
+ * finish, so XLEN is "queued + in flight".
  */
-
-/** Live XADD that trims to an exact length and reports how many trimmed entries no consumer had read yet. */
-const LIVE_XADD_SCRIPT = `
-local key = KEYS[1]
-local maxlen = tonumber(ARGV[1])
-local excess = redis.call('XLEN', key) + 1 - maxlen
-local stale = 0
-if excess > 0 then
-  local lastDelivered = nil
-  local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', key)
-  if ok then
-    for _, group in ipairs(groups) do
-      for i = 1, #group, 2 do
-        if group[i] == 'name' and group[i + 1] ~= ARGV[2] then break end
-        if group[i] == 'last-delivered-id' then lastDelivered = group[i + 1] end
-      end
-    end
-  end
-  if lastDelivered == nil then
-    stale = excess
-  else
-    -- trimmed = the oldest "excess" entries; those after the group's last-delivered id were never read
-    local delivered = #redis.call('XRANGE', key, '-', lastDelivered, 'COUNT', excess)
-    stale = excess - delivered
-  end
-end
-local id = redis.call('XADD', key, 'MAXLEN', '=', maxlen, '*', unpack(ARGV, 3))
-return {id, stale, redis.call('XLEN', key)}
-`;
 
 export interface FramePublisherOptions {
   streamId: string;
@@ -58,8 +37,6 @@ export interface FramePublisherOptions {
   onQueueDepth?: (depth: number) => void;
 }
 
-type LiveRedis = Redis & { posestreamLiveXadd(key: string, maxlen: number, group: string, ...fields: (string | Buffer)[]): Promise<[string, number, number]> };
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class FramePublisher {
@@ -71,9 +48,6 @@ export class FramePublisher {
     private readonly options: FramePublisherOptions,
   ) {
     this.key = keys.frames(options.streamId);
-    if (!('posestreamLiveXadd' in redis)) {
-      redis.defineCommand('posestreamLiveXadd', { numberOfKeys: 1, lua: LIVE_XADD_SCRIPT });
-    }
   }
 
   /**
@@ -95,11 +69,12 @@ export class FramePublisher {
     await this.ensureGroup();
     const fields = encodeFrameFields(meta, pixels);
     if (this.options.mode === 'lossless') {
-      const [[, id], [, depth]] = (await this.redis.multi().xadd(this.key, '*', ...fields).xlen(this.key).exec()) as [[unknown, string], [unknown, number]];
-      this.options.onQueueDepth?.(depth);
-      return id;
+      const [id, depth] = execValues(await this.redis.multi().xadd(this.key, '*', ...fields).xlen(this.key).exec());
+      this.options.onQueueDepth?.(Number(depth));
+      return String(id);
     }
-    const [id, stale, depth] = await (this.redis as LiveRedis).posestreamLiveXadd(this.key, this.options.liveQueueLength, FRAME_CONSUMER_GROUP, ...fields);
+    const reply = await runScript(this.redis, 'live-xadd', [this.key], [this.options.liveQueueLength, FRAME_CONSUMER_GROUP, ...fields]);
+    const { id, stale, depth } = liveXaddReply(reply);
     if (stale > 0) this.options.onStaleDrop?.(stale);
     this.options.onQueueDepth?.(depth);
     return id;
@@ -119,10 +94,13 @@ export class FramePublisher {
   }
 }
 
-/** XGROUP CREATE at id 0 (frames published before any worker started are still delivered); BUSYGROUP is fine. */
-export async function ensureConsumerGroup(redis: Redis, key: string): Promise<void> {
+/**
+ * XGROUP CREATE (frames: at id 0, so frames published before any worker started are still delivered); an existing
+ * group keeps its position (BUSYGROUP is fine).
+ */
+export async function ensureConsumerGroup(redis: Redis, key: string, group = FRAME_CONSUMER_GROUP, startId = '0'): Promise<void> {
   try {
-    await redis.xgroup('CREATE', key, FRAME_CONSUMER_GROUP, '0', 'MKSTREAM');
+    await redis.xgroup('CREATE', key, group, startId, 'MKSTREAM');
   } catch (error) {
     if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
   }
@@ -135,8 +113,6 @@ export interface FrameDelivery {
   /** 1 for a first delivery; more when the entry was claimed from a consumer that died. */
   deliveries: number;
 }
-
-type RawEntry = [id: Buffer, fields: Buffer[] | null];
 
 export class FrameConsumer {
   /** Undecodable entries are acked and deleted (never retried forever), then reported here. */
@@ -171,8 +147,8 @@ export class FrameConsumer {
       throw error;
     }
     const deliveries: FrameDelivery[] = [];
-    for (const [keyBuffer, entries] of streamReplyPairs<Buffer, RawEntry[]>(reply)) {
-      const streamId = streamIds[streamKeys.indexOf(keyBuffer.toString())] ?? keyBuffer.toString();
+    for (const { key, entries } of streamReadReply<Buffer>(reply)) {
+      const streamId = streamIdOfKey(key);
       for (const raw of entries) {
         const delivery = await this.decode(streamId, raw, 1);
         if (delivery) deliveries.push(delivery);
@@ -191,21 +167,23 @@ export class FrameConsumer {
       const key = keys.frames(streamId);
       let cursor = '0-0';
       do {
-        let reply: [Buffer, RawEntry[], Buffer[]?];
+        let reply: ReturnType<typeof autoclaimReply<Buffer>>;
         try {
-          reply = (await this.redis.callBuffer(
-            'XAUTOCLAIM', key, FRAME_CONSUMER_GROUP, this.options.consumer, this.options.claimIdleMs, cursor,
-            'COUNT', count - deliveries.length,
-          )) as [Buffer, RawEntry[], Buffer[]?];
+          reply = autoclaimReply<Buffer>(
+            await this.redis.callBuffer(
+              'XAUTOCLAIM', key, FRAME_CONSUMER_GROUP, this.options.consumer, this.options.claimIdleMs, cursor,
+              'COUNT', count - deliveries.length,
+            ),
+          );
         } catch (error) {
           if (error instanceof Error && error.message.startsWith('NOGROUP')) break;
           throw error;
         }
-        cursor = reply[0].toString();
-        const claimed = reply[1].filter((raw): raw is [Buffer, Buffer[]] => raw[1] !== null);
-        const counts = claimed.length > 0 ? await this.deliveryCounts(key, claimed.map(([id]) => id.toString())) : new Map<string, number>();
+        cursor = reply.cursor;
+        const claimed = reply.entries.filter((raw) => raw.fields !== null);
+        const counts = claimed.length > 0 ? await this.deliveryCounts(key, claimed.map((raw) => raw.id)) : new Map<string, number>();
         for (const raw of claimed) {
-          const delivery = await this.decode(streamId, raw, counts.get(raw[0].toString()) ?? 2);
+          const delivery = await this.decode(streamId, raw, counts.get(raw.id) ?? 2);
           if (delivery) deliveries.push(delivery);
         }
       } while (cursor !== '0-0' && deliveries.length < count);
@@ -223,12 +201,11 @@ export class FrameConsumer {
 
   private async deliveryCounts(key: string, ids: string[]): Promise<Map<string, number>> {
     const sorted = [...ids].sort(compareEntryIds);
-    const rows = (await this.redis.xpending(key, FRAME_CONSUMER_GROUP, sorted[0]!, sorted[sorted.length - 1]!, ids.length * 2, this.options.consumer)) as Array<[string, string, number, number]>;
-    return new Map(rows.map(([id, , , deliveries]) => [id, Number(deliveries)]));
+    const rows = pendingEntries(await this.redis.xpending(key, FRAME_CONSUMER_GROUP, sorted[0]!, sorted[sorted.length - 1]!, ids.length * 2, this.options.consumer));
+    return new Map(rows.map((row) => [row.id, row.deliveries]));
   }
 
-  private async decode(streamId: string, [idBuffer, fields]: RawEntry, deliveries: number): Promise<FrameDelivery | undefined> {
-    const entryId = idBuffer.toString();
+  private async decode(streamId: string, { id: entryId, fields }: RawStreamEntry<Buffer>, deliveries: number): Promise<FrameDelivery | undefined> {
     try {
       if (fields === null) throw new Error('entry was deleted before it was read');
       return { streamId, entryId, entry: decodeFrameFields(fields), deliveries };
@@ -247,24 +224,4 @@ export class FrameConsumer {
       this.groupsReady.add(streamId);
     }
   }
-}
-
-/**
- * XREAD/XREADGROUP replies as [key, entries] pairs. RESP2 (and ioredis 5) gives [[key, entries], ...]; RESP3, which
- * ioredis 6 speaks by default, gives a map that arrives flattened as [key, entries, key, entries, ...].
- */
-export function streamReplyPairs<K, E>(reply: unknown): Array<[K, E]> {
-  if (!Array.isArray(reply) || reply.length === 0) return [];
-  if (Array.isArray(reply[0])) return reply as Array<[K, E]>;
-  const pairs: Array<[K, E]> = [];
-  for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([reply[i] as K, reply[i + 1] as E]);
-  return pairs;
-}
-
-/** Orders Redis stream ids ("ms-seq") numerically. */
-export function compareEntryIds(a: string, b: string): number {
-  const [aMs = 0n, aSeq = 0n] = a.split('-').map((part) => BigInt(part));
-  const [bMs = 0n, bSeq = 0n] = b.split('-').map((part) => BigInt(part));
-  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
-  return aSeq === bSeq ? 0 : aSeq < bSeq ? -1 : 1;
 }

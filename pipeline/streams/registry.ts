@@ -1,33 +1,39 @@
 import type { Redis } from 'ioredis';
-import { streamSchema, type StreamConfig, type StreamConfigInput } from '../../config/schema.js';
 import { PosestreamError } from '../errors.js';
-import { streamReplyPairs } from '../redis/frame-stream.js';
-import { EVENTS_LENGTH, keys } from '../redis/keys.js';
-import { decodeState, encodeState } from '../wire/redis-codec.js';
-import { registryEventSchema, WIRE_VERSION, type RegistryEvent, type StreamState } from '../wire/v1.js';
+import type { Logger } from '../obs/logger.js';
+import { redactSecrets } from '../obs/redact.js';
+import {
+  decodeRegistryEvent,
+  decodeState,
+  decodeStoredStream,
+  encodeRegistryEventFields,
+  encodeState,
+  encodeStoredStream,
+  streamReadReply,
+} from '../redis/codec.js';
+import { EVENTS_LENGTH, keys, LEGACY_KEYS } from '../redis/keys.js';
+import { runScript } from '../redis/lua-scripts.js';
+import { WIRE_VERSION, type RegistryEvent, type StreamState } from '../wire/v1.js';
+import {
+  effectiveOrigin,
+  parseStream,
+  parseStreamPatch,
+  type StreamConfig,
+  type StreamConfigInput,
+  type StreamOrigin,
+  type StreamPatch,
+} from './definition.js';
 
-export type StreamPatch = { enabled?: boolean; fps?: number; mode?: 'live' | 'lossless'; loop?: boolean };
-
-/** "url: unsupported scheme ...; fps: Too big ..." — each zod issue named by its field. */
-export function describeStreamIssues(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): string {
-  return error.issues.map((issue) => `${issue.path.map(String).join('.') || '(stream)'}: ${issue.message}`).join('; ');
+/** A registry entry this version cannot read (written by a newer version, or by hand): kept, reported, never run. */
+export interface UnreadableStream {
+  id: string;
+  problem: string;
 }
 
-export function parseStream(input: unknown): StreamConfig {
-  const parsed = streamSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new PosestreamError('PS_STREAM_INVALID', `invalid stream: ${describeStreamIssues(parsed.error)}`);
-  }
-  return parsed.data;
+export interface RegistrySnapshot {
+  streams: StreamConfig[];
+  unreadable: UnreadableStream[];
 }
-
-/** Writes a state only while the stream is registered, so a late report from a stopping ingest cannot resurrect it. */
-const REPORT_STATE_SCRIPT = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'e', ARGV[2])
-`;
-
-type RegistryRedis = Redis & { posestreamReportState(streams: string, states: string, events: string, id: string, state: string, maxlen: number): Promise<null> };
 
 /**
  * The streams users want (config file + REST) and what ingest reports about them, in Redis so every role sees
@@ -37,29 +43,79 @@ type RegistryRedis = Redis & { posestreamReportState(streams: string, states: st
  */
 export class StreamRegistry {
   private readonly watchers = new Set<Redis>();
+  /** id -> the stored text last warned about, so one bad entry is logged once, not on every read. */
+  private readonly warned = new Map<string, string>();
 
-  constructor(private readonly redis: Redis) {
-    if (!('posestreamReportState' in redis)) {
-      redis.defineCommand('posestreamReportState', { numberOfKeys: 3, lua: REPORT_STATE_SCRIPT });
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: { logger?: Logger } = {},
+  ) {}
+
+  /**
+   * One-time move from the single-instance layout (LEGACY_KEYS, before hash tags) to keys.streams and
+   * keys.streamState, so REST-added streams and ended-file states survive the upgrade. Idempotent and safe to run
+   * from every process at start: entries already in the new layout win (HSETNX), each moved field is then deleted
+   * from the old hash, so only the process that finds something logs it. Not atomic across the two keys (they live
+   * in different hash slots); a crash midway leaves the rest for the next start. Returns how many streams moved.
+   */
+  async migrateLegacyLayout(): Promise<number> {
+    const moved: string[] = [];
+    for (const [legacy, current] of [[LEGACY_KEYS.streams, keys.streams], [LEGACY_KEYS.streamState, keys.streamState]] as const) {
+      if ((await this.redis.type(legacy)) !== 'hash') continue;
+      for (const [id, value] of Object.entries(await this.redis.hgetall(legacy))) {
+        await this.redis.hsetnx(current, id, value);
+        await this.redis.hdel(legacy, id);
+        if (legacy === LEGACY_KEYS.streams) moved.push(id);
+      }
     }
+    if (moved.length > 0) {
+      this.options.logger?.info({ from: LEGACY_KEYS.streams, to: keys.streams, streams: moved }, 'stream registry moved to the hash-tagged key layout');
+      for (const id of moved) await this.emit({ v: WIRE_VERSION, kind: 'stream-changed', streamId: id, change: 'added', ts: Date.now() });
+    }
+    return moved.length;
   }
 
+  /** Every registered stream this version can read, sorted by id, and the entries it cannot (see snapshot). */
   async list(): Promise<StreamConfig[]> {
+    return (await this.snapshot()).streams;
+  }
+
+  /**
+   * Streams and unreadable entries. An unreadable entry stays in Redis untouched: it is logged once, listed here
+   * (REST shows it), its frames are still served by workers, and only removing it or a config seed replaces it.
+   */
+  async snapshot(): Promise<RegistrySnapshot> {
     const all = await this.redis.hgetall(keys.streams);
-    return Object.values(all)
-      .map((text) => this.decodeStored(text))
-      .filter((stream): stream is StreamConfig => stream !== undefined)
-      .sort((a, b) => a.id.localeCompare(b.id));
+    const streams: StreamConfig[] = [];
+    const unreadable: UnreadableStream[] = [];
+    for (const [id, text] of Object.entries(all)) {
+      const read = this.readEntry(id, text);
+      if (read.ok) streams.push(read.stored.stream);
+      else unreadable.push({ id, problem: read.problem });
+    }
+    streams.sort((a, b) => a.id.localeCompare(b.id));
+    unreadable.sort((a, b) => a.id.localeCompare(b.id));
+    return { streams, unreadable };
   }
 
   async get(id: string): Promise<StreamConfig | undefined> {
     const text = await this.redis.hget(keys.streams, id);
-    return text === null ? undefined : this.decodeStored(text);
+    if (text === null) return undefined;
+    const read = this.readEntry(id, text);
+    return read.ok ? read.stored.stream : undefined;
   }
 
+  /** A registered stream with its origin; an entry this version cannot read is undefined here too. */
+  async entry(id: string): Promise<{ stream: StreamConfig; origin: StreamOrigin } | undefined> {
+    const text = await this.redis.hget(keys.streams, id);
+    const read = text === null ? undefined : this.readEntry(id, text);
+    return read?.ok ? { stream: read.stored.stream, origin: effectiveOrigin(read.stored) } : undefined;
+  }
+
+  /** Registers a stream from the REST API (origin 'api': sourcePolicy applies to it); the config uses seed(). */
   async add(input: StreamConfigInput): Promise<StreamConfig> {
     const stream = parseStream(input);
-    const created = await this.redis.hsetnx(keys.streams, stream.id, JSON.stringify(stream));
+    const created = await this.redis.hsetnx(keys.streams, stream.id, encodeStoredStream({ stream, origin: 'api', extra: {} }));
     if (created === 0) throw new PosestreamError('PS_STREAM_EXISTS', `stream "${stream.id}" already exists`);
     await this.changed(stream.id, 'added');
     return stream;
@@ -73,33 +129,37 @@ export class StreamRegistry {
     return true;
   }
 
+  /** Changes patchable fields; fields this version does not know are written back as they were. */
   async update(id: string, patch: StreamPatch): Promise<StreamConfig> {
-    const current = await this.get(id);
-    if (!current) throw new PosestreamError('PS_STREAM_NOT_FOUND', `stream "${id}" does not exist`);
-    const allowed: StreamPatch = {};
-    for (const field of ['enabled', 'fps', 'mode', 'loop'] as const) {
-      if (patch[field] !== undefined) Object.assign(allowed, { [field]: patch[field] });
+    const allowed = parseStreamPatch(patch);
+    const text = await this.redis.hget(keys.streams, id);
+    if (text === null) throw new PosestreamError('PS_STREAM_NOT_FOUND', `stream "${id}" does not exist`);
+    const read = this.readEntry(id, text);
+    if (!read.ok) {
+      throw new PosestreamError('PS_STREAM_INVALID', `stream "${id}" is stored in a form this version cannot read (${read.problem}); remove it or change it with a newer version`);
     }
-    const extra = Object.keys(patch).filter((field) => !['enabled', 'fps', 'mode', 'loop'].includes(field));
-    if (extra.length > 0) {
-      throw new PosestreamError('PS_STREAM_INVALID', `invalid stream patch: ${extra.join(', ')}: cannot be changed (only enabled, fps, mode, loop)`);
-    }
+    const current = read.stored.stream;
     const next = parseStream({ ...current, ...allowed });
     if (JSON.stringify(next) === JSON.stringify(current)) return current;
-    await this.redis.hset(keys.streams, id, JSON.stringify(next));
+    await this.redis.hset(keys.streams, id, encodeStoredStream({ ...read.stored, stream: next }));
     await this.changed(id, 'updated');
     return next;
   }
 
-  /** Config streams are written (the config wins for the ids it names); streams added through REST are kept. */
+  /**
+   * Config streams are written with origin 'config' (the config wins for the ids it names, keeping stored fields this
+   * version does not know); streams added through REST are kept.
+   */
   async seed(streams: StreamConfig[]): Promise<void> {
     for (const input of streams) {
       const stream = parseStream(input);
-      const text = JSON.stringify(stream);
       const previous = await this.redis.hget(keys.streams, stream.id);
-      if (previous !== null && sameStream(previous, stream)) continue;
-      await this.redis.hset(keys.streams, stream.id, text);
-      await this.changed(stream.id, previous === null ? 'added' : 'updated');
+      const read = previous === null ? undefined : decodeStoredStream(previous);
+      const unchanged = read?.ok === true && JSON.stringify(read.stored.stream) === JSON.stringify(stream);
+      if (unchanged && read.stored.origin === 'config') continue;
+      await this.redis.hset(keys.streams, stream.id, encodeStoredStream({ stream, origin: 'config', extra: read?.ok ? read.stored.extra : {} }));
+      // Only the origin was missing (an entry from before origins were recorded): nothing for readers to redo.
+      if (!unchanged) await this.changed(stream.id, previous === null ? 'added' : 'updated');
     }
   }
 
@@ -116,8 +176,14 @@ export class StreamRegistry {
     return states;
   }
 
+  /**
+   * The one point where states are written: a reason (often GStreamer's error text, which may quote the URL with
+   * its password) loses its secrets here, so no state in Redis, REST or WebSocket carries one.
+   */
   async reportState(state: StreamState): Promise<void> {
-    await (this.redis as RegistryRedis).posestreamReportState(keys.streams, keys.streamState, keys.events, state.streamId, encodeState(state), EVENTS_LENGTH);
+    const safe = state.reason === undefined ? state : { ...state, reason: redactSecrets(state.reason) };
+    // Only while the stream is registered (scripts/report-state-3.lua): a late report cannot resurrect a removed one.
+    await runScript(this.redis, 'report-state', [keys.streams, keys.streamState, keys.events], [safe.streamId, encodeState(safe), EVENTS_LENGTH]);
   }
 
   /**
@@ -133,10 +199,10 @@ export class StreamRegistry {
       while (active) {
         try {
           const reply = await connection.xread('BLOCK', 5_000, 'STREAMS', keys.events, lastId);
-          for (const [, entries] of streamReplyPairs<string, Array<[string, string[]]>>(reply)) {
-            for (const [id, fields] of entries) {
+          for (const { entries } of streamReadReply(reply)) {
+            for (const { id, fields } of entries) {
               lastId = id;
-              const event = decodeEvent(fields);
+              const event = decodeRegistryEvent(fields);
               if (event && active) onEvent(event);
             }
           }
@@ -167,33 +233,16 @@ export class StreamRegistry {
   }
 
   private async emit(event: RegistryEvent): Promise<void> {
-    await this.redis.xadd(keys.events, 'MAXLEN', '~', EVENTS_LENGTH, '*', 'e', JSON.stringify(event));
+    await this.redis.xadd(keys.events, 'MAXLEN', '~', EVENTS_LENGTH, '*', ...encodeRegistryEventFields(event));
   }
 
-  private decodeStored(text: string): StreamConfig | undefined {
-    try {
-      return streamSchema.parse(JSON.parse(text));
-    } catch {
-      return undefined;
+  private readEntry(id: string, text: string): ReturnType<typeof decodeStoredStream> {
+    const read = decodeStoredStream(text);
+    if (!read.ok && this.warned.get(id) !== text) {
+      this.warned.set(id, text);
+      this.options.logger?.warn({ streamId: id, problem: read.problem }, 'registry entry unreadable by this version: kept, not run');
     }
-  }
-}
-
-function sameStream(storedText: string, stream: StreamConfig): boolean {
-  try {
-    const stored = streamSchema.parse(JSON.parse(storedText));
-    return JSON.stringify(stored) === JSON.stringify(stream);
-  } catch {
-    return false;
-  }
-}
-
-function decodeEvent(fields: string[]): RegistryEvent | undefined {
-  const index = fields.indexOf('e');
-  if (index < 0 || index + 1 >= fields.length) return undefined;
-  try {
-    return registryEventSchema.parse(JSON.parse(fields[index + 1]!));
-  } catch {
-    return undefined;
+    if (read.ok) this.warned.delete(id);
+    return read;
   }
 }

@@ -53,6 +53,8 @@ export const poseResultSchema = z.object({
   captureTs: finite,
   sourceWidth: z.number().int().positive(),
   sourceHeight: z.number().int().positive(),
+  /** Media time of the frame, ms (FrameMeta.ptsMs); absent when the source has none. */
+  ptsMs: finite.optional(),
   persons: z.array(personSchema),
   timings: stageTimingsSchema,
   worker: z.string(),
@@ -61,13 +63,16 @@ export const poseResultSchema = z.object({
 });
 export type PoseResult = z.infer<typeof poseResultSchema>;
 
+/** Why a stream ended: its file ended, it was removed or disabled, or its source failed for good. */
+export const END_OF_STREAM_REASONS = ['eof', 'removed', 'disabled', 'error'] as const;
+
 export const endOfStreamSchema = z.object({
   v: z.literal(WIRE_VERSION),
   kind: z.literal('eos'),
   streamId: streamIdSchema,
   /** Sequence number of the last frame of the stream (-1 when it produced none). */
   lastSeq: z.number().int().min(-1),
-  reason: z.enum(['eof', 'removed', 'disabled', 'error']),
+  reason: z.enum(END_OF_STREAM_REASONS),
   message: z.string().optional(),
   publishedTs: finite,
 });
@@ -110,7 +115,7 @@ export const registryEventSchema = z.discriminatedUnion('kind', [streamChangedEv
 export type RegistryEvent = z.infer<typeof registryEventSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Frames on Redis: metadata in small fields, pixels in one binary field (see pipeline/wire/redis-codec.ts).
+// Frames on Redis: metadata in small fields, pixels in one binary field (see pipeline/redis/codec.ts).
 
 export const frameMetaSchema = z.object({
   v: z.literal(WIRE_VERSION),
@@ -125,9 +130,16 @@ export const frameMetaSchema = z.object({
   height: z.number().int().positive(),
   sourceWidth: z.number().int().positive(),
   sourceHeight: z.number().int().positive(),
+  /** Media time of the frame in the source, ms (stream time; keeps increasing across loops of a file). Unlike
+   * captureTs it advances at the source's own pace, also for lossless files processed faster than real time. */
+  ptsMs: finite.optional(),
   format: z.literal('rgb24'),
 });
 export type FrameMeta = z.infer<typeof frameMetaSchema>;
+
+/** The end marker ingest appends to a frame stream behind its last frame; a worker publishes it as an EndOfStream. */
+export const frameEndSchema = endOfStreamSchema.omit({ publishedTs: true });
+export type FrameEnd = z.infer<typeof frameEndSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Pose events: what happened, derived in seq order from tracked results by the event engine. Stored per stream

@@ -7,8 +7,8 @@
  * 'lent' or 'copy'.
  */
 import { assetPath } from '../../pipeline/assets.js';
-import { AsyncInferQueue } from '../../workers/inference/native/index.js';
-import { compilePoseModel } from '../../workers/inference/native/pose-model.js';
+import { AsyncInferQueue } from '../../workers/inference/backends/openvino/index.js';
+import { compilePoseModel } from '../../workers/inference/backends/openvino/pose-model.js';
 
 const total = Number(process.env.POSESTREAM_BENCH_INFERENCES ?? 20_000);
 const warmup = 200;

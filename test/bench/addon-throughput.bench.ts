@@ -3,30 +3,12 @@
  * hint and input shape in one script run, and prints queue fps / benchmark_app fps (target >= 0.95).
  * Run: `nice -n 10 npx tsx test/bench/addon-throughput.bench.ts` (env POSESTREAM_BENCH_SECONDS, default 15).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { assetPath, repoRoot } from '../../pipeline/assets.js';
-import { AsyncInferQueue, Core } from '../../workers/inference/native/index.js';
+import { runBenchmarkApp } from '../../cli/bench/benchmark-app.js';
+import { assetPath } from '../../pipeline/assets.js';
+import { AsyncInferQueue, Core } from '../../workers/inference/backends/openvino/index.js';
 
 const seconds = Number(process.env.POSESTREAM_BENCH_SECONDS ?? 15);
 const modelPath = process.env.POSESTREAM_BENCH_MODEL ?? assetPath('fp32Onnx');
-
-function benchmarkApp(): { fps: number; requests: number } {
-  const reportDir = mkdtempSync(path.join(tmpdir(), 'posestream-bench-'));
-  const run = spawnSync(
-    path.join(repoRoot, '.venv', 'bin', 'benchmark_app'),
-    ['-m', modelPath, '-d', 'CPU', '-api', 'async', '-hint', 'throughput', '-shape', '[1,3,640,640]', '-t', String(seconds),
-      '-report_type', 'no_counters', '-report_folder', reportDir],
-    { encoding: 'utf8' },
-  );
-  if (run.status !== 0) throw new Error(`benchmark_app failed (${run.status}): ${run.stderr || run.stdout}`);
-  // The CSV report is stable to parse; stdout is for humans.
-  const report = readFileSync(path.join(reportDir, 'benchmark_report.csv'), 'utf8');
-  const field = (name: string) => Number(report.split('\n').find((line) => line.startsWith(name))?.split(';')[1]);
-  return { fps: field('throughput'), requests: field('number of parallel infer requests') };
-}
 
 async function queueFps(): Promise<{ fps: number; size: number; precision: string }> {
   const core = new Core();
@@ -58,7 +40,7 @@ async function queueFps(): Promise<{ fps: number; size: number; precision: strin
   return { fps, size, precision };
 }
 
-const reference = benchmarkApp();
+const reference = await runBenchmarkApp({ model: modelPath, device: 'CPU', shape: [1, 3, 640, 640], seconds });
 console.log(`benchmark_app: ${reference.fps.toFixed(2)} fps with ${reference.requests} requests`);
 const ours = await queueFps();
 console.log(`AsyncInferQueue: ${ours.fps.toFixed(2)} fps with ${ours.size} requests (precision ${ours.precision})`);

@@ -5,7 +5,7 @@
  * (default: the INT8 IR), POSESTREAM_BENCH_SECONDS (15), POSESTREAM_BENCH_BATCH (1), POSESTREAM_BENCH_PRECISION ('default').
  */
 import { defaultModelPaths } from '../../pipeline/assets.js';
-import { formatEngineBench, runEngineBench } from '../../cli/commands/bench-engine.js';
+import { formatEngineBench, runEngineBench } from '../../cli/bench/engine.js';
 
 const result = await runEngineBench({
   model: process.env.POSESTREAM_BENCH_MODEL ?? defaultModelPaths.int8,

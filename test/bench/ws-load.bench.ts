@@ -13,8 +13,7 @@
  * Prints p50/p99 publish-to-receive delay (worker publishedTs -> message received here) of the 50 reading clients,
  * the gateway's CPU (% of one core) and RSS, and what was dropped for the stalled clients, side by side.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +24,8 @@ import { assetPath, defaultModelPaths, repoRoot } from '../../pipeline/assets.js
 import { keys } from '../../pipeline/redis/keys.js';
 import { ResultPublisher } from '../../pipeline/redis/result-stream.js';
 import type { FrameMeta } from '../../pipeline/wire/v1.js';
+import { processSample, spawnRole, stopChild } from '../../cli/bench/processes.js';
+import { summarize } from '../../cli/bench/stats.js';
 import { freePort, testArtifactsDir, testRedisUrl } from '../support/env.js';
 
 const { values: args } = parseArgs({
@@ -48,44 +49,8 @@ const STREAMS = [
   { id: 'street', url: assetPath('streetVideo') },
   { id: 'walking-2', url: assetPath('walkingVideo') },
 ];
-const CLOCK_TICKS = 100; // getconf CLK_TCK on Linux
 const model = existsSync(defaultModelPaths.int8) ? defaultModelPaths.int8 : defaultModelPaths.fp32;
 
-
-/** Each role's log goes to build/test-artifacts/ws-load-<role>.log, so the table stays readable. */
-function spawnRole(role: string, configFile: string): ChildProcess {
-  mkdirSync(testArtifactsDir, { recursive: true });
-  const log = openSync(path.join(testArtifactsDir, `ws-load-${role}.log`), 'w');
-  return spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.cjs'), role, '--config', configFile], {
-    cwd: repoRoot,
-    env: { ...process.env, POSESTREAM_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', log, log],
-  });
-}
-
-/** utime+stime in seconds and VmRSS in MB of a process. */
-function procSample(pid: number): { cpuSeconds: number; rssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuSeconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuSeconds, rssMb: Number(rss?.[1] ?? 0) / 1024 };
-}
-
-function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      console.error(`pid ${child.pid} (${child.spawnargs[2]}) still running ${graceMs} ms after SIGTERM; killing it`);
-      child.kill('SIGKILL');
-    }, graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 /**
  * Publishes results (3 persons each) for every stream at FPS, the way a worker does (ResultPublisher in a MULTI),
@@ -130,7 +95,6 @@ function startSyntheticResults(redisUrl: string): () => void {
   };
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
 
 interface LoadClient {
   ws: WebSocket;
@@ -187,22 +151,22 @@ async function runPhase(name: string, baseUrl: string, gatewayPid: number, clien
   const droppedBefore = await metric(baseUrl, /^posestream_ws_dropped_messages_total/);
   const resultsBefore = await metric(baseUrl, /^posestream_results_total/);
   const closedBefore = await metric(baseUrl, /^posestream_ws_rejected_total\{reason="heartbeat"\}/);
-  const start = procSample(gatewayPid);
+  const start = processSample(gatewayPid);
   const startedAt = Date.now();
   let rssMax = start.rssMb;
   while (Date.now() - startedAt < PHASE_SECONDS * 1000) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    rssMax = Math.max(rssMax, procSample(gatewayPid).rssMb);
+    rssMax = Math.max(rssMax, processSample(gatewayPid).rssMb);
   }
-  const end = procSample(gatewayPid);
+  const end = processSample(gatewayPid);
   const wall = (Date.now() - startedAt) / 1000;
-  const delays = clients.flatMap((c) => c.delays).sort((a, b) => a - b);
+  const delays = summarize(clients.flatMap((c) => c.delays));
   return {
     name,
-    results: delays.length,
-    p50: percentile(delays, 50),
-    p99: percentile(delays, 99),
-    max: delays.at(-1) ?? NaN,
+    results: delays.count,
+    p50: delays.p50,
+    p99: delays.p99,
+    max: delays.max,
     cpuPercent: ((end.cpuSeconds - start.cpuSeconds) / wall) * 100,
     rssStartMb: start.rssMb,
     rssEndMb: end.rssMb,
@@ -229,9 +193,10 @@ async function main(): Promise<void> {
       streams: STREAMS.map((s) => ({ ...s, loop: true, fps: FPS, mode: 'live' })),
     }),
   );
-  const children = SYNTHETIC
-    ? [spawnRole('gateway', configFile)]
-    : [spawnRole('gateway', configFile), spawnRole('worker', configFile), spawnRole('ingest', configFile)];
+  mkdirSync(testArtifactsDir, { recursive: true });
+  // Each role's log goes to build/test-artifacts/ws-load-<role>.log, so the table stays readable.
+  const roles = SYNTHETIC ? ['gateway'] : ['gateway', 'worker', 'ingest'];
+  const children = roles.map((role) => spawnRole(role, configFile, { logFile: path.join(testArtifactsDir, `ws-load-${role}.log`) }));
   const gatewayPid = children[0]!.pid!;
   const stopSynthetic = SYNTHETIC ? startSyntheticResults(testRedisUrl(DB)) : undefined;
   try {
@@ -295,7 +260,8 @@ async function main(): Promise<void> {
   } finally {
     stopSynthetic?.();
     // SIGTERM drains; a role still running after 15 s is killed, so no process outlives the script.
-    await Promise.all(children.map((child) => stopChild(child, 15_000)));
+    const exits = await Promise.all(children.map((child) => stopChild(child, 15_000)));
+    exits.forEach((exit, i) => typeof exit === 'string' && console.error(`${roles[i]}: ${exit}`));
   }
 }
 

@@ -9,48 +9,27 @@ import { stringify } from 'yaml';
 import { defaultModelPaths, repoRoot } from '../../pipeline/assets.js';
 import { KEYPOINT_PALETTE, LIMB_COLORS } from '../../pipeline/pose/skeleton.js';
 import { assetPath, skipWithout } from '../support/assets.js';
+import { stopChild } from '../support/child-process.js';
 import { freePort, testArtifactsDir, testRedisUrl } from '../support/env.js';
+import { waitUntil } from '../support/wait.js';
 
 /**
  * The whole product as a user meets it: `posestream run` (ingest + worker + gateway in one child process) on a
- * looping shared video, and the dashboard in Debian's headless Chromium. The page must show the stream with
- * skeleton pixels (the COCO palette) drawn inside the boxes of the people in the result for the frame on screen.
- * The screenshot is kept at build/test-artifacts/dashboard.png.
+ * looping shared video, with a gateway token, and the dashboard in Debian's headless Chromium. The page asks for the
+ * token once, then must show the stream with skeleton pixels (the COCO palette) drawn inside the boxes of the
+ * people in the result for the frame on screen. The screenshot is kept at build/test-artifacts/dashboard.png.
  */
 
 const DB = 45;
 const STREAM = 'walking';
 const CHROMIUM = '/usr/bin/chromium';
+const TOKEN = 'dashboard-token-0123';
+const withToken = { headers: { authorization: `Bearer ${TOKEN}` } };
 
-
-async function waitUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 interface DrawnFrame { seq: number; withOverlay: boolean; persons: Array<{ box: number[] }>; sourceWidth: number; sourceHeight: number }
 
 const missing = skipWithout('walkingVideo') || !existsSync(defaultModelPaths.fp32) || !existsSync(CHROMIUM);
-
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve(undefined);
-    }, 15_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(undefined);
-    });
-  });
-}
 
 describe.skipIf(missing)('dashboard in headless Chromium against posestream run', () => {
   let child: ChildProcess;
@@ -72,7 +51,7 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await waitUntil(
       async () => {
-        const body = (await fetch(`${baseUrl}/api/streams`).then((r) => r.json())) as { streams: Array<{ id: string; stats: { fps: number } }> };
+        const body = (await fetch(`${baseUrl}/api/streams`, withToken).then((r) => r.json())) as { streams: Array<{ id: string; stats: { fps: number } }> };
         return body.streams.find((s) => s.id === STREAM && s.stats.fps > 0);
       },
       90_000,
@@ -93,7 +72,9 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
       stringify({
         redis: { url: testRedisUrl(DB) },
         model: { path: defaultModelPaths.fp32, cacheDir: path.join(repoRoot, 'build', 'ov-cache') },
-        gateway: { host: '127.0.0.1', port },
+        gateway: { host: '127.0.0.1', port, token: TOKEN },
+        // The add-stream test below registers test://ball through the API.
+        sourcePolicy: { allowTestPatterns: true },
         streams: [{ id: STREAM, url: assetPath('walkingVideo'), loop: true, fps: 15, mode: 'live' }],
       }),
     );
@@ -110,13 +91,42 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
     await stopChild(child);
   }, 30_000);
 
+  it('asks for the token once (kept for the tab), and everything it loads needs it', async () => {
+    expect((await fetch(`${baseUrl}/api/streams`)).status).toBe(401);
+    expect((await fetch(`${baseUrl}/`)).status).toBe(200);
+    await page.goto(baseUrl);
+    await page.waitForSelector('#token-form', { state: 'visible', timeout: 10_000 });
+    expect(await page.$(`article[data-stream-id="${STREAM}"]`)).toBeNull();
+    expect(await page.textContent('#connection')).not.toBe('connected');
+    await page.fill('#token', 'not-the-token');
+    await page.click('#token-form button[type="submit"]');
+    await expect.poll(() => page.textContent('#token-problem'), { timeout: 10_000 }).toBe('the gateway refused this token');
+    await page.waitForSelector('#token-form', { state: 'visible' });
+    await page.fill('#token', TOKEN);
+    await page.click('#token-form button[type="submit"]');
+    await page.waitForSelector('#token-form', { state: 'hidden', timeout: 5_000 });
+    await page.waitForSelector(`article[data-stream-id="${STREAM}"]`, { timeout: 10_000 });
+    await expect.poll(() => page.textContent('#connection'), { timeout: 15_000 }).toBe('connected');
+    expect(await page.evaluate(() => sessionStorage.getItem('posestream-token'))).toBe(TOKEN);
+
+    // A wall-screen bookmark with ?token= works without the prompt, and the token leaves the address bar.
+    const kiosk = await browser.newPage();
+    await kiosk.goto(`${baseUrl}/?token=${TOKEN}`);
+    await kiosk.waitForSelector(`article[data-stream-id="${STREAM}"]`, { timeout: 10_000 });
+    await expect.poll(() => kiosk.textContent('#connection'), { timeout: 15_000 }).toBe('connected');
+    expect(kiosk.url()).toBe(`${baseUrl}/`);
+    expect(await kiosk.isHidden('#token-form')).toBe(true);
+    await kiosk.close();
+  });
+
   it('shows the stream live with skeletons drawn on the people of the frame on screen', async () => {
     const consoleErrors: string[] = [];
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(message.text());
     });
-    await page.goto(baseUrl);
+    await page.reload();
     await page.waitForSelector(`article[data-stream-id="${STREAM}"]`, { timeout: 10_000 });
+    expect(await page.isHidden('#token-form')).toBe(true);
     await page.waitForFunction(
       (id) => {
         const drawn = (window as unknown as { posestreamDashboard: { drawn: Record<string, DrawnFrame> } }).posestreamDashboard.drawn[id];
@@ -186,6 +196,13 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
     const errors = await page.$$eval('#form-errors li', (items) => items.map((item) => item.textContent));
     expect(errors.some((e) => /^id: /.test(e ?? ''))).toBe(true);
     expect(errors.some((e) => /^url: unsupported scheme "ftp:"/.test(e ?? ''))).toBe(true);
+    // A source the API may not open (the operator allowed test patterns only) is refused with the reason.
+    await page.fill('#add-stream input[name="id"]', 'secrets');
+    await page.fill('#add-stream input[name="url"]', '/etc/passwd');
+    await page.click('#add-stream button[type="submit"]');
+    await expect
+      .poll(() => page.$$eval('#form-errors li', (items) => items.map((item) => item.textContent)), { timeout: 5_000 })
+      .toEqual([expect.stringMatching(/^url: local files are off for streams added through the API/)]);
   });
 
   it('adds a stream from the form, disables and enables it, and removes it', async () => {
@@ -197,7 +214,7 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
     await page.waitForSelector(card, { timeout: 5_000 });
     expect(await page.$$eval('#form-errors li', (items) => items.length)).toBe(0);
     const enabled = async () => {
-      const body = (await fetch(`${baseUrl}/api/streams/ball`).then((r) => r.json())) as { enabled: boolean };
+      const body = (await fetch(`${baseUrl}/api/streams/ball`, withToken).then((r) => r.json())) as { enabled: boolean };
       return body.enabled;
     };
     await page.click(`${card} .toggle`);
@@ -208,7 +225,7 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
     await expect.poll(enabled).toBe(true);
     await page.click(`${card} .remove`);
     await page.waitForSelector(card, { state: 'detached', timeout: 5_000 });
-    expect((await fetch(`${baseUrl}/api/streams/ball`)).status).toBe(404);
+    expect((await fetch(`${baseUrl}/api/streams/ball`, withToken)).status).toBe(404);
     // The original stream is untouched.
     expect(await page.$(`article[data-stream-id="${STREAM}"]`)).not.toBeNull();
   });

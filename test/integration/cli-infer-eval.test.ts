@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { assetPath, defaultModelPaths, repoRoot } from '../../pipeline/assets.js';
 import type { Person } from '../../pipeline/wire/v1.js';
 import { skipWithout } from '../support/assets.js';
+import { dynamicPoseModel } from '../support/dynamic-model.js';
 import { testArtifactsDir, venvPython } from '../support/env.js';
 
 interface Run {
@@ -52,6 +53,19 @@ describe.skipIf(skipWithout('busImage', 'zidaneImage', 'coco8Pose'))('posestream
     rmSync(work, { recursive: true, force: true });
     mkdirSync(work, { recursive: true });
     writeFileSync(bad, 'plain text, not a JPEG');
+  });
+
+  it('infer loads a dynamic=True export ([?,3,?,?]) and finds what the static model finds', async () => {
+    const images = [assetPath('busImage'), assetPath('zidaneImage')];
+    const [dynamic, fixed] = await Promise.all([
+      posestream('infer', ...images, '--model', dynamicPoseModel(), '--json'),
+      posestream('infer', ...images, '--model', defaultModelPaths.fp32, '--json'),
+    ]);
+    expect(dynamic.code, dynamic.stderr).toBe(0);
+    const a = JSON.parse(dynamic.stdout) as ImageResult[];
+    const b = JSON.parse(fixed.stdout) as ImageResult[];
+    expect(a.map((r) => r.persons.length)).toEqual([4, 2]);
+    a.forEach((result, i) => result.persons.forEach((person, j) => person.box.forEach((v, k) => expect(Math.abs(v - b[i]!.persons[j]!.box[k]!)).toBeLessThan(0.05))));
   });
 
   it('infer --json matches `models predict` on bus.jpg and zidane.jpg', async () => {

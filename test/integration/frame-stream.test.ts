@@ -181,7 +181,7 @@ describe('createRedis', () => {
     expect(reconnects.length).toBeGreaterThanOrEqual(3);
     const warnings = lines.filter((line) => line.level === 40);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]!.msg).toBe(`redis at redis://127.0.0.1:${port}/0 unreachable: ECONNREFUSED; retrying`);
+    expect(warnings[0]!.msg).toBe(`redis at redis://:***@127.0.0.1:${port}/0 unreachable: ECONNREFUSED; retrying`);
     expect(JSON.stringify(lines)).not.toContain('secret');
   });
 });

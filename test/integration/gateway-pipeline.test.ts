@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../../gateway/main.js';
@@ -23,7 +24,8 @@ const ID = 'walking-rest';
 describe.skipIf(skipWithout('walkingVideo') || !existsSync(defaultModelPaths.fp32))('gateway + pipeline: REST-managed stream', () => {
   const redis = new Redis(testRedisUrl(DB));
   const logger = quietLogger();
-  const { config } = writeTestConfig(DB, []);
+  // The stream below is a local file added through REST: the operator allows the shared media directory.
+  const { config } = writeTestConfig(DB, [], { sourcePolicy: { allowFilesUnder: [path.dirname(assetPath('walkingVideo'))] } });
   const stops: Array<() => Promise<void>> = [];
   let url = '';
   let client: GatewayTestClient;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../pipeline/assets.js';
 import { createRedis } from '../../pipeline/redis/client.js';
 import { FrameConsumer } from '../../pipeline/redis/frame-stream.js';
+import { BULL_PREFIX } from '../../pipeline/redis/keys.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import type { StreamState } from '../../pipeline/wire/v1.js';
 import { LOCK_DURATION_MS, STALLED_INTERVAL_MS } from '../../workers/ingest/assignment.js';
@@ -26,7 +27,6 @@ const config: { redis: { url: string }; model: { path: string }; streams: Array<
 function startProcess(processId: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test/support/ingest-process.ts'), JSON.stringify(config), processId], {
     cwd: repoRoot,
-    env: { ...process.env, UV_THREADPOOL_SIZE: '16' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);
@@ -92,9 +92,9 @@ describe('stream assignment across ingest processes (BullMQ)', () => {
     console.info(`assignment: clean stop moved the stream in ${cleanMoveMs} ms, kill -9 in ${deathMoveMs} ms (lock ${LOCK_DURATION_MS} ms, stalled check ${STALLED_INTERVAL_MS} ms)`);
 
     // Exactly one job for the stream, held by ingest-c.
-    const bullKeys = await redis.keys('ps:v1:bull:ingest:*');
+    const bullKeys = await redis.keys(`${BULL_PREFIX}:ingest:*`);
     expect(bullKeys.filter((key) => /:ingest:cam$/.test(key))).toHaveLength(1);
-    expect(await redis.lrange('ps:v1:bull:ingest:active', 0, -1)).toEqual(['cam']);
+    expect(await redis.lrange(`${BULL_PREFIX}:ingest:active`, 0, -1)).toEqual(['cam']);
   });
 });
 

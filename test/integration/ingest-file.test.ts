@@ -14,6 +14,7 @@ import type { StreamState } from '../../pipeline/wire/v1.js';
 import { startIngest } from '../../workers/ingest/main.js';
 import { assetPath, skipWithout } from '../support/assets.js';
 import { testArtifactsDir, testRedisUrl } from '../support/env.js';
+import { waitForStreamState } from '../support/wait.js';
 
 const DB = 12;
 const logger = pino({ level: process.env.POSESTREAM_TEST_LOG ?? 'silent' });
@@ -26,15 +27,8 @@ function configWith(streams: unknown[], ingest: Record<string, unknown> = {}): P
   return configSchema.parse({ redis: { url: testRedisUrl(DB) }, model: { path: 'unused.xml' }, ingest: { stallTimeoutSec: 5, ...ingest }, streams });
 }
 
-async function waitForState(streamId: string, predicate: (state: StreamState) => boolean, timeoutMs: number): Promise<StreamState> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = (await registry.states()).get(streamId);
-    if (state && predicate(state)) return state;
-    if (Date.now() > deadline) throw new Error(`stream ${streamId}: expected state not reached, last ${JSON.stringify(state)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const waitForState = (streamId: string, predicate: (state: StreamState) => boolean, timeoutMs: number) =>
+  waitForStreamState(registry, streamId, predicate, timeoutMs);
 
 beforeEach(async () => {
   await redis.flushdb();
@@ -49,11 +43,14 @@ afterAll(async () => {
   reader.disconnect();
 });
 
-/** GStreamer's own rendering of the clip with the same elements, written by gst-launch: the bytes ingest must carry. */
+/**
+ * GStreamer's own rendering of the clip by the videoconvertscale element, written by gst-launch: the bytes ingest
+ * must carry (the decoder runs the same GstVideoConverter with the element's defaults).
+ */
 function referenceFrames(video: string): Buffer {
   mkdirSync(testArtifactsDir, { recursive: true });
   const target = path.join(testArtifactsDir, 'walking_640x360.rgb');
-  const result = spawnSync('gst-launch-1.0', ['-q', 'uridecodebin', `uri=${pathToFileURL(video).href}`, 'caps=video/x-raw(ANY)', 'expose-all-streams=false', '!', 'videoconvert', '!', 'videoscale', 'add-borders=false', '!', 'video/x-raw,format=RGB,width=640,height=360', '!', 'filesink', `location=${target}`], { encoding: 'utf8' });
+  const result = spawnSync('gst-launch-1.0', ['-q', 'uridecodebin', `uri=${pathToFileURL(video).href}`, 'caps=video/x-raw(ANY)', 'expose-all-streams=false', '!', 'videoconvertscale', '!', 'video/x-raw,format=RGB,width=640,height=360', '!', 'filesink', `location=${target}`], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`gst-launch failed: ${result.stderr}`);
   return readFileSync(target);
 }

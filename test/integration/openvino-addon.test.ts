@@ -18,8 +18,8 @@ import {
   headerVersion,
   openvinoVersion,
   type CompiledModel,
-} from '../../workers/inference/native/index.js';
-import { compilePoseModel, type PoseModel } from '../../workers/inference/native/pose-model.js';
+} from '../../workers/inference/backends/openvino/index.js';
+import { compilePoseModel, type PoseModel } from '../../workers/inference/backends/openvino/pose-model.js';
 
 const SIZE = 640;
 const SCORE_ROW = 4;
@@ -358,8 +358,8 @@ describe.skipIf(skipWithout('fp32Onnx', 'int8ReferenceIr', 'busImage', 'zidaneIm
 
   it('an idle queue does not keep the process alive', () => {
     const script = `
-      import { compilePoseModel } from './workers/inference/native/pose-model.ts';
-      import { AsyncInferQueue } from './workers/inference/native/index.ts';
+      import { compilePoseModel } from './workers/inference/backends/openvino/pose-model.ts';
+      import { AsyncInferQueue } from './workers/inference/backends/openvino/index.ts';
       const pose = await compilePoseModel({ path: ${JSON.stringify(assetPath('int8ReferenceIr'))}, hint: 'LATENCY' });
       const queue = new AsyncInferQueue(pose.compiled, 2);
       const result = await queue.startAsync({ data: new Uint8Array(640 * 640 * 3), shape: [1, 640, 640, 3] });

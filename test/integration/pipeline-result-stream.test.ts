@@ -1,8 +1,9 @@
 /** ResultPublisher / ResultReader / ViewerCheck against the real test Redis (DB 20). */
 import { Redis } from 'ioredis';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { decodePreviewFields, streamEntries } from '../../pipeline/redis/codec.js';
 import { keys } from '../../pipeline/redis/keys.js';
-import { decodePreviewFields, ResultPublisher, ResultReader, ViewerCheck } from '../../pipeline/redis/result-stream.js';
+import { ResultPublisher, ResultReader, ViewerCheck } from '../../pipeline/redis/result-stream.js';
 import { WIRE_VERSION, type FrameMeta, type PoseResult } from '../../pipeline/wire/v1.js';
 import { testRedisUrl } from '../support/env.js';
 
@@ -80,8 +81,8 @@ describe('result streams on Redis', () => {
     }
     expect(await redis.xlen(keys.preview('p'))).toBe(4);
     expect(await redis.xlen(keys.results('p'))).toBeLessThanOrEqual(110);
-    const [newest] = (await redis.xrevrangeBuffer(keys.preview('p'), '+', '-', 'COUNT', 1)) as Array<[Buffer, Buffer[]]>;
-    const decoded = decodePreviewFields(newest![1]);
+    const [newest] = streamEntries<Buffer>(await redis.xrevrangeBuffer(keys.preview('p'), '+', '-', 'COUNT', 1));
+    const decoded = decodePreviewFields(newest!.fields!);
     expect(decoded.result.seq).toBe(299);
     expect(decoded.pixels[0]).toBe(299 % 256);
   });

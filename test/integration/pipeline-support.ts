@@ -9,7 +9,8 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../config/load.js';
-import type { PosestreamConfig, StreamConfigInput } from '../../config/schema.js';
+import type { PosestreamConfig } from '../../config/schema.js';
+import type { StreamConfigInput } from '../../pipeline/streams/definition.js';
 import { defaultModelPaths, repoRoot } from '../../pipeline/assets.js';
 import { createLogger } from '../../pipeline/obs/logger.js';
 import { ResultReader } from '../../pipeline/redis/result-stream.js';
@@ -22,7 +23,7 @@ export const quietLogger = () => createLogger('test', process.env.POSESTREAM_TES
 export function writeTestConfig(
   db: number,
   streams: StreamConfigInput[],
-  overrides: { worker?: Record<string, unknown>; ingest?: Record<string, unknown>; gateway?: Record<string, unknown> } = {},
+  overrides: { worker?: Record<string, unknown>; ingest?: Record<string, unknown>; gateway?: Record<string, unknown>; sourcePolicy?: Record<string, unknown> } = {},
 ): { file: string; config: PosestreamConfig } {
   const dir = mkdtempSync(path.join(tmpdir(), 'posestream-pipeline-'));
   const file = path.join(dir, 'posestream.yaml');
@@ -32,6 +33,7 @@ export function writeTestConfig(
     worker: { batchSize: 4, maxBatchWaitMs: 10, claimIdleMs: 1_500, ...overrides.worker },
     ingest: { stallTimeoutSec: 5, backoffInitialMs: 200, backoffMaxMs: 2_000, ...overrides.ingest },
     gateway: { host: '127.0.0.1', port: 0, ...overrides.gateway },
+    ...(overrides.sourcePolicy ? { sourcePolicy: overrides.sourcePolicy } : {}),
     streams,
   };
   writeFileSync(file, stringify(doc));

@@ -9,6 +9,7 @@ import { readFittedImage, type FittedImage } from '../../pipeline/image/read-ima
 import type { Person } from '../../pipeline/wire/v1.js';
 import { PoseEngine } from '../../workers/inference/pose-engine.js';
 import { skipWithout } from '../support/assets.js';
+import { dynamicPoseModel } from '../support/dynamic-model.js';
 
 function iou(a: Person['box'], b: number[]): number {
   const w = Math.max(0, Math.min(a[2], b[2]!) - Math.max(a[0], b[0]!));
@@ -39,7 +40,7 @@ describe.skipIf(skipWithout('busImage', 'zidaneImage', 'int8ReferenceIr'))('Pose
   });
 
   it('runs the INT8 reference IR unchanged and finds the two men in bus.jpg', async () => {
-    const engine = await PoseEngine.create({ modelPath: assetPath('int8ReferenceIr'), hint: 'LATENCY', inferRequests: 1 });
+    const engine = await PoseEngine.create({ modelPath: assetPath('int8ReferenceIr'), settings: { openvino: { hint: 'LATENCY' } }, inferRequests: 1 });
     expect(engine.maxBatch).toBe(1);
     expect(engine.requests).toBe(1);
     expect(engine.precision).toMatch(/^(f32|bf16|f16)$/);
@@ -103,6 +104,25 @@ describe.skipIf(skipWithout('busImage', 'zidaneImage', 'int8ReferenceIr'))('Pose
     // Still serving after bad frames.
     expect((await engine.infer([zidane])).persons[0]!.length).toBeGreaterThanOrEqual(2);
     await engine.dispose();
+  });
+
+  it('loads a dynamic=True export ([?,3,?,?]) reshaped to the configured input size and finds the two men', async () => {
+    const engine = await PoseEngine.create({ modelPath: dynamicPoseModel(), precision: 'f32', inputSize: 640, inferRequests: 1 });
+    expect(engine.inputSize).toBe(640);
+    const { persons } = await engine.infer([bus]);
+    for (const man of TWO_MEN) expect(persons[0]!.some((p) => iou(p.box, man) > 0.8), `no person near ${man.join(',')}`).toBe(true);
+    await engine.dispose();
+    // This export keeps the anchor grid of 640 in its graph: another size is refused with the reason.
+    const error = await PoseEngine.create({ modelPath: dynamicPoseModel(), inputSize: 320 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'PS_OV_RESHAPE_FAILED', message: expect.stringMatching(/cannot run at 320x320 .*set model.inputSize/) });
+  });
+
+  it('keeps a fixed-size model at its own size and refuses another model.inputSize with what to do', async () => {
+    const engine = await PoseEngine.create({ modelPath: assetPath('int8ReferenceIr'), inferRequests: 1 });
+    expect(engine.inputSize).toBe(640);
+    await engine.dispose();
+    const error = await PoseEngine.create({ modelPath: assetPath('int8ReferenceIr'), inputSize: 320 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'PS_OV_INPUT_SIZE_MISMATCH', message: expect.stringMatching(/fixed 640x640 input .* set model.inputSize to 640/) });
   });
 
   it('names the problem for a missing model, a non-pose file and an unknown device', async () => {

@@ -2,13 +2,16 @@ import pino from 'pino';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.js';
 import { createRedis } from '../../pipeline/redis/client.js';
-import { keys } from '../../pipeline/redis/keys.js';
+import { keys, LEGACY_KEYS } from '../../pipeline/redis/keys.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import type { RegistryEvent } from '../../pipeline/wire/v1.js';
 import { testRedisUrl } from '../support/env.js';
 
 const redis = createRedis(testRedisUrl(11), { name: 'test', logger: pino({ level: 'silent' }) });
-const registry = new StreamRegistry(redis);
+const warnings: Array<{ streamId?: string; problem?: string }> = [];
+const registry = new StreamRegistry(redis, {
+  logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line) as { streamId?: string }) }),
+});
 const configStreams = (streams: unknown[]) => configSchema.parse({ model: { path: 'm' }, streams }).streams;
 
 async function waitFor(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
@@ -92,6 +95,72 @@ describe('StreamRegistry', () => {
     await waitFor(() => events.some((event) => event.kind === 'state' && event.state === 'stopped'));
     expect(events.some((event) => event.kind === 'stream-changed' && event.change === 'removed')).toBe(true);
     unwatch();
+  });
+
+  it('keeps fields of newer versions through updates and seeds, and reports entries it cannot read', async () => {
+    const newer = { id: 'cam', url: 'test://ball', loop: false, enabled: true, mode: 'live', zones: [{ name: 'door', polygon: [[0, 0], [1, 1]] }] };
+    await redis.hset(keys.streams, 'cam', JSON.stringify(newer));
+    await redis.hset(keys.streams, 'future', JSON.stringify({ id: 'future', url: 'test://ball', mode: 'adaptive' }));
+    await redis.hset(keys.streams, 'garbage', '{not json');
+    warnings.length = 0;
+    expect(await registry.snapshot()).toEqual({
+      streams: [{ id: 'cam', url: 'test://ball', loop: false, enabled: true, mode: 'live' }],
+      unreadable: [
+        { id: 'future', problem: expect.stringMatching(/^mode: /) },
+        { id: 'garbage', problem: expect.stringMatching(/^\(stream\): /) },
+      ],
+    });
+    await registry.list();
+    expect(warnings.map((w) => w.streamId).sort()).toEqual(['future', 'garbage']);
+
+    await registry.update('cam', { fps: 5 });
+    expect(JSON.parse((await redis.hget(keys.streams, 'cam'))!)).toEqual({ ...newer, fps: 5 });
+    await registry.seed(configStreams([{ id: 'cam', url: 'test://snow' }]));
+    expect(JSON.parse((await redis.hget(keys.streams, 'cam'))!)).toEqual({ ...newer, url: 'test://snow', origin: 'config' });
+    expect(await codeOf(registry.update('future', { fps: 5 }))).toMatch(/^PS_STREAM_INVALID: stream "future" is stored in a form this version cannot read \(mode: /);
+    expect(await redis.hexists(keys.streams, 'future')).toBe(1);
+    expect(await registry.remove('garbage')).toBe(true);
+  });
+
+  it('records where a stream came from: REST adds are "api", config seeds are "config", updates keep it', async () => {
+    await registry.add({ id: 'rest', url: 'rtsp://10.0.0.9/x' });
+    await registry.seed(configStreams([{ id: 'cfg', url: '/media/a.mp4' }]));
+    await registry.update('rest', { fps: 5 });
+    expect(await registry.entry('rest')).toMatchObject({ origin: 'api', stream: { fps: 5 } });
+    expect(await registry.entry('cfg')).toMatchObject({ origin: 'config', stream: { url: '/media/a.mp4' } });
+    // An entry from before origins were recorded counts as an API one until the config names it; that adds the
+    // origin without a change event (readers have nothing to redo).
+    await redis.hset(keys.streams, 'old', JSON.stringify({ id: 'old', url: '/media/b.mp4', loop: false, enabled: true, mode: 'live' }));
+    expect((await registry.entry('old'))?.origin).toBe('api');
+    const events: RegistryEvent[] = [];
+    const unwatch = registry.watch((event) => events.push(event));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await registry.seed(configStreams([{ id: 'old', url: '/media/b.mp4' }]));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    unwatch();
+    expect((await registry.entry('old'))?.origin).toBe('config');
+    expect(events).toEqual([]);
+  });
+
+  it('redacts URL passwords from state reasons where states are written', async () => {
+    await registry.add({ id: 'cam', url: 'rtsp://admin:Pa55word@10.0.0.9/x' });
+    await registry.reportState({ v: 1, kind: 'state', streamId: 'cam', state: 'error', since: 1, restarts: 1, reason: 'Could not open rtsp://admin:Pa55word@10.0.0.9/x (src)' });
+    expect((await registry.states()).get('cam')?.reason).toBe('Could not open rtsp://admin:***@10.0.0.9/x (src)');
+    expect(JSON.stringify(await redis.xrange(keys.events, '-', '+'))).not.toContain('Pa55word');
+  });
+
+  it('moves the single-instance registry to the hash-tagged layout once, keeping what the new layout already has', async () => {
+    const ended = { v: 1, kind: 'state', streamId: 'clip', state: 'ended', since: 5, restarts: 0 };
+    await redis.hset(LEGACY_KEYS.streams, 'clip', JSON.stringify({ id: 'clip', url: '/m/a.mp4', loop: false, enabled: true, mode: 'lossless' }));
+    await redis.hset(LEGACY_KEYS.streams, 'cam', JSON.stringify({ id: 'cam', url: 'test://snow', loop: false, enabled: true, mode: 'live' }));
+    await redis.hset(LEGACY_KEYS.streamState, 'clip', JSON.stringify(ended));
+    await registry.add({ id: 'cam', url: 'test://ball' });
+    warnings.length = 0;
+    expect(await registry.migrateLegacyLayout()).toBe(2);
+    expect((await registry.list()).map((s) => [s.id, s.url])).toEqual([['cam', 'test://ball'], ['clip', '/m/a.mp4']]);
+    expect((await registry.states()).get('clip')).toEqual(ended);
+    expect(await redis.exists(LEGACY_KEYS.streams, LEGACY_KEYS.streamState)).toBe(0);
+    expect(await registry.migrateLegacyLayout()).toBe(0);
   });
 
   it('bounds the events stream', async () => {

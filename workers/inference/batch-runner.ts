@@ -1,21 +1,19 @@
 import type { ChainableCommander, Redis } from 'ioredis';
+import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
+import { execValues } from '../../pipeline/redis/codec.js';
 import type { FrameDelivery } from '../../pipeline/redis/frame-stream.js';
 import type { ResultPublisher, ViewerCheck } from '../../pipeline/redis/result-stream.js';
-import { describeError } from '../../pipeline/errors.js';
+import type { StageCommand } from '../../pipeline/stages/result-stage.js';
 import type { Person, StreamResult } from '../../pipeline/wire/v1.js';
-import type { EngineFrame } from './pose-engine.js';
-import { buildEndOfStream, buildPoseResult, type SeqGuard } from './result-builder.js';
-
-/** What the runner needs from PoseEngine (kept structural so tests and benches can pass the real engine only). */
-export interface InferenceEngine {
-  infer(frames: EngineFrame[]): Promise<{ persons: Person[][]; inferMs: number; postMs: number }>;
-}
+import type { EngineFrame, PoseInference } from './pose-engine.js';
+import { buildEndOfStream, buildPoseResult, type SeqGuard, type WorkerTimings } from './result-builder.js';
+import type { ResultStages, StageItem } from './result-stages.js';
 
 export interface BatchRunnerDeps {
   redis: Redis;
-  engine: InferenceEngine;
+  engine: Pick<PoseInference, 'infer'>;
   ack: { ackInto(multi: ChainableCommander, delivery: FrameDelivery): void };
   publisher: ResultPublisher;
   viewers: ViewerCheck;
@@ -25,14 +23,28 @@ export interface BatchRunnerDeps {
    */
   confirmOwned: (streamIds: Set<string>) => Promise<Set<string>>;
   guard: SeqGuard;
+  stages: ResultStages;
+  /**
+   * These streams' parts of a batch were not committed (EXEC failed, or a stage threw): their frames are still
+   * pending, and the guard and the stages are ahead of Redis until the streams are taken again from what it holds.
+   */
+  onCommitFailed: (streamIds: string[]) => void;
   processId: string;
   logger: Logger;
   metrics?: Metrics;
-  /** A frame delivered this many times without a result is dropped (acked, counted) instead of retried forever. */
-  maxDeliveries?: number;
 }
 
 const INFER_ATTEMPTS = 3;
+
+/** One stream's share of a batch's commit: its results, the stages' commands, the acks of all its frames. */
+interface StreamPart {
+  streamId: string;
+  deliveries: FrameDelivery[];
+  items: StageItem[];
+  stageCommands: StageCommand[];
+  /** Someone watches the stream's frames: results go to the preview stream with their frame too. */
+  watched: boolean;
+}
 
 /** Persons per frame of the batch in order; undefined for a frame whose inference failed. */
 interface Inferred {
@@ -40,13 +52,12 @@ interface Inferred {
   inferMs: number;
   postMs: number;
 }
-const PUBLISH_ATTEMPTS = 3;
 
 /**
- * Runs one batch: infer its frames, then publish every result and acknowledge every frame in ONE MULTI, so a
- * crash before EXEC leaves the frames pending (redelivered, never lost) and after EXEC they are gone (never
- * duplicated). Batches infer concurrently but publish strictly in dispatch order, so each stream's results stay
- * in seq order however many requests are in flight.
+ * Runs one batch: infer its frames, run the result stages per stream, then publish every result and acknowledge
+ * every frame in ONE MULTI, so a crash before EXEC leaves the frames pending (redelivered, never lost) and after
+ * EXEC they are gone (never duplicated). Batches infer concurrently but publish strictly in dispatch order, so each
+ * stream's results stay in seq order however many requests are in flight, and stages see them in that order.
  */
 export class BatchRunner {
   private publishTurn: Promise<void> = Promise.resolve();
@@ -105,70 +116,85 @@ export class BatchRunner {
     };
   }
 
-  private async publish(
-    batch: FrameDelivery[],
-    inferred: Inferred,
-    inferStartTs: number,
-  ): Promise<void> {
+  private async publish(batch: FrameDelivery[], inferred: Inferred, inferStartTs: number): Promise<void> {
     const { deps } = this;
     const postStart = Date.now();
-    const streams = new Set(batch.map((d) => d.streamId));
-    const owned = await deps.confirmOwned(streams);
-    const watched = await deps.viewers.watched(streams).catch(() => new Set<string>());
-    const multi = deps.redis.multi();
-    const published: StreamResult[] = [];
-    let frameIndex = 0;
-    let commands = 0;
-    for (const delivery of batch) {
-      const { entry, streamId } = delivery;
-      const persons = entry.kind === 'frame' ? inferred.persons[frameIndex++] : undefined;
+    const groups = groupByStream(batch);
+    const streamIds = new Set(groups.keys());
+    const owned = await deps.confirmOwned(streamIds);
+    const watched = await deps.viewers.watched(streamIds).catch(() => new Set<string>());
+    const persons = personsByDelivery(batch, inferred);
+    const timings = (): WorkerTimings => ({ inferStartTs, inferMs: inferred.inferMs, postMs: inferred.postMs + (Date.now() - postStart) });
+    const parts: StreamPart[] = [];
+    for (const [streamId, deliveries] of groups) {
       if (!owned.has(streamId)) {
-        deps.logger.warn({ streamId, entryId: delivery.entryId }, 'stream no longer owned: frame left for its new owner');
+        for (const delivery of deliveries) deps.logger.warn({ streamId, entryId: delivery.entryId }, 'stream not publishable here now: frame left pending');
         continue;
       }
-      if (entry.kind === 'eos') {
-        const eos = buildEndOfStream(entry.end, Date.now());
-        deps.publisher.addInto(multi, eos);
-        published.push(eos);
-        deps.guard.reset(streamId);
-      } else if (!persons) {
-        this.drop(delivery, 'infer_error');
-      } else if (deps.guard.isBehind(entry.meta)) {
-        this.drop(delivery, 'stale');
-      } else {
-        const postMs = inferred.postMs + (Date.now() - postStart);
-        const timings = { inferStartTs, inferMs: inferred.inferMs, postMs };
-        const result = buildPoseResult(entry.meta, persons, timings, deps.processId, Date.now());
-        const preview = watched.has(streamId) ? { meta: entry.meta, pixels: entry.pixels } : undefined;
-        deps.publisher.addInto(multi, result, preview);
-        deps.guard.advance(entry.meta);
-        published.push(result);
-      }
-      deps.ack.ackInto(multi, delivery);
-      commands += 1;
+      const part = await this.prepare(streamId, deliveries, persons, timings, watched.has(streamId));
+      if (part) parts.push(part);
     }
-    if (commands === 0) {
-      multi.discard();
+    if (parts.length === 0) return;
+    // Each stream's part goes in as one consecutive group of commands: on Redis Cluster each becomes its own MULTI
+    // (a stream's keys share one hash slot); on one Redis the batch stays one MULTI.
+    const multi = deps.redis.multi();
+    for (const part of parts) this.writePart(multi, part);
+    try {
+      execValues(await multi.exec());
+    } catch (error) {
+      // EXEC refused (or a command in it failed): the frames are still pending; the streams are taken again from
+      // what Redis holds and their frames reprocessed.
+      deps.logger.error({ err: describeError(error), frames: batch.length }, 'publishing a batch failed; its streams re-sync');
+      deps.onCommitFailed(parts.map((part) => part.streamId));
       return;
     }
-    await this.exec(multi, batch.length);
-    this.record(published, batch);
+    this.record(parts.flatMap((part) => part.items.map((item) => ('eos' in item ? item.eos : item.result))), batch);
   }
 
-  private async exec(multi: ChainableCommander, size: number): Promise<void> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        const replies = (await multi.exec()) ?? [];
-        const failed = replies.find(([error]) => error);
-        if (failed) this.deps.logger.error({ err: describeError(failed[0]), size }, 'a result or ack command failed');
-        return;
-      } catch (error) {
-        // EXEC was refused as a whole: nothing was written, the frames stay pending and are claimed again.
-        this.deps.logger.error({ err: describeError(error), attempt, size }, 'publishing a batch failed');
-        if (attempt >= PUBLISH_ATTEMPTS) throw error;
-        await sleep(200 * attempt);
+  /**
+   * One stream's part: results of its frames (stale and failed frames dropped), its end-of-stream, what the stages
+   * add. Undefined when a stage failed: nothing of the stream is committed and it re-syncs.
+   */
+  private async prepare(
+    streamId: string,
+    deliveries: FrameDelivery[],
+    persons: Map<FrameDelivery, Person[] | undefined>,
+    timings: () => WorkerTimings,
+    watched: boolean,
+  ): Promise<StreamPart | undefined> {
+    const { deps } = this;
+    const items: StageItem[] = [];
+    for (const delivery of deliveries) {
+      const { entry } = delivery;
+      if (entry.kind === 'eos') {
+        items.push({ eos: buildEndOfStream(entry.end, Date.now()) });
+        deps.guard.reset(streamId);
+        continue;
+      }
+      const found = persons.get(delivery);
+      if (!found) this.drop(delivery, 'infer_error');
+      else if (deps.guard.isBehind(entry.meta)) this.drop(delivery, 'stale');
+      else {
+        items.push({ result: buildPoseResult(entry.meta, found, timings(), deps.processId, Date.now()), frame: { meta: entry.meta, pixels: entry.pixels } });
+        deps.guard.advance(entry.meta);
       }
     }
+    try {
+      return { streamId, deliveries, items, stageCommands: await deps.stages.run(streamId, items), watched };
+    } catch (error) {
+      deps.logger.error({ streamId, err: describeError(error) }, 'a result stage failed; the stream re-syncs and its frames are processed again');
+      deps.onCommitFailed([streamId]);
+      return undefined;
+    }
+  }
+
+  private writePart(multi: ChainableCommander, part: StreamPart): void {
+    for (const [command, ...args] of part.stageCommands) multi.call(command, ...args);
+    for (const item of part.items) {
+      if ('eos' in item) this.deps.publisher.addInto(multi, item.eos);
+      else this.deps.publisher.addInto(multi, item.result, part.watched ? item.frame : undefined);
+    }
+    for (const delivery of part.deliveries) this.deps.ack.ackInto(multi, delivery);
   }
 
   private drop(delivery: FrameDelivery, reason: 'infer_error' | 'stale'): void {
@@ -194,6 +220,25 @@ export class BatchRunner {
       metrics.stageDuration.observe({ ...labels, stage: 'post' }, t.postMs / 1000);
     }
   }
+}
+
+/** The persons inferred for each frame of the batch (frames are inferred in batch order; markers have none). */
+function personsByDelivery(batch: FrameDelivery[], inferred: Inferred): Map<FrameDelivery, Person[] | undefined> {
+  const persons = new Map<FrameDelivery, Person[] | undefined>();
+  let frameIndex = 0;
+  for (const delivery of batch) if (delivery.entry.kind === 'frame') persons.set(delivery, inferred.persons[frameIndex++]);
+  return persons;
+}
+
+/** The batch's deliveries per stream, each stream's in batch (= seq) order. */
+function groupByStream(batch: FrameDelivery[]): Map<string, FrameDelivery[]> {
+  const groups = new Map<string, FrameDelivery[]>();
+  for (const delivery of batch) {
+    const group = groups.get(delivery.streamId);
+    if (group) group.push(delivery);
+    else groups.set(delivery.streamId, [delivery]);
+  }
+  return groups;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,29 +1,34 @@
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
 import type { PosestreamConfig } from '../../config/schema.js';
 import { describeError } from '../../pipeline/errors.js';
+import { FollowLoop } from '../../pipeline/follow-loop.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
 import { createRedis } from '../../pipeline/redis/client.js';
 import { FrameConsumer, type FrameDelivery } from '../../pipeline/redis/frame-stream.js';
-import { keys, WORKER_INFO_TTL_SEC } from '../../pipeline/redis/keys.js';
-import { ResultPublisher, ViewerCheck } from '../../pipeline/redis/result-stream.js';
-import { decodeResult } from '../../pipeline/wire/redis-codec.js';
+import { ResultPublisher, ResultReader, ViewerCheck } from '../../pipeline/redis/result-stream.js';
+import type { ResultStage } from '../../pipeline/stages/result-stage.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
-import { BatchRunner, type InferenceEngine } from './batch-runner.js';
+import { backendSettings } from './backends/index.js';
+import { BatchRunner } from './batch-runner.js';
 import { Batcher } from './batcher.js';
-import { PoseEngine } from './pose-engine.js';
-import { SeqGuard } from './result-builder.js';
-import { planLeases, StreamLeases } from './stream-leases.js';
-import { StreamDirectory } from './stream-directory.js';
 import { BusyClock } from './busy-clock.js';
+import { WorkerHeartbeat } from './heartbeat.js';
+import { HeldFrames } from './held-frames.js';
+import { Periodic } from './periodic.js';
+import { PoseEngine, type PoseInference } from './pose-engine.js';
+import { SeqGuard } from './result-builder.js';
+import { ResultStages } from './result-stages.js';
+import { configuredStages } from './stages.js';
+import { StreamDirectory } from '../../pipeline/streams/stream-directory.js';
+import { StreamOwnership } from './stream-ownership.js';
 
 export interface WorkerHandle {
   readonly processId: string;
   /** Streams this worker currently owns. */
   readonly streams: string[];
   /** What inference runs on (for logs and benchmark reports). */
-  readonly engine: { precision: string; device: string; requests: number; maxBatch: number } | undefined;
+  readonly engine: { precision: string; device: string; requests: number; maxBatch: number };
   /** Stops reading, finishes and publishes what is in flight, hands its streams back, closes. */
   stop(): Promise<void>;
 }
@@ -33,17 +38,19 @@ export interface WorkerOptions {
   processId?: string;
   metrics?: Metrics;
   /** Use this engine instead of compiling config.model (benchmarks share one engine). Not disposed by stop(). */
-  engine?: InferenceEngine & { requests: number; capacity?: number };
+  engine?: PoseInference;
+  /** Result stages in order, instead of those the config asks for (configuredStages). */
+  stages?: ResultStage[];
 }
 
 /** A blocking read returns after this long without frames, so stop() and new streams are noticed quickly. */
 const READ_BLOCK_MS = 100;
 
 /**
- * The inference role: discovers frame streams in the registry, owns a fair share of them (one owner per stream),
- * reads their frames through the consumer group, batches across streams, infers, and publishes results + acks.
- * Bounds: at most engine.capacity * batchSize frames are held in this process (capacity = infer requests plus one
- * queued batch each); reading waits for room, so the rest waits in Redis under its own bound.
+ * The inference role, composed of named parts: StreamOwnership (leases, rebalancing, taking over a dead owner's
+ * frames), a FollowLoop reading frames through the consumer group, the Batcher (batches across streams, bounded),
+ * the BatchRunner (infer, result stages, one commit per batch) and the WorkerHeartbeat. Bounds: at most
+ * engine.capacity * batchSize frames are held in this process; reading waits for room, so the rest waits in Redis.
  */
 export async function startWorker(config: PosestreamConfig, options: WorkerOptions): Promise<WorkerHandle> {
   const processId = options.processId ?? `${hostname()}-${process.pid}`;
@@ -51,71 +58,48 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
   const { batchSize, maxBatchWaitMs, claimIdleMs } = config.worker;
   const leaseMs = claimIdleMs;
 
-  const engine =
-    options.engine ??
-    (await PoseEngine.create({
-      modelPath: config.model.path,
-      device: config.model.device,
-      hint: config.model.hint,
-      maxBatch: batchSize,
-      ...(config.worker.inferRequests === undefined ? {} : { inferRequests: config.worker.inferRequests }),
-      cacheDir: config.model.cacheDir,
-      decode: { confidence: config.model.confidence, iou: config.model.iou, maxDetections: config.model.maxDetections },
-    }));
-  const ownsEngine = options.engine === undefined;
-  if (engine instanceof PoseEngine) {
-    logger.info({ model: config.model.path, device: engine.device, precision: engine.precision, requests: engine.requests, batchSize }, 'inference engine ready');
-  }
+  const engine = options.engine ?? (await createEngine(config));
+  logger.info({ model: config.model.path, device: engine.device, precision: engine.precision, requests: engine.requests, batchSize }, 'inference engine ready');
 
   const redis = createRedis(config.redis.url, { name: 'worker', logger });
   const readRedis = createRedis(config.redis.url, { name: 'worker-read', logger });
-  const registry = new StreamRegistry(redis);
-  const consumer = new FrameConsumer(readRedis, { consumer: processId, claimIdleMs });
-  const staleClaimer = new FrameConsumer(redis, { consumer: processId, claimIdleMs });
-  // A new owner takes over everything its dead predecessor left unacknowledged, however recently it was read.
-  const takeover = new FrameConsumer(redis, { consumer: processId, claimIdleMs: 0 });
-  const onBadEntry = (streamId: string, entryId: string, error: Error) => {
-    options.metrics?.framesDropped.inc({ stream_id: streamId, reason: 'corrupt' });
-    logger.warn({ streamId, entryId, err: error.message }, 'corrupt frame entry dropped');
+  const registry = new StreamRegistry(redis, { logger });
+  await registry.migrateLegacyLayout();
+  const frameConsumer = (connection: typeof redis, idleMs: number) => {
+    const consumer = new FrameConsumer(connection, { consumer: processId, claimIdleMs: idleMs });
+    consumer.onBadEntry = (streamId, entryId, error) => {
+      options.metrics?.framesDropped.inc({ stream_id: streamId, reason: 'corrupt' });
+      logger.warn({ streamId, entryId, err: error.message }, 'corrupt frame entry dropped');
+    };
+    return consumer;
   };
-  for (const c of [consumer, staleClaimer, takeover]) c.onBadEntry = onBadEntry;
+  const reader = frameConsumer(readRedis, claimIdleMs);
 
-  /** Owned streams that are read; a stream being handed back is owned but no longer read. */
-  const readable = new Set<string>();
-  const releasing = new Set<string>();
-  const leases = new StreamLeases(redis, {
-    processId,
-    leaseMs,
-    onLost: (streamId) => {
-      readable.delete(streamId);
-      logger.warn({ streamId }, 'stream lease lost; another worker owns it now');
-    },
-  });
   const guard = new SeqGuard();
+  const stages = new ResultStages(redis, options.stages ?? configuredStages(config));
+  const held = new HeldFrames();
   const busy = new BusyClock();
+  let ownership!: StreamOwnership;
   const runner = new BatchRunner({
     redis,
     engine,
-    ack: consumer,
+    ack: reader,
     publisher: new ResultPublisher({ retention: config.results.retention }),
     viewers: new ViewerCheck(redis),
-    confirmOwned: (ids) => leases.confirm(ids),
+    confirmOwned: (ids) => ownership.confirm(ids),
     guard,
+    stages,
+    onCommitFailed: (ids) => ownership.resync(ids),
     processId,
     logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
-
-  /** Entries held in this process (batcher or in flight), to skip duplicates and to know when a stream is drained. */
-  const held = new Set<string>();
-  const heldPerStream = new Map<string, number>();
-  const heldKey = (d: FrameDelivery) => `${d.streamId}\u0000${d.entryId}`;
   const batcher = new Batcher<FrameDelivery>({
     batchSize,
     maxWaitMs: maxBatchWaitMs,
     // Every request busy plus one batch queued behind each (the engine's capacity), so a request never idles
     // while the previous batch publishes; the engine rejects more than that.
-    maxInFlight: engine.capacity ?? engine.requests,
+    maxInFlight: engine.capacity,
     isInferable: (d) => d.entry.kind === 'frame',
     run: async (batch) => {
       busy.start();
@@ -123,208 +107,102 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
         await runner.run(batch);
       } finally {
         busy.end();
-        for (const d of batch) {
-          held.delete(heldKey(d));
-          heldPerStream.set(d.streamId, (heldPerStream.get(d.streamId) ?? 1) - 1);
-        }
+        for (const delivery of batch) held.settle(delivery);
       }
     },
     onError: (error, batch) => logger.error({ err: describeError(error), frames: batch.length }, 'batch not published; its frames will be claimed again'),
   });
   const admit = (deliveries: FrameDelivery[]) => {
-    for (const d of deliveries) {
-      if (held.has(heldKey(d))) continue;
-      held.add(heldKey(d));
-      heldPerStream.set(d.streamId, (heldPerStream.get(d.streamId) ?? 0) + 1);
-      batcher.add(d);
-    }
+    for (const delivery of deliveries) if (held.take(delivery)) batcher.add(delivery);
   };
 
   const directory = new StreamDirectory(registry, logger);
   await directory.start();
-
-  let running = true;
-  let workersAlive = 1;
-
-  async function acquire(streamId: string): Promise<void> {
-    if (!(await leases.tryAcquire(streamId))) return;
-    guard.seed(streamId, await lastPublished(redis, streamId));
-    admit(await takeover.claimStale([streamId], 10_000));
-    if (running) readable.add(streamId);
-    logger.info({ streamId }, 'stream taken');
-  }
-
-  async function rebalance(): Promise<void> {
-    const now = Date.now();
-    await redis
-      .multi()
-      .zadd(keys.workers, now, processId)
-      .zremrangebyscore(keys.workers, '-inf', now - 10 * leaseMs)
-      .exec();
-    workersAlive = Math.max(1, await redis.zcount(keys.workers, now - leaseMs, '+inf'));
-    await leases.renew();
-    const wanted = directory.ids();
-    for (const id of leases.streams) {
-      if (!wanted.has(id) && (heldPerStream.get(id) ?? 0) === 0) {
-        readable.delete(id);
-        await leases.release(id);
-      }
-    }
-    const plan = planLeases({ streams: wanted.size, workers: workersAlive, held: leases.streams.filter((id) => !releasing.has(id)) });
-    for (const id of plan.release) {
-      readable.delete(id);
-      releasing.add(id);
-    }
-    for (const id of [...releasing]) {
-      if ((heldPerStream.get(id) ?? 0) > 0) continue;
-      releasing.delete(id);
-      await leases.release(id);
-      logger.info({ streamId: id }, 'stream handed back for an even spread');
-    }
-    if (plan.room > 0) {
-      const free = shuffle([...wanted].filter((id) => !leases.streams.includes(id)));
-      let room = plan.room;
-      for (const id of free) {
-        if (room <= 0 || !running) break;
-        const before = leases.streams.length;
-        await acquire(id);
-        if (leases.streams.length > before) room -= 1;
-      }
-    }
-    await publishInfo();
-  }
-
-  async function publishInfo(): Promise<void> {
-    const utilisation = busy.sample();
-    options.metrics?.workerUtilisation.set({ worker: processId }, utilisation);
-    await redis
-      .multi()
-      .hset(keys.workerInfo(processId), {
-        processId,
-        host: hostname(),
-        pid: String(process.pid),
-        streams: JSON.stringify(leases.streams),
-        utilisation: utilisation.toFixed(3),
-        inFlightBatches: String(batcher.inFlight),
-        heldFrames: String(batcher.size),
-        workers: String(workersAlive),
-        ts: String(Date.now()),
-      })
-      .expire(keys.workerInfo(processId), WORKER_INFO_TTL_SEC)
-      .exec();
-  }
-
-  const membershipLoop = every(Math.max(100, Math.floor(leaseMs / 3)), () => rebalance(), logger, 'stream ownership update failed');
-  const claimLoop = every(claimIdleMs, async () => {
-    const owned = [...readable];
-    if (owned.length > 0) admit(await staleClaimer.claimStale(owned, batchSize * 4));
-  }, logger, 'claiming stale frames failed');
-  await membershipLoop.runNow();
-
-  const readLoop = (async () => {
-    let failures = 0;
-    while (running) {
+  const readLoop = new FollowLoop({
+    idle: () => ownership.readableStreams().length === 0,
+    readOnce: async () => {
       await batcher.whenCapacity();
-      const ids = [...readable];
-      if (ids.length === 0 || !running) {
-        await sleep(READ_BLOCK_MS);
-        continue;
-      }
-      try {
-        const count = Math.max(1, Math.ceil(batcher.capacity / ids.length));
-        const deliveries = await consumer.read(ids, { count, blockMs: READ_BLOCK_MS });
-        failures = 0;
-        admit(deliveries.filter((d) => leases.streams.includes(d.streamId)));
-      } catch (error) {
-        if (!running) break;
-        failures += 1;
-        if (failures === 1) logger.warn({ err: describeError(error) }, 'reading frames failed; retrying');
-        await sleep(Math.min(5_000, 200 * failures));
-      }
-    }
-  })();
+      const ids = ownership.readableStreams();
+      if (ids.length === 0) return;
+      const count = Math.max(1, Math.ceil(batcher.capacity / ids.length));
+      const deliveries = await reader.read(ids, { count, blockMs: READ_BLOCK_MS });
+      admit(deliveries.filter((d) => ownership.accepts(d.streamId)));
+    },
+    logger,
+    what: 'frames',
+  });
+  ownership = new StreamOwnership({
+    redis,
+    processId,
+    leaseMs,
+    wanted: () => directory.ids(),
+    heldFrames: (streamId) => held.count(streamId),
+    admit,
+    // A new owner takes over everything its predecessor left unacknowledged, however recently it was read.
+    takeover: frameConsumer(redis, 0),
+    staleClaimer: frameConsumer(redis, claimIdleMs),
+    results: new ResultReader(redis),
+    guard,
+    stages,
+    logger,
+    onReadable: () => readLoop.poke(),
+  });
+  const heartbeat = new WorkerHeartbeat(redis, {
+    processId,
+    leaseMs,
+    busy,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    status: () => ({ streams: ownership.streams, inFlightBatches: batcher.inFlight, heldFrames: batcher.size }),
+  });
+  const membership = new Periodic(Math.max(100, Math.floor(leaseMs / 3)), async () => {
+    const workersAlive = await heartbeat.beat();
+    await ownership.rebalance(workersAlive);
+    await heartbeat.publishInfo(workersAlive);
+  }, logger, 'stream ownership update failed');
+  const idleClaims = new Periodic(claimIdleMs, () => ownership.claimIdle(batchSize * 4), logger, 'claiming stale frames failed');
+  await membership.start();
+  void idleClaims.start();
+  readLoop.start();
 
+  let stopping: Promise<void> | undefined;
   return {
     processId,
     get streams() {
-      return leases.streams;
+      return ownership.streams;
     },
-    engine: engine instanceof PoseEngine ? { precision: engine.precision, device: engine.device, requests: engine.requests, maxBatch: engine.maxBatch } : undefined,
-    async stop() {
-      if (!running) return;
-      running = false;
-      await claimLoop.stop();
-      await readLoop;
-      // Leases are still renewed while the last batches publish; only then does ownership stop.
-      await batcher.drain();
-      await runner.idle();
-      await membershipLoop.stop();
-      directory.stop();
-      await leases.releaseAll().catch(() => undefined);
-      await redis.multi().zrem(keys.workers, processId).del(keys.workerInfo(processId)).exec().catch(() => undefined);
-      if (ownsEngine && engine instanceof PoseEngine) await engine.dispose();
-      readRedis.disconnect();
-      await redis.quit().catch(() => redis.disconnect());
-      logger.info('worker stopped');
-    },
+    engine: { precision: engine.precision, device: engine.device, requests: engine.requests, maxBatch: engine.maxBatch },
+    stop: () =>
+      (stopping ??= (async () => {
+        await idleClaims.stop();
+        ownership.stopReading();
+        readLoop.stop();
+        await readLoop.stopped();
+        // Leases are still renewed while the last batches publish; only then does ownership stop.
+        await batcher.drain();
+        await runner.idle();
+        await membership.stop();
+        directory.stop();
+        await ownership.releaseAll().catch(() => undefined);
+        await heartbeat.remove().catch(() => undefined);
+        if (!options.engine) await engine.dispose();
+        readRedis.disconnect();
+        await redis.quit().catch(() => redis.disconnect());
+        logger.info('worker stopped');
+      })()),
   };
 }
 
-/** The newest published result of a stream, so a new owner never publishes an older frame after it. */
-async function lastPublished(redis: Redis, streamId: string): Promise<{ seq: number; captureTs: number } | undefined> {
-  const [entry] = (await redis.xrevrange(keys.results(streamId), '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
-  const text = entry?.[1][1];
-  if (!text) return undefined;
-  try {
-    const result = decodeResult(text);
-    return result.kind === 'pose' ? { seq: result.seq, captureTs: result.captureTs } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Runs fn every `ms` (never overlapping itself), logging failures at most once per outage. */
-function every(ms: number, fn: () => Promise<void>, logger: Logger, message: string) {
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  let failing = false;
-  let current: Promise<void> = Promise.resolve();
-  const tick = async () => {
-    try {
-      await fn();
-      failing = false;
-    } catch (error) {
-      if (!failing) logger.warn({ err: describeError(error) }, message);
-      failing = true;
-    }
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      current = tick().finally(schedule);
-    }, ms);
-  };
-  return {
-    async runNow() {
-      await tick();
-      schedule();
-    },
-    stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      return current;
-    },
-  };
-}
-
-function shuffle<T>(items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i -= 1) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [items[i], items[j]] = [items[j]!, items[i]!];
-  }
-  return items;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+async function createEngine(config: PosestreamConfig): Promise<PoseEngine> {
+  const { model } = config;
+  return PoseEngine.create({
+    modelPath: model.path,
+    backend: model.backend,
+    device: model.device,
+    maxBatch: config.worker.batchSize,
+    // Ingest fits frames inside the same size (workers/ingest/main.ts), so every frame fits the model's input.
+    inputSize: model.inputSize,
+    ...(config.worker.inferRequests === undefined ? {} : { inferRequests: config.worker.inferRequests }),
+    decode: { confidence: model.confidence, iou: model.iou, maxDetections: model.maxDetections },
+    settings: backendSettings(model),
+  });
 }

@@ -1,20 +1,19 @@
 /**
- * PoseEngine: frames in, persons out. Owns one compiled YOLOv8-pose model (u8 RGB NHWC input, preprocessing fused
- * into the graph), an AsyncInferQueue with `requests` infer requests, and a pool of input/output buffer pairs.
- * Each call pads its frames (already fitted inside 640 by ingest) straight into a pooled [B,640,640,3] buffer,
- * runs them as one request that writes into the pooled [B,56,anchors] output (no copy, no allocation per frame),
- * and decodes every image of the output. Bounded: at most `capacity` calls hold a buffer (one per
- * request plus one waiting job per request); beyond that infer() rejects PS_ENGINE_BUSY (retryable) and the
+ * PoseEngine: frames in, persons out, on any backend (workers/inference/backends/). It owns a pool of input/output
+ * buffer pairs: each call pads its frames (already fitted inside the input size by ingest) straight into a pooled
+ * [B,size,size,3] buffer, lends the backend the pooled [B,56,anchors] output to write into (no copy, no allocation
+ * per frame), and decodes every image of the output. Bounded: at most `capacity` calls hold a buffer (the
+ * backend's requests plus one waiting call each); beyond that infer() rejects PS_ENGINE_BUSY (retryable) and the
  * caller applies its own drop/hold policy, using `inFlight` for back-pressure.
  */
+import type { ModelBackend } from '../../config/schema.js';
 import { PosestreamError } from '../../pipeline/errors.js';
 import { DEFAULT_DECODE_OPTIONS, POSE_ROWS, decodePoses, type DecodeOptions } from '../../pipeline/pose/decode-yolov8.js';
-import { MODEL_INPUT_SIZE, letterboxTransform, padInto, type LetterboxTransform } from '../../pipeline/pose/letterbox.js';
+import { letterboxTransform, padInto, type LetterboxTransform } from '../../pipeline/pose/letterbox.js';
 import type { Person } from '../../pipeline/wire/v1.js';
-import { AsyncInferQueue, type Config } from './native/index.js';
-import { compilePoseModel, type PoseModel } from './native/pose-model.js';
+import { compileBackend, type BackendSettings, type PoseBackend } from './backends/index.js';
 
-/** RGB24, fitted inside 640 (see fitInside in pipeline/pose/letterbox.ts). */
+/** RGB24, fitted inside the model input (see fitInside in pipeline/pose/letterbox.ts). */
 export interface EngineFrame {
   pixels: Uint8Array;
   width: number;
@@ -25,16 +24,23 @@ export interface EngineFrame {
 
 export interface PoseEngineOptions {
   modelPath: string;
+  /** Which runtime runs the model (default openvino). */
+  backend?: ModelBackend;
   device?: string;
-  hint?: 'THROUGHPUT' | 'LATENCY' | 'CUMULATIVE_THROUGHPUT';
   /** > 1 compiles the model with a dynamic batch so one request carries up to maxBatch frames. Default 1. */
   maxBatch?: number;
-  /** Default: the compiled model's OPTIMAL_NUMBER_OF_INFER_REQUESTS. */
+  /** Default: what the backend finds best for the device (OpenVINO: OPTIMAL_NUMBER_OF_INFER_REQUESTS). */
   inferRequests?: number;
-  cacheDir?: string;
-  /** Pins INFERENCE_PRECISION_HINT (e.g. 'f32'); unset or 'default' lets OpenVINO choose (bf16 on AVX512-BF16 CPUs). */
+  /** Pins the inference precision (e.g. 'f32'); unset or 'default' lets the runtime choose (bf16 on AVX512-BF16 CPUs). */
   precision?: string;
+  /**
+   * Side of the square model input (model.inputSize): a model exported with a dynamic size is reshaped to it, a
+   * fixed one must match. Default: a fixed model's own size, 640 for a dynamic one. Frames must be fitted inside it.
+   */
+  inputSize?: number;
   decode?: DecodeOptions;
+  /** Runtime-specific settings (OpenVINO: performance hint, compilation cache). */
+  settings?: BackendSettings;
 }
 
 export interface EngineResult {
@@ -46,7 +52,20 @@ export interface EngineResult {
   postMs: number;
 }
 
-const FRAME_BYTES = MODEL_INPUT_SIZE * MODEL_INPUT_SIZE * 3;
+/** What a worker needs of an engine: PoseEngine, or a test or benchmark's own (no instanceof checks anywhere). */
+export interface PoseInference {
+  infer(frames: EngineFrame[]): Promise<EngineResult>;
+  /** Infer requests in parallel. */
+  readonly requests: number;
+  /** Calls that may be in flight at once (beyond that infer() rejects PS_ENGINE_BUSY). */
+  readonly capacity: number;
+  /** Frames per infer() call at most. */
+  readonly maxBatch: number;
+  /** The precision inference really runs at (e.g. f32, bf16), and on which device. */
+  readonly precision: string;
+  readonly device: string;
+  dispose(): Promise<void>;
+}
 
 interface BufferSlot {
   buffer: Uint8Array;
@@ -55,7 +74,7 @@ interface BufferSlot {
   placed: Array<string | undefined>;
 }
 
-export class PoseEngine {
+export class PoseEngine implements PoseInference {
   readonly precision: string;
   readonly device: string;
   readonly requests: number;
@@ -63,8 +82,11 @@ export class PoseEngine {
   /** Calls that may hold an input buffer at once (in flight + waiting for a request). */
   readonly capacity: number;
   readonly modelPath: string;
+  /** Side of the square model input. */
+  readonly inputSize: number;
   private readonly anchors: number;
-  /** Floats of one image's output, [56, anchors] (the 56 rows are checked by compilePoseModel). */
+  private readonly frameBytes: number;
+  /** Floats of one image's output, [56, anchors]. */
   private readonly outputSize: number;
   private readonly decodeOptions: DecodeOptions;
   private readonly free: BufferSlot[] = [];
@@ -72,18 +94,19 @@ export class PoseEngine {
   private disposed = false;
 
   private constructor(
-    private readonly model: PoseModel,
-    private readonly queue: AsyncInferQueue,
+    private readonly backend: PoseBackend,
     options: PoseEngineOptions,
-    maxBatch: number,
   ) {
+    const description = backend.describe();
     this.modelPath = options.modelPath;
-    this.precision = model.precision;
-    this.device = options.device ?? 'CPU';
-    this.requests = queue.size;
-    this.maxBatch = maxBatch;
-    this.capacity = queue.size + queue.maxQueued;
-    this.anchors = model.outputShape[2] ?? -1;
+    this.precision = description.precision;
+    this.device = description.device;
+    this.requests = description.requests;
+    this.maxBatch = description.maxBatch;
+    this.capacity = backend.capacity;
+    this.inputSize = description.inputSize;
+    this.anchors = description.anchors;
+    this.frameBytes = this.inputSize * this.inputSize * 3;
     this.outputSize = POSE_ROWS * this.anchors;
     this.decodeOptions = options.decode ?? DEFAULT_DECODE_OPTIONS;
   }
@@ -93,29 +116,20 @@ export class PoseEngine {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) {
       throw new PosestreamError('PS_ENGINE_BAD_OPTION', `maxBatch must be a positive integer, got ${maxBatch}`);
     }
-    const precision = options.precision;
-    const config: Config = precision && precision !== 'default' ? { INFERENCE_PRECISION_HINT: precision } : {};
-    const model = await compilePoseModel({
-      path: options.modelPath,
-      device: options.device ?? 'CPU',
-      hint: options.hint ?? 'THROUGHPUT',
-      // Batch 1 stays static (fastest kernels, and ONNX exports come with a dynamic batch we don't want then).
-      batch: maxBatch > 1 ? 'dynamic' : 1,
-      ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
-      config,
-    });
-    try {
-      if (!((model.outputShape[2] ?? -1) > 0)) {
-        throw new PosestreamError('PS_OV_NOT_POSE_MODEL', `${options.modelPath}: output anchors are not static (${JSON.stringify(model.outputShape)})`);
-      }
-      const requests = options.inferRequests ?? Number(model.compiled.getProperty('OPTIMAL_NUMBER_OF_INFER_REQUESTS'));
-      // One waiting job per request keeps every request busy back to back without a deep hidden queue.
-      const queue = new AsyncInferQueue(model.compiled, requests, { maxQueued: requests });
-      return new PoseEngine(model, queue, options, maxBatch);
-    } catch (error) {
-      model.compiled.dispose();
-      throw error;
-    }
+    const backend = await compileBackend(
+      options.backend ?? 'openvino',
+      {
+        modelPath: options.modelPath,
+        device: options.device ?? 'CPU',
+        maxBatch,
+        ...(options.inputSize === undefined ? {} : { inputSize: options.inputSize }),
+        inputFormat: 'rgb24',
+        ...(options.inferRequests === undefined ? {} : { inferRequests: options.inferRequests }),
+        ...(options.precision === undefined ? {} : { precision: options.precision }),
+      },
+      options.settings,
+    );
+    return new PoseEngine(backend, options);
   }
 
   /** Calls holding an input buffer (running or waiting for a request). */
@@ -133,7 +147,7 @@ export class PoseEngine {
       throw new PosestreamError('PS_ENGINE_BUSY', `all ${this.capacity} input buffers are in use (${this.requests} requests)`, { retryable: true });
     }
     const slot = this.free.pop() ?? {
-      buffer: new Uint8Array(this.maxBatch * FRAME_BYTES),
+      buffer: new Uint8Array(this.maxBatch * this.frameBytes),
       output: new Float32Array(this.maxBatch * this.outputSize),
       placed: [],
     };
@@ -141,14 +155,12 @@ export class PoseEngine {
     try {
       const transforms = frames.map((frame, i) => this.place(slot, i, frame));
       const batch = frames.length;
-      const data = batch === this.maxBatch ? slot.buffer : slot.buffer.subarray(0, batch * FRAME_BYTES);
+      const data = batch === this.maxBatch ? slot.buffer : slot.buffer.subarray(0, batch * this.frameBytes);
       const output = batch === this.maxBatch ? slot.output : slot.output.subarray(0, batch * this.outputSize);
-      const result = await this.queue.startAsync({ data, shape: [batch, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 3] }, undefined, [
-        { data: output, shape: [batch, POSE_ROWS, this.anchors] },
-      ]);
+      const { inferMs } = await this.backend.infer(data, batch, output);
       const started = performance.now();
-      const persons = transforms.map((transform, i) => decodePoses(result.outputs[0]!, this.anchors, i, transform, this.decodeOptions));
-      return { persons, inferMs: result.inferMs, postMs: performance.now() - started };
+      const persons = transforms.map((transform, i) => decodePoses(output, this.anchors, i, transform, this.decodeOptions));
+      return { persons, inferMs, postMs: performance.now() - started };
     } finally {
       // The request has settled (or never started): the buffer may be written again.
       this.busy--;
@@ -160,9 +172,9 @@ export class PoseEngine {
     const { pixels, width, height, sourceWidth, sourceHeight } = frame;
     let transform: LetterboxTransform;
     try {
-      transform = letterboxTransform(sourceWidth, sourceHeight, MODEL_INPUT_SIZE, width, height);
+      transform = letterboxTransform(sourceWidth, sourceHeight, this.inputSize, width, height);
       const key = `${width}x${height}`;
-      padInto(slot.buffer, index * FRAME_BYTES, pixels, width, height, MODEL_INPUT_SIZE, slot.placed[index] === key);
+      padInto(slot.buffer, index * this.frameBytes, pixels, width, height, this.inputSize, slot.placed[index] === key);
       slot.placed[index] = key;
     } catch (error) {
       slot.placed[index] = undefined;
@@ -175,7 +187,6 @@ export class PoseEngine {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await this.queue.release();
-    this.model.compiled.dispose();
+    await this.backend.dispose();
   }
 }

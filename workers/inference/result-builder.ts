@@ -1,5 +1,4 @@
-import type { FrameEnd } from '../../pipeline/wire/redis-codec.js';
-import { WIRE_VERSION, type EndOfStream, type FrameMeta, type Person, type PoseResult } from '../../pipeline/wire/v1.js';
+import { WIRE_VERSION, type EndOfStream, type FrameEnd, type FrameMeta, type Person, type PoseResult } from '../../pipeline/wire/v1.js';
 
 /** Per-frame stage times the worker measured; decode comes from the frame's metadata. */
 export interface WorkerTimings {
@@ -18,6 +17,7 @@ export function buildPoseResult(meta: FrameMeta, persons: Person[], timings: Wor
     captureTs: meta.captureTs,
     sourceWidth: meta.sourceWidth,
     sourceHeight: meta.sourceHeight,
+    ...(meta.ptsMs === undefined ? {} : { ptsMs: meta.ptsMs }),
     persons,
     timings: {
       decodeMs: meta.decodeMs,

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { keys } from '../../pipeline/redis/keys.js';
+import { defineScripts, runScript } from '../../pipeline/redis/lua-scripts.js';
 
 /**
  * One inference process owns a stream's frames at a time (keys.lease(id), PX leaseMs, renewed every leaseMs / 3).
@@ -9,9 +10,6 @@ import { keys } from '../../pipeline/redis/keys.js';
  * Streams are spread evenly: each worker holds at most ceil(streams / live workers) and hands back extras
  * (after finishing what it holds of them) when more workers join.
  */
-
-const RENEW_IF_MINE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
-const DELETE_IF_MINE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 export interface LeasePlan {
   /** Streams to try to acquire (unowned ones, shuffled by the caller's choice), at most `room` will be taken. */
@@ -36,7 +34,9 @@ export class StreamLeases {
   constructor(
     private readonly redis: Redis,
     private readonly options: { processId: string; leaseMs: number; onLost?: (streamId: string) => void },
-  ) {}
+  ) {
+    defineScripts(redis);
+  }
 
   get streams(): string[] {
     return [...this.held.keys()];
@@ -75,7 +75,8 @@ export class StreamLeases {
     if (ids.length === 0) return [];
     const startedAt = Date.now();
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.eval(RENEW_IF_MINE, 1, keys.lease(id), this.options.processId, this.options.leaseMs);
+    // One script per lease (each its own hash slot), pipelined into one round trip.
+    for (const id of ids) runScript(pipeline, 'renew-lease', [keys.lease(id)], [this.options.processId, this.options.leaseMs]);
     const replies = (await pipeline.exec()) ?? [];
     const lost: string[] = [];
     ids.forEach((id, i) => {
@@ -92,7 +93,7 @@ export class StreamLeases {
 
   async release(streamId: string): Promise<void> {
     this.held.delete(streamId);
-    await this.redis.eval(DELETE_IF_MINE, 1, keys.lease(streamId), this.options.processId);
+    await runScript(this.redis, 'release-lease', [keys.lease(streamId)], [this.options.processId]);
   }
 
   async releaseAll(): Promise<void> {

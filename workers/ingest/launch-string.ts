@@ -2,8 +2,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
- * GStreamer launch strings for a stream URL. Pure functions: everything GStreamer-specific about URLs, scaling and
- * pacing is decided here, where unit tests can read it.
+ * A stream URL -> the decoder's GStreamer pipeline and arguments. Pure functions: everything GStreamer-specific
+ * about URLs, pacing and the fps cap is decided here, where unit tests can read it; the decoder process
+ * (decoder/posestream-decode.c) runs the pipeline and converts and scales each frame.
  */
 
 /** Size of the synthetic test://<pattern> sources: a typical 720p camera. */
@@ -61,7 +62,8 @@ export function describeSource(url: string): SourceDescription {
   if (scheme === 'http' || scheme === 'https') return { kind: 'http', live: false, tokens: uriDecode(url) };
   if (scheme === 'test') {
     const pattern = new URL(url).hostname;
-    const caps = `video/x-raw,width=${TEST_SOURCE.width},height=${TEST_SOURCE.height},framerate=${TEST_SOURCE.fps}/1`;
+    // I420, as a decoded camera stream is (videotestsrc would otherwise pick its first format, 64-bit ARGB).
+    const caps = `video/x-raw,format=I420,width=${TEST_SOURCE.width},height=${TEST_SOURCE.height},framerate=${TEST_SOURCE.fps}/1`;
     return { kind: 'test', live: true, tokens: ['videotestsrc', `pattern=${pattern}`, 'is-live=true', '!', caps] };
   }
   if (scheme === 'v4l2' || (scheme === undefined && url.startsWith('/dev/video'))) {
@@ -72,48 +74,45 @@ export function describeSource(url: string): SourceDescription {
   return { kind: 'file', live: false, filePath, tokens: uriDecode(pathToFileURL(filePath).href) };
 }
 
-/** Name of the probe's sink: its negotiated caps line carries the source size. */
-export const PROBE_SINK = 'probe';
-
-/**
- * gst-launch-1.0 arguments of the size probe: decode unscaled until the caps are negotiated (gst-launch -v prints
- * them), in a child process. Why a first pass at all: gstreamer-superficial cannot attach pad probes or signal
- * handlers, so caps are only visible on a pulled sample, and renegotiating a running pipeline would deliver its
- * first frames at the wrong size, which lossless mode may not drop. Why a child process: a camera that stays
- * unreachable is probed every back-off period for as long as it is down, and whatever GStreamer keeps per attempt
- * dies with the child.
- */
-export function probeArgs(source: SourceDescription): string[] {
-  return ['-v', ...source.tokens, '!', 'videoconvert', '!', 'video/x-raw', '!', 'fakesink', `name=${PROBE_SINK}`];
-}
-
-/** Name of the fps-cap videorate: its in - out counters are what the cap discarded. */
+/** Name of the fps-cap videorate: the decoder reports its in - out counters as cap drops. */
 export const RATE_CAP = 'ratecap';
 
-export interface FrameLaunchOptions {
-  width: number;
-  height: number;
+export interface DecoderOptions {
+  /** Side of the square the frames are fitted into (the model input). */
+  inputSize: number;
   fps?: number;
   mode: 'live' | 'lossless';
+  /** Files only: play again from the start at the end (inside the decoder, without a restart). */
+  loop: boolean;
 }
 
 /**
- * Decode -> (drop to the fps cap) -> RGB -> scale into width x height -> appsink.
+ * The decoder's pipeline: decode (video only) -> optional drop-only fps cap -> appsink. Colour conversion and
+ * scaling happen in the decoder itself, after it picked the frame to deliver (live: the newest), at the size fitted
+ * to each frame's own caps.
  * - videorate drop-only: frames above the cap are dropped, never duplicated; max-rate is whole fps (rounded up).
- * - videoscale add-borders=false: the fitted size keeps the aspect up to rounding, so no bars are added.
- * - appsink: live drops the oldest queued frame when ingest lags; lossless blocks upstream instead (back-pressure
- *   from the Redis bound reaches the decoder). Non-live sources in live mode are played at their own frame rate
- *   (sync=true), as a camera would deliver them; lossless decodes as fast as the workers consume.
+ *   Before the decoder's live slot, so the slot's drops count only frames that were wanted.
+ * - appsink: the decoder pulls each sample as it arrives (max-buffers=1). Non-live sources in live mode are played
+ *   at their own frame rate (sync=true), as a camera would deliver them; lossless decodes as fast as ingest takes
+ *   the frames (back-pressure from the Redis bound reaches the demuxer). caps=video/x-raw: system memory.
  */
-export function frameLaunchString(source: SourceDescription, options: FrameLaunchOptions): string {
+export function decoderLaunch(source: SourceDescription, options: Pick<DecoderOptions, 'fps' | 'mode'>): string {
   const rate = options.fps === undefined ? [] : ['!', 'videorate', `name=${RATE_CAP}`, 'drop-only=true', `max-rate=${Math.max(1, Math.ceil(options.fps))}`];
   const sync = options.mode === 'live' && !source.live;
-  const drop = options.mode === 'live';
   return launchString([
     ...source.tokens,
     ...rate,
-    '!', 'videoconvert', '!', 'videoscale', 'add-borders=false',
-    '!', `video/x-raw,format=RGB,width=${options.width},height=${options.height}`,
-    '!', 'appsink', 'name=sink', `sync=${sync}`, 'max-buffers=2', `drop=${drop}`, 'enable-last-sample=false',
+    '!', 'appsink', 'name=sink', `sync=${sync}`, 'max-buffers=1', 'drop=false', 'enable-last-sample=false', 'caps=video/x-raw',
   ]);
+}
+
+/** Command-line arguments of posestream-decode for one run of a stream (see workers/ingest/decoder/). */
+export function decoderArgs(source: SourceDescription, options: DecoderOptions): string[] {
+  return [
+    '--pipeline', decoderLaunch(source, options),
+    '--size', String(options.inputSize),
+    '--mode', options.mode,
+    '--format', 'rgb',
+    ...(options.loop && !source.live ? ['--loop'] : []),
+  ];
 }

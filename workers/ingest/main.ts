@@ -1,23 +1,27 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
-import type { PosestreamConfig, StreamConfig } from '../../config/schema.js';
+import type { PosestreamConfig } from '../../config/schema.js';
+import type { StreamConfig } from '../../pipeline/streams/definition.js';
 import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
 import { createRedis } from '../../pipeline/redis/client.js';
+import { entrySeq, streamEntries } from '../../pipeline/redis/codec.js';
 import { FramePublisher } from '../../pipeline/redis/frame-stream.js';
 import { keys } from '../../pipeline/redis/keys.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
+import { createSourceGuard } from '../../pipeline/streams/source-guard.js';
 import { StreamAssignment, type RunStream } from './assignment.js';
-import { GstFrameSource } from './gst-source.js';
+import { DecoderFrameSource } from './decoder-source.js';
+import { PolicyCheckedSource } from './policy-checked-source.js';
 import { StreamRunner } from './stream-runner.js';
 
 /** Registry -> jobs again every so often, in case an event was missed while Redis was away. */
 const RECONCILE_INTERVAL_MS = 10_000;
 
 /**
- * The ingest role: takes streams from the registry through BullMQ jobs and runs one GStreamer pipeline per stream,
- * publishing fitted RGB frames to Redis. Needs UV_THREADPOOL_SIZE >= 2 x ingest.maxStreams + 4 (see gst-source.ts).
+ * The ingest role: takes streams from the registry through BullMQ jobs and runs one decoder process per stream
+ * (decoder-source.ts), publishing fitted RGB frames to Redis.
  */
 export async function startIngest(
   config: PosestreamConfig,
@@ -26,30 +30,35 @@ export async function startIngest(
   const processId = options.processId ?? `ingest-${hostname()}-${process.pid}`;
   const logger = options.logger.child({ processId });
   const { metrics } = options;
-  const maxStreams = streamsWithinThreadPool(config.ingest.maxStreams, process.env.UV_THREADPOOL_SIZE);
-  if (maxStreams < config.ingest.maxStreams) {
-    logger.warn(
-      { maxStreams: config.ingest.maxStreams, runnable: maxStreams, uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? '4 (default)' },
-      `UV_THREADPOOL_SIZE too small for ingest.maxStreams: running at most ${maxStreams} streams here; set UV_THREADPOOL_SIZE >= ${2 * config.ingest.maxStreams + 4} before node starts`,
-    );
-  }
+  const { maxStreams } = config.ingest;
   const redis = createRedis(config.redis.url, { name: 'ingest', logger });
-  const registry = new StreamRegistry(redis);
+  const registry = new StreamRegistry(redis, { logger });
+  await registry.migrateLegacyLayout();
   await registry.seed(config.streams);
+  const sourceGuard = createSourceGuard({ policy: config.sourcePolicy, redisUrl: config.redis.url, gatewayHost: config.gateway.host });
 
   const running = new Map<string, { runner: StreamRunner; stream: StreamConfig }>();
   let stopping = false;
 
   const runStream: RunStream = async (streamId, job) => {
     if (stopping) return 'released';
-    const stream = await registry.get(streamId);
-    if (!stream || !stream.enabled || running.has(streamId)) return 'skipped';
+    const entry = await registry.entry(streamId);
+    const stream = entry?.stream;
+    if (!entry || !stream || !stream.enabled || running.has(streamId)) return 'skipped';
     // A job re-added by a reconcile that raced with the stream's end must not play the file again.
     if ((await registry.states()).get(streamId)?.state === 'ended') return 'skipped';
     const streamLogger = logger.child({ streamId });
+    const decoderSource = new DecoderFrameSource(stream.url, {
+      inputSize: config.model.inputSize,
+      fps: stream.fps,
+      mode: stream.mode,
+      loop: stream.loop,
+      onInfo: (text) => streamLogger.info({ decoder: text }, 'decoder'),
+    });
     const runner = new StreamRunner({
       stream,
-      source: new GstFrameSource(stream.url, { inputSize: config.model.inputSize, fps: stream.fps, mode: stream.mode }),
+      // REST streams pass the source policy again before every open; config streams may open anything.
+      source: entry.origin === 'api' ? new PolicyCheckedSource(decoderSource, () => sourceGuard.check(stream.url)) : decoderSource,
       sink: new FramePublisher(redis, {
         streamId,
         mode: stream.mode,
@@ -72,7 +81,7 @@ export async function startIngest(
     });
     running.set(streamId, { runner, stream });
     job.lost.addEventListener('abort', () => runner.stop('released'), { once: true });
-    streamLogger.info({ url: stream.url, mode: stream.mode }, 'stream started');
+    streamLogger.info({ url: stream.url, mode: stream.mode, origin: entry.origin }, 'stream started');
     try {
       const outcome = await runner.run();
       streamLogger.info({ outcome }, 'stream finished');
@@ -139,36 +148,14 @@ export async function startIngest(
 }
 
 /**
- * Streams this process can run without starving libuv: each holds 2 pool threads (pending pull + bus poll) and 4 stay
- * free for Redis, fs and OpenVINO completions. Taking more streams than that makes every stream stall at once
- * (measured: 4 lossless streams with the default pool of 4 gave 4.9 frames/s and "no frame for 10 s" restarts,
- * 38.7 frames/s with 64 threads), so the process takes fewer jobs and other ingest processes run the rest.
- */
-export function streamsWithinThreadPool(maxStreams: number, uvThreadpoolSize: string | undefined): number {
-  const threads = Number.parseInt(uvThreadpoolSize ?? '', 10);
-  const pool = Number.isFinite(threads) && threads > 0 ? Math.min(threads, 1024) : 4;
-  return Math.max(1, Math.min(maxStreams, Math.floor((pool - 4) / 2)));
-}
-
-/**
  * Sequence numbers continue across owners and restarts: after the highest seq still visible in the stream's frames
  * or results, so consumers never see a stream's seq go backwards when it moves to another ingest process.
  */
 export async function resumeSeq(redis: Redis, streamId: string): Promise<number> {
   let last = -1;
   for (const key of [keys.frames(streamId), keys.results(streamId)]) {
-    const [entry] = await redis.xrevrange(key, '+', '-', 'COUNT', 1);
-    const fields = entry?.[1] ?? [];
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      if (fields[i] !== 'm' && fields[i] !== 'r') continue;
-      try {
-        const value = JSON.parse(fields[i + 1]!) as { seq?: unknown; lastSeq?: unknown };
-        const seq = typeof value.seq === 'number' ? value.seq : typeof value.lastSeq === 'number' ? value.lastSeq : -1;
-        last = Math.max(last, seq);
-      } catch {
-        // Not JSON: ignore, the other key or 0 will do.
-      }
-    }
+    const [newest] = streamEntries(await redis.xrevrange(key, '+', '-', 'COUNT', 1));
+    last = Math.max(last, entrySeq(newest?.fields ?? []) ?? -1);
   }
   return last + 1;
 }

@@ -1,34 +1,22 @@
-import type { StreamConfig } from '../../config/schema.js';
+import type { StreamConfig } from '../../pipeline/streams/definition.js';
 import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
-import type { FrameEnd } from '../../pipeline/wire/redis-codec.js';
-import { WIRE_VERSION, type FrameMeta, type StreamState } from '../../pipeline/wire/v1.js';
+import { WIRE_VERSION, type FrameEnd, type FrameMeta, type StreamState } from '../../pipeline/wire/v1.js';
 import { Backoff } from './backoff.js';
-import type { SourceEvent, SourceGeometry } from './gst-source.js';
+import type { FrameGeometry, FrameSource, SourceFrame } from './frame-source.js';
 
 /**
  * The life of one stream inside an ingest process:
  *
  *   starting -> running -> (source error | no frame for stallTimeout) -> reconnecting -(back-off)-> running ...
  *   starting -> (cannot open) -> error -(back-off)-> error | running
- *   running -> EOS -> loop (rewind) | ended (FrameEnd eof)
+ *   running -> EOS -> ended (FrameEnd eof); a looping file never ends (its decoder seeks back to the start)
  *   any -> stop(removed | disabled) -> FrameEnd + stopped;  stop(released) -> pending (another process takes over)
  *
  * Sources, the frame sink and the state reporter are interfaces so that the state machine is unit-tested with fakes
  * and runs with GStreamer and Redis in production.
  */
-
-export interface FrameSource {
-  /** Files and downloads end at EOS; for cameras (RTSP, V4L2, test patterns) an EOS is a failure to recover from. */
-  readonly finite: boolean;
-  open(): Promise<SourceGeometry>;
-  next(): Promise<SourceEvent>;
-  rewind(): boolean;
-  close(): void;
-  /** Frames the fps cap discarded since the last call (they get no seq: a cap is not a loss). */
-  takeCapDrops?(): number;
-}
 
 export interface FrameSink {
   waitForRoom(signal?: AbortSignal): Promise<void>;
@@ -59,7 +47,9 @@ export class StreamRunner {
   private state: StreamState['state'] = 'starting';
   private restarts = 0;
   private seq: number;
-  private geometry: SourceGeometry | undefined;
+  /** The last published frame's geometry (each frame carries its own: the source size may change mid-stream). */
+  private geometry: FrameGeometry | undefined;
+  private since = Date.now();
   private stopReason: StopReason | undefined;
   private readonly abort = new AbortController();
   private readonly backoff: Backoff;
@@ -80,7 +70,7 @@ export class StreamRunner {
     try {
       return await this.runUntilDone();
     } finally {
-      // Always: a pipeline left playing at EOS keeps a bus poll (a libuv thread) pending, and the process cannot exit.
+      // Always: a decoder process left running would go on decoding for nobody.
       this.options.source.close();
     }
   }
@@ -123,7 +113,7 @@ export class StreamRunner {
   /** Returns true at a real end of file (loop off); throws on failure or stall; returns false when stopped. */
   private async runSourceOnce(): Promise<boolean> {
     const { source } = this.options;
-    this.geometry = await this.withStallTimeout(source.open(), 'no frame');
+    await this.withStallTimeout(source.open(), 'no frame');
     let healthy = false;
     for (;;) {
       // Lossless back-pressure before the pull, not after: the frame is then taken fresh from the source, and its
@@ -133,19 +123,15 @@ export class StreamRunner {
       if (this.stopReason) return false;
       switch (event.kind) {
         case 'frame':
-          if (!healthy) {
-            healthy = true;
-            await this.report('running');
-          }
+          await this.noteGeometry(event, healthy);
+          healthy = true;
           this.backoff.healthy();
-          await this.publish(event.pixels, event.arrivedAt);
+          await this.publish(event);
           if (this.stopReason) return false;
           break;
         case 'eos':
           if (!source.finite) throw new Error('the source ended the stream (EOS)');
-          if (!this.options.stream.loop) return true;
-          if (!source.rewind()) throw new Error('cannot seek back to the start of the file to loop it');
-          break;
+          return true;
         case 'error':
           throw new Error(event.message);
         case 'closed':
@@ -155,28 +141,39 @@ export class StreamRunner {
     }
   }
 
-  private async publish(pixels: Buffer, captureTs: number): Promise<void> {
-    const geometry = this.geometry!;
+  /** 'running' on the first frame of a run, and again (same since) when the source size changes mid-stream. */
+  private async noteGeometry(frame: FrameGeometry, running: boolean): Promise<void> {
+    const previous = this.geometry;
+    this.geometry = { sourceWidth: frame.sourceWidth, sourceHeight: frame.sourceHeight, width: frame.width, height: frame.height };
+    if (!running) await this.report('running');
+    else if (previous && (previous.sourceWidth !== frame.sourceWidth || previous.sourceHeight !== frame.sourceHeight)) {
+      await this.report('running', undefined, { keepSince: true });
+    }
+  }
+
+  private async publish(frame: SourceFrame): Promise<void> {
     const { sink, metrics } = this.options;
     const publishTs = Date.now();
     const meta: FrameMeta = {
       v: WIRE_VERSION,
       streamId: this.streamId,
       seq: this.seq,
-      captureTs,
+      captureTs: frame.arrivedAt,
       publishTs,
-      decodeMs: publishTs - captureTs,
-      width: geometry.width,
-      height: geometry.height,
-      sourceWidth: geometry.sourceWidth,
-      sourceHeight: geometry.sourceHeight,
+      decodeMs: publishTs - frame.arrivedAt,
+      width: frame.width,
+      height: frame.height,
+      sourceWidth: frame.sourceWidth,
+      sourceHeight: frame.sourceHeight,
+      ...(frame.ptsMs === undefined ? {} : { ptsMs: frame.ptsMs }),
       format: 'rgb24',
     };
     this.seq += 1;
-    await sink.publish(meta, pixels);
+    await sink.publish(meta, frame.pixels);
     metrics?.framesIngested.inc({ stream_id: this.streamId });
-    const capped = this.options.source.takeCapDrops?.() ?? 0;
-    if (capped > 0) metrics?.framesDropped.inc({ stream_id: this.streamId, reason: 'fps_cap' }, capped);
+    // Dropped frames get no seq: a cap is not a loss, and a live stream that is behind skips to the newest frame.
+    if (frame.capDrops > 0) metrics?.framesDropped.inc({ stream_id: this.streamId, reason: 'fps_cap' }, frame.capDrops);
+    if (frame.behindDrops > 0) metrics?.framesDropped.inc({ stream_id: this.streamId, reason: 'ingest_behind' }, frame.behindDrops);
     metrics?.stageDuration.observe({ stream_id: this.streamId, stage: 'decode' }, meta.decodeMs / 1000);
   }
 
@@ -233,8 +230,9 @@ export class StreamRunner {
     });
   }
 
-  private async report(state: StreamState['state'], reason?: string): Promise<void> {
+  private async report(state: StreamState['state'], reason?: string, options: { keepSince?: boolean } = {}): Promise<void> {
     this.state = state;
+    if (!options.keepSince) this.since = Date.now();
     this.options.metrics?.streamUp.set({ stream_id: this.streamId }, state === 'running' ? 1 : 0);
     try {
       await this.options.reportState({
@@ -243,7 +241,7 @@ export class StreamRunner {
         streamId: this.streamId,
         state,
         ...(reason === undefined ? {} : { reason }),
-        since: Date.now(),
+        since: this.since,
         restarts: this.restarts,
         owner: this.options.owner,
         ...(this.geometry ? { sourceWidth: this.geometry.sourceWidth, sourceHeight: this.geometry.sourceHeight } : {}),

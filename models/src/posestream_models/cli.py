@@ -38,13 +38,14 @@ def cmd_convert(args: argparse.Namespace) -> None:
 
 
 def cmd_quantize(args: argparse.Namespace) -> None:
-    from posestream_models.quantize import quantize
+    from posestream_models.quantize import format_summary, quantize
 
     result = quantize(
         args.model, args.calib, args.out, subset=args.subset, max_drop=args.max_drop, validation_data=args.data,
         fast_bias_correction=not args.no_fast_bias_correction, smooth_quant_alpha=args.smooth_quant_alpha,
+        verbose=args.verbose,
     )  # fmt: skip
-    emit(result, args.json, f"wrote {result['xml']} (INT8, {result['metadata']['calibration']['subset_size']} calibration frames)")
+    emit(result, args.json, format_summary(result))
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     quantize.add_argument("--data", type=Path, help="COCO keypoint dataset for --max-drop validation")
     quantize.add_argument("--no-fast-bias-correction", action="store_true", help="full bias correction (slower)")
     quantize.add_argument("--smooth-quant-alpha", type=float, help="SmoothQuant alpha for convolutions")
+    quantize.add_argument("--verbose", action="store_true", help="also print NNCF's per-node INFO log")
     quantize.add_argument("--json", action="store_true")
     quantize.set_defaults(run=cmd_quantize)
 

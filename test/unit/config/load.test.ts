@@ -65,6 +65,33 @@ describe('parseConfig', () => {
     expect(config.worker.batchSize).toBe(8);
     expect(config.redis.url).toBe('redis://r:6379/2');
     expect(problemsOf(minimal, { POSESTREAM_GATEWAY_PORT: 'eighty' })).toEqual([expect.stringMatching(/^gateway\.port: /)]);
+    expect(problemsOf(minimal, { POSESTREAM_MODEL_INPUT_SIZE: '650' })).toEqual(['model.inputSize: must be a multiple of 32 (the model strides)']);
+  });
+
+  it('takes text settings from the environment verbatim (a token of digits or YAML syntax stays text)', () => {
+    for (const token of ['12345678', 'true-ish #x', '*alias&anchor', '[a, b] tok']) {
+      expect(parseConfig(minimal, FILE, { POSESTREAM_GATEWAY_TOKEN: token }).gateway.token).toBe(token);
+    }
+    expect(parseConfig(minimal, FILE, { POSESTREAM_SOURCE_POLICY_ALLOW_FILES_UNDER: '[/srv/videos]' }).sourcePolicy.allowFilesUnder).toEqual(['/srv/videos']);
+  });
+
+  it('binds loopback by default and refuses any other host without a token, naming the field and the fixes', () => {
+    const config = parseConfig(minimal, FILE, {});
+    expect(config.gateway).toMatchObject({ host: '127.0.0.1', allowUnauthenticated: false });
+    expect(config.sourcePolicy).toEqual({ allowFilesUnder: [], allowDevices: false, allowTestPatterns: false, allowAddresses: [] });
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'camera-box']) {
+      const problems = problemsOf(`${minimal}gateway: {host: "${host}"}\n`);
+      expect(problems, host).toHaveLength(1);
+      expect(problems[0]).toMatch(new RegExp(`^gateway\\.host: "${host.replace(/\./g, '\\.')}" is not a loopback address and gateway\\.token is not set`));
+      expect(problems[0]).toMatch(/Set gateway\.token \(or POSESTREAM_GATEWAY_TOKEN.*bind 127\.0\.0\.1.*gateway\.allowUnauthenticated: true/);
+    }
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) {
+      expect(parseConfig(`${minimal}gateway: {host: "${host}"}\n`, FILE, {}).gateway.host).toBe(host);
+    }
+    expect(parseConfig(`${minimal}gateway: {host: 0.0.0.0, token: a-long-token}\n`, FILE, {}).gateway.token).toBe('a-long-token');
+    expect(parseConfig(`${minimal}gateway: {host: 0.0.0.0, allowUnauthenticated: true}\n`, FILE, {}).gateway.allowUnauthenticated).toBe(true);
+    expect(parseConfig(minimal, FILE, { POSESTREAM_GATEWAY_HOST: '0.0.0.0', POSESTREAM_GATEWAY_TOKEN: 'from-the-env' }).gateway.host).toBe('0.0.0.0');
+    expect(problemsOf(minimal, { POSESTREAM_GATEWAY_HOST: '0.0.0.0' })[0]).toMatch(/^gateway\.host: /);
   });
 
   it('substitutes ${VAR} and ${VAR:-default} and names an unset variable', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { compareEntryIds } from '../../../gateway/entry-id.js';
 import { StreamStats } from '../../../gateway/stream-stats.js';
 import type { PoseResult } from '../../../pipeline/wire/v1.js';
 
@@ -30,14 +29,5 @@ describe('StreamStats', () => {
     stats.record(pose(100, 0), 10);
     expect(stats.record(pose(0, 20), 30)).toBe(0);
     expect(stats.snapshot('s', 30).drops).toBe(0);
-  });
-});
-
-describe('compareEntryIds', () => {
-  it('orders numerically, not as strings', () => {
-    expect(compareEntryIds('9-0', '10-0')).toBe(-1);
-    expect(compareEntryIds('10-2', '10-10')).toBe(-1);
-    expect(compareEntryIds('10-10', '10-10')).toBe(0);
-    expect(compareEntryIds('1795749908620-1', '1795749908620-0')).toBe(1);
   });
 });

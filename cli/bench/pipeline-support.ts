@@ -1,0 +1,77 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import { stringify } from 'yaml';
+import { loadConfig } from '../../config/load.js';
+import type { PosestreamConfig } from '../../config/schema.js';
+import type { StreamConfigInput } from '../../pipeline/streams/definition.js';
+import { repoRoot } from '../../pipeline/assets.js';
+import type { StreamResult } from '../../pipeline/wire/v1.js';
+
+/**
+ * Shared by the pipeline benchmarks (pipeline, latency, soak): a config on a dedicated Redis DB, the model choice
+ * and a result tap.
+ */
+
+export interface BenchConfigInput {
+  redisUrl: string;
+  model: string;
+  streams: StreamConfigInput[];
+  batchSize?: number;
+  maxBatchWaitMs?: number;
+  inferRequests?: number;
+  gatewayPort?: number;
+  /** results.retention per stream (default the config default). */
+  retention?: number;
+}
+
+/**
+ * Writes the config to a temporary file (child processes read it too) and loads it like the CLI does. The model
+ * path is made absolute first: a relative --model means relative to where the command runs, not to the temp dir.
+ */
+export function writeBenchConfig(input: BenchConfigInput): { file: string; config: PosestreamConfig } {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'posestream-bench-')), 'posestream.yaml');
+  writeFileSync(
+    file,
+    stringify({
+      redis: { url: input.redisUrl },
+      model: { path: path.resolve(input.model), cacheDir: path.join(repoRoot, 'build', 'ov-cache') },
+      worker: {
+        batchSize: input.batchSize ?? 4,
+        maxBatchWaitMs: input.maxBatchWaitMs ?? 10,
+        ...(input.inferRequests === undefined ? {} : { inferRequests: input.inferRequests }),
+      },
+      gateway: { host: '127.0.0.1', port: input.gatewayPort ?? 0 },
+      ...(input.retention === undefined ? {} : { results: { retention: input.retention } }),
+      streams: input.streams,
+    }),
+  );
+  return { file, config: loadConfig(file).config };
+}
+
+/** Follows the results of some streams from now until stop(), calling onResult with each and its arrival time. */
+export function tapResults(redis: Redis, streamIds: string[], onResult: (result: StreamResult, receivedAt: number) => void): { stop(): Promise<void> } {
+  let running = true;
+  const loop = (async () => {
+    const { ResultReader } = await import('../../pipeline/redis/result-stream.js');
+    const reader = new ResultReader(redis);
+    const cursors = new Map<string, string>();
+    for (const id of streamIds) cursors.set(id, await reader.tailId(id));
+    while (running) {
+      for (const batch of await reader.follow(cursors, 200)) {
+        cursors.set(batch.streamId, batch.lastId);
+        const now = Date.now();
+        for (const entry of batch.entries) onResult(entry.result, now);
+      }
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,60 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis, type ChainableCommander } from 'ioredis';
+
+/**
+ * The Lua scripts of ./scripts, loaded one way. A file is named `<name>-<numberOfKeys>.lua` (BullMQ's convention),
+ * so a script's key count is stated once, beside its code. Scripts are registered on a connection through ioredis'
+ * defineCommand, which sends EVALSHA and falls back to EVAL only when the server does not know the script yet, so a
+ * call never ships the script text again. Every script touches keys of one hash tag only (see keys.ts).
+ */
+export const SCRIPT_NAMES = ['live-xadd', 'report-state', 'renew-lease', 'release-lease'] as const;
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+interface Script {
+  lua: string;
+  numberOfKeys: number;
+  /** The method name defineCommand adds to a connection and to the pipelines made from it afterwards. */
+  command: string;
+}
+
+const SCRIPT_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scripts');
+const SCRIPT_FILE = /^([a-z][a-z0-9-]*)-(\d+)\.lua$/;
+
+function loadScriptFiles(): ReadonlyMap<string, Script> {
+  const scripts = new Map<string, Script>();
+  for (const file of readdirSync(SCRIPT_DIR).sort()) {
+    const match = SCRIPT_FILE.exec(file);
+    if (!match) throw new Error(`${path.join(SCRIPT_DIR, file)}: script files are named <name>-<numberOfKeys>.lua`);
+    const [, name, numberOfKeys] = match;
+    scripts.set(name!, { lua: readFileSync(path.join(SCRIPT_DIR, file), 'utf8'), numberOfKeys: Number(numberOfKeys), command: `posestream:${name}` });
+  }
+  const expected = [...SCRIPT_NAMES].sort().join(', ');
+  if ([...scripts.keys()].join(', ') !== expected) {
+    throw new Error(`${SCRIPT_DIR} holds scripts ${[...scripts.keys()].join(', ')}; expected exactly ${expected}`);
+  }
+  return scripts;
+}
+
+const scripts = loadScriptFiles();
+
+/** Registers every script on this connection (idempotent). Pipelines and MULTIs created afterwards can run them. */
+export function defineScripts(redis: Redis): Redis {
+  for (const script of scripts.values()) {
+    if (!(script.command in redis)) redis.defineCommand(script.command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+  }
+  return redis;
+}
+
+/** Runs a script now (on a connection) or queues it (on a pipeline or MULTI made after defineScripts). */
+export function runScript(target: Redis, name: ScriptName, keys: string[], args: Array<string | number | Buffer>): Promise<unknown>;
+export function runScript(target: ChainableCommander, name: ScriptName, keys: string[], args: Array<string | number | Buffer>): ChainableCommander;
+export function runScript(target: Redis | ChainableCommander, name: ScriptName, keys: string[], args: Array<string | number | Buffer>): unknown {
+  const script = scripts.get(name)!;
+  if (keys.length !== script.numberOfKeys) throw new Error(`script ${name} takes ${script.numberOfKeys} key(s), got ${keys.length}`);
+  if (target instanceof Redis) defineScripts(target);
+  const method = (target as unknown as Record<string, unknown>)[script.command];
+  if (typeof method !== 'function') throw new Error(`script ${name} is not defined here: call defineScripts(redis) before creating the pipeline`);
+  return (method as (...values: unknown[]) => unknown).call(target, ...keys, ...args);
+}

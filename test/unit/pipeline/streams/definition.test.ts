@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { isPosestreamError } from '../../../../pipeline/errors.js';
+import { effectiveOrigin, parseStream, parseStreamPatch, readStoredStream, storedStreamValue, streamPatchSchema } from '../../../../pipeline/streams/definition.js';
+
+function errorOf(fn: () => unknown) {
+  try {
+    fn();
+  } catch (error) {
+    if (isPosestreamError(error)) return error;
+  }
+  throw new Error('expected a PosestreamError');
+}
+
+describe('parseStream', () => {
+  it('applies the config defaults', () => {
+    expect(parseStream({ id: 'cam-1', url: 'rtsp://cam/x' })).toEqual({ id: 'cam-1', url: 'rtsp://cam/x', loop: false, enabled: true, mode: 'live' });
+  });
+
+  it('names every bad field in one PS_STREAM_INVALID message', () => {
+    const error = errorOf(() => parseStream({ id: 'bad id!', url: 'ftp://x/y', fps: 0 }));
+    expect(error.code).toBe('PS_STREAM_INVALID');
+    expect(error.message).toMatch(/^invalid stream: /);
+    expect(error.message).toContain('id: must be 1-64 characters');
+    expect(error.message).toContain('url: unsupported scheme "ftp:"');
+    expect(error.message).toMatch(/fps: .*>0|fps: .*greater than 0/i);
+  });
+
+  it('rejects unknown keys and names them', () => {
+    expect(errorOf(() => parseStream({ id: 'a', url: '/a.mp4', fsp: 5 })).message).toMatch(/fsp/);
+  });
+});
+
+describe('stream patches', () => {
+  it('take only patchable fields, without filling in defaults', () => {
+    expect(parseStreamPatch({ fps: 5 })).toEqual({ fps: 5 });
+    expect(errorOf(() => parseStreamPatch({ url: 'test://snow', fps: 5 })).message).toBe('invalid stream patch: url: cannot be changed (only enabled, fps, mode, loop)');
+    expect(errorOf(() => parseStreamPatch({ mode: 'fast' })).message).toMatch(/^invalid stream patch: mode: /);
+  });
+
+  it('the REST schema says what can be changed when nothing is given', () => {
+    const parsed = streamPatchSchema.safeParse({});
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.message).toBe('nothing to change: give enabled, fps, mode or loop');
+  });
+});
+
+describe('readStoredStream (registry entries, read leniently)', () => {
+  it('keeps fields it does not know apart and writes them back unchanged', () => {
+    const stored = { id: 'cam', url: 'test://ball', mode: 'live', loop: false, enabled: true, zones: [{ name: 'door' }], tracking: { maxAge: 30 } };
+    const read = readStoredStream(stored);
+    expect(read.ok).toBe(true);
+    if (!read.ok) return;
+    expect(read.stored.stream).toEqual({ id: 'cam', url: 'test://ball', mode: 'live', loop: false, enabled: true });
+    expect(read.stored.extra).toEqual({ zones: [{ name: 'door' }], tracking: { maxAge: 30 } });
+    expect(storedStreamValue({ ...read.stored, stream: { ...read.stored.stream, fps: 5 } })).toEqual({ ...stored, fps: 5 });
+  });
+
+  it('reads the origin apart from the stream; an entry without a known origin counts as an API one', () => {
+    const read = readStoredStream({ id: 'cam', url: '/etc/passwd', origin: 'config' });
+    expect(read.ok && read.stored).toMatchObject({ stream: { id: 'cam', url: '/etc/passwd' }, origin: 'config', extra: {} });
+    if (read.ok) expect(storedStreamValue(read.stored)).toMatchObject({ origin: 'config' });
+    const old = readStoredStream({ id: 'cam', url: '/etc/passwd' });
+    expect(old.ok && effectiveOrigin(old.stored)).toBe('api');
+    const newer = readStoredStream({ id: 'cam', url: 'test://ball', origin: 'operator-console' });
+    expect(newer.ok && [effectiveOrigin(newer.stored), newer.stored.extra]).toEqual(['api', { origin: 'operator-console' }]);
+    expect(() => parseStream({ id: 'cam', url: '/etc/passwd', origin: 'config' })).toThrow(/origin/);
+  });
+
+  it('reports a known field it cannot accept (a newer mode, a bad url) or a value that is no object', () => {
+    expect(readStoredStream({ id: 'cam', url: 'test://ball', mode: 'adaptive' })).toEqual({ ok: false, problem: expect.stringMatching(/^mode: /) });
+    expect(readStoredStream('not json')).toEqual({ ok: false, problem: expect.stringMatching(/^\(stream\): /) });
+  });
+});

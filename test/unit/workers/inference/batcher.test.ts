@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { Batcher } from '../../../../workers/inference/batcher.js';
+
+interface Item { id: string; eos?: boolean }
+
+/** A batcher whose timers and batch completions the test drives by hand. */
+function harness(options: { batchSize: number; maxWaitMs?: number; maxInFlight: number }) {
+  const timers: Array<{ fn: () => void; ms: number; cleared: boolean }> = [];
+  const runs: Array<{ batch: string[]; finish: () => void; fail: (e: Error) => void }> = [];
+  const errors: unknown[] = [];
+  const batcher = new Batcher<Item>({
+    batchSize: options.batchSize,
+    maxWaitMs: options.maxWaitMs ?? 10,
+    maxInFlight: options.maxInFlight,
+    isInferable: (item) => !item.eos,
+    run: (batch) =>
+      new Promise<void>((resolve, reject) => {
+        runs.push({ batch: batch.map((i) => i.id), finish: resolve, fail: reject });
+      }),
+    onError: (error) => errors.push(error),
+    setTimer: (fn, ms) => {
+      const timer = { fn, ms, cleared: false };
+      timers.push(timer);
+      return timer;
+    },
+    clearTimer: (handle) => {
+      (handle as { cleared: boolean }).cleared = true;
+    },
+  });
+  const fireTimers = () => timers.filter((t) => !t.cleared).forEach((t) => { t.cleared = true; t.fn(); });
+  const settle = () => new Promise((r) => setTimeout(r, 0));
+  return { batcher, runs, timers, errors, fireTimers, settle };
+}
+
+describe('Batcher', () => {
+  it('dispatches as soon as batchSize items are waiting', () => {
+    const h = harness({ batchSize: 3, maxInFlight: 2 });
+    h.batcher.add({ id: 'a0' });
+    h.batcher.add({ id: 'b0' });
+    expect(h.runs).toHaveLength(0);
+    h.batcher.add({ id: 'a1' });
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0', 'b0', 'a1']]);
+    expect(h.timers[0]!.cleared).toBe(true);
+  });
+
+  it('dispatches a partial batch maxWaitMs after its first item arrived', () => {
+    const h = harness({ batchSize: 4, maxWaitMs: 7, maxInFlight: 1 });
+    h.batcher.add({ id: 'a0' });
+    h.batcher.add({ id: 'a1' });
+    expect(h.timers).toHaveLength(1);
+    expect(h.timers[0]!.ms).toBe(7);
+    h.fireTimers();
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0', 'a1']]);
+  });
+
+  it('never runs more than maxInFlight batches; the next starts when one finishes, in order', async () => {
+    const h = harness({ batchSize: 1, maxInFlight: 2 });
+    for (const id of ['x', 'y', 'z', 'w']) h.batcher.add({ id });
+    expect(h.runs.map((r) => r.batch)).toEqual([['x'], ['y']]);
+    expect(h.batcher.inFlight).toBe(2);
+    h.runs[1]!.finish();
+    await h.settle();
+    expect(h.runs.map((r) => r.batch)).toEqual([['x'], ['y'], ['z']]);
+    h.runs[0]!.finish();
+    await h.settle();
+    expect(h.runs.map((r) => r.batch)).toEqual([['x'], ['y'], ['z'], ['w']]);
+  });
+
+  it('bounds what the process holds: capacity = maxInFlight * batchSize - held', async () => {
+    const h = harness({ batchSize: 2, maxInFlight: 2 });
+    expect(h.batcher.capacity).toBe(4);
+    for (const id of ['a', 'b', 'c']) h.batcher.add({ id });
+    expect(h.batcher.size).toBe(3);
+    expect(h.batcher.capacity).toBe(1);
+    h.batcher.add({ id: 'd' });
+    expect(h.batcher.capacity).toBe(0);
+    let woke = false;
+    const waiting = h.batcher.whenCapacity().then(() => { woke = true; });
+    await h.settle();
+    expect(woke).toBe(false);
+    h.runs[0]!.finish();
+    await waiting;
+    expect(woke).toBe(true);
+    expect(h.batcher.capacity).toBe(2);
+    h.batcher.add({ id: 'e' });
+    h.batcher.add({ id: 'f' });
+    expect(h.batcher.size).toBe(4);
+  });
+
+  it('an end-of-stream marker closes the batch it arrived in and takes no inference slot', () => {
+    const h = harness({ batchSize: 4, maxInFlight: 1 });
+    h.batcher.add({ id: 'a0' });
+    h.batcher.add({ id: 'a-eos', eos: true });
+    h.batcher.add({ id: 'b0' });
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0', 'a-eos']]);
+    expect(h.batcher.size).toBe(3);
+  });
+
+  it('a failing run is reported and frees its slot', async () => {
+    const h = harness({ batchSize: 1, maxInFlight: 1 });
+    h.batcher.add({ id: 'a' });
+    h.batcher.add({ id: 'b' });
+    h.runs[0]!.fail(new Error('boom'));
+    await h.settle();
+    expect(h.errors).toHaveLength(1);
+    expect(h.runs.map((r) => r.batch)).toEqual([['a'], ['b']]);
+  });
+
+  it('drain flushes the forming batch and waits for every batch', async () => {
+    const h = harness({ batchSize: 8, maxInFlight: 1 });
+    h.batcher.add({ id: 'a' });
+    let drained = false;
+    const draining = h.batcher.drain().then(() => { drained = true; });
+    expect(h.runs.map((r) => r.batch)).toEqual([['a']]);
+    await h.settle();
+    expect(drained).toBe(false);
+    h.runs[0]!.finish();
+    await draining;
+    expect(h.batcher.size).toBe(0);
+  });
+});
