@@ -59,7 +59,7 @@ async function detectClip(file: string): Promise<ClipPoses> {
     const cached = clipPosesSchema.parse(JSON.parse(readFileSync(cacheFile, 'utf8')));
     if (cached.model === args.model) return cached;
   }
-  poseEngine ??= await PoseEngine.create({ modelPath: args.model, hint: 'THROUGHPUT' });
+  poseEngine ??= await PoseEngine.create({ modelPath: args.model, settings: { openvino: { hint: 'THROUGHPUT' } } });
   const { width, height } = await probeClip(file);
   const frames: ClipPoses['frames'] = [];
   for await (const frame of readClipFrames(file)) {
