@@ -44,6 +44,7 @@ const fallSchema: z.ZodType<FallState> = z.object({
   scoreSum: finite,
   scoreCount: z.number().int().nonnegative(),
   alerted: z.boolean().optional(),
+  alertedTrackId: z.number().int().nonnegative().optional(),
   upSinceMs: finite.optional(),
   upFrame: frameRefSchema.optional(),
   fallFrame: frameRefSchema.optional(),

@@ -49,8 +49,9 @@ export interface FallState {
   /** falling: detection scores while falling, for the event's confidence. */
   scoreSum: number;
   scoreCount: number;
-  /** down: whether the fall was reported (not when a suppressing zone held the person). */
+  /** down: whether the fall was reported (not when a suppressing zone held the person), and by which track. */
   alerted?: boolean;
+  alertedTrackId?: number;
   /**
    * Seen up since (falling: no longer dropped, cancels after UP_TOLERANCE_MS; down: getting up, recovered after
    * recoverSec). Frames without the person do not count as up.
@@ -76,6 +77,8 @@ export interface FallInput {
 export interface FallOutcome {
   type: 'fall' | 'recovered';
   start: FrameRef;
+  /** recovered: the track that reported the fall. */
+  fellAs?: number;
   confidence: number;
   attributes: Record<string, number | string | boolean | null>;
 }
@@ -153,7 +156,7 @@ function remember(state: FallState, sample: FallSample, config: FallRuleConfig):
 function resetToWatching(state: FallState): void {
   state.phase = 'watching';
   state.history = [];
-  for (const key of ['ref', 'onset', 'droppedAtMs', 'lyingSinceMs', 'alerted', 'upSinceMs', 'upFrame', 'fallFrame'] as const) delete state[key];
+  for (const key of ['ref', 'onset', 'droppedAtMs', 'lyingSinceMs', 'alerted', 'alertedTrackId', 'upSinceMs', 'upFrame', 'fallFrame'] as const) delete state[key];
   state.scoreSum = 0;
   state.scoreCount = 0;
 }
@@ -244,12 +247,13 @@ function recover(state: FallState, input: FallInput, current: FallSample, config
   state.upFrame ??= input.frame;
   if (input.clockMs - state.upSinceMs < config.recoverSec * 1000) return undefined;
   const alerted = state.alerted;
+  const fellAs = state.alertedTrackId;
   const start = state.upFrame;
   const downSec = (state.upSinceMs - (state.droppedAtMs ?? state.upSinceMs)) / 1000;
   resetToWatching(state);
   remember(state, current, config);
   if (!alerted) return undefined;
-  return { type: 'recovered', start, confidence: Math.min(1, input.score), attributes: { downSec: round(downSec) } };
+  return { type: 'recovered', start, ...(fellAs === undefined ? {} : { fellAs }), confidence: Math.min(1, input.score), attributes: { downSec: round(downSec) } };
 }
 
 function round(value: number): number {

@@ -55,8 +55,12 @@ export function stepTrack(memory: TrackMemory, person: TrackedPerson, context: T
       { clockMs, frame, observation, height, score, suppressed: suppressed('fall'), lineageAlerted: context.downLineages.has(memory.fall.lineage), lying: rules.lying },
       rules.fall,
     );
+    if (outcome?.type === 'fall') memory.fall.alertedTrackId = trackId;
     if (outcome) {
-      result.drafts.push({ type: outcome.type, trackId, start: outcome.start, at: frame, confidence: outcome.confidence, attributes: outcome.attributes });
+      // A recovery names the track that fell (consumers pair the two), also when the person came back under a new id.
+      const fellAs = outcome.type === 'recovered' ? (outcome.fellAs ?? trackId) : trackId;
+      const attributes = fellAs === trackId ? outcome.attributes : { ...outcome.attributes, currentTrackId: trackId };
+      result.drafts.push({ type: outcome.type, trackId: fellAs, start: outcome.start, at: frame, confidence: outcome.confidence, attributes });
     }
     if (memory.fall.phase === 'down') context.downLineages.add(memory.fall.lineage);
   }

@@ -250,7 +250,8 @@ describe('fall rule', () => {
       keyframes: [...fallScript(1, 0.5, 7, 2).keyframes, { t: 7.5, pose: 'standing', place: at(700) }, { t: 10, pose: 'standing', place: at(700) }],
     };
     const events = run([fallen, back], { durationSec: 10 }).filter((event) => event.type === 'fall' || event.type === 'recovered');
-    expect(events.map((event) => [event.type, event.trackId])).toEqual([['fall', 1], ['recovered', 2]]);
+    // The recovery names the track that fell (a Home Assistant sensor pairs them by track), and the new id.
+    expect(events.map((event) => [event.type, event.trackId, event.attributes.currentTrackId])).toEqual([['fall', 1, undefined], ['recovered', 1, 2]]);
   });
 
   it('can be disabled', () => {
