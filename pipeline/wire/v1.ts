@@ -194,7 +194,8 @@ export type PoseEvent = z.infer<typeof poseEventSchema>;
 // ---------------------------------------------------------------------------------------------------------------
 // WebSocket API. Text messages are JSON objects of the schemas below; annotated frames are binary messages.
 
-export const CHANNELS = ['results', 'frames', 'state'] as const;
+/** events: the stream's pose events (PoseEvent), and its end-of-stream result so followers know when it ended. */
+export const CHANNELS = ['results', 'frames', 'state', 'events'] as const;
 export const channelSchema = z.enum(CHANNELS);
 export type Channel = z.infer<typeof channelSchema>;
 
@@ -211,7 +212,7 @@ export const subscribeMessageSchema = z
     /** Stream ids, or ["*"] for every stream, including ones added later. */
     streams: z.array(z.string().min(1).max(64)).min(1).max(256),
     channels: z.array(channelSchema).min(1),
-    /** results: first replay what is retained in Redis, then follow live. */
+    /** results, events: first replay what is retained in Redis, then follow live (each exactly once, in order). */
     fromStart: z.boolean().optional(),
     /** frames: skeletons drawn by the server (default true); false gives the plain frame for client-side overlays. */
     annotated: z.boolean().optional(),
