@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { eventRulesSchema } from '../events/config.js';
 import { PosestreamError } from '../errors.js';
 import { redactUrl } from '../obs/redact.js';
 import { formatZodIssues } from '../zod-issues.js';
@@ -60,6 +61,11 @@ const patchableFields = {
   mode: streamModeSchema,
   /** Files only: start again at EOS instead of ending the stream. */
   loop: z.boolean(),
+  /**
+   * Event rules of this stream: fall, posture and hands-raised thresholds, zones and lines (pipeline/events/config.ts).
+   * Absent: the defaults, no zones or lines. A PATCH replaces the whole object.
+   */
+  events: eventRulesSchema,
 };
 export type PatchableStreamField = keyof typeof patchableFields;
 export const PATCHABLE_STREAM_FIELDS = Object.keys(patchableFields) as PatchableStreamField[];
@@ -77,10 +83,18 @@ const streamShape = {
   loop: patchableFields.loop.default(false),
   enabled: patchableFields.enabled.default(true),
   mode: patchableFields.mode.default('live'),
+  events: patchableFields.events.optional(),
 };
 
 /** A `streams:` entry of the config and the body of POST /api/streams. */
 export const streamSchema = z.object(streamShape).strict();
+
+/** The fields the ingest runs a stream with: a change to any other (event rules, ...) must not restart its source. */
+const INGEST_FIELDS = ['id', 'url', 'fps', 'loop', 'enabled', 'mode'] as const satisfies ReadonlyArray<keyof typeof streamShape>;
+
+export function sameIngestSettings(a: StreamConfig, b: StreamConfig): boolean {
+  return INGEST_FIELDS.every((field) => a[field] === b[field]);
+}
 
 export type StreamConfig = z.infer<typeof streamSchema>;
 export type StreamConfigInput = z.input<typeof streamSchema>;
@@ -94,6 +108,7 @@ export const streamPatchSchema = z
     fps: patchableFields.fps.optional(),
     mode: patchableFields.mode.optional(),
     loop: patchableFields.loop.optional(),
+    events: patchableFields.events.optional(),
   } satisfies Record<PatchableStreamField, z.ZodType>)
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, { message: `nothing to change: give ${patchFieldList.replace(/, (?=[^,]*$)/, ' or ')}` });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isPosestreamError } from '../../../../pipeline/errors.js';
-import { effectiveOrigin, parseStream, parseStreamPatch, readStoredStream, storedStreamValue, streamPatchSchema } from '../../../../pipeline/streams/definition.js';
+import { effectiveOrigin, parseStream, parseStreamPatch, readStoredStream, sameIngestSettings, storedStreamValue, streamPatchSchema } from '../../../../pipeline/streams/definition.js';
 
 function errorOf(fn: () => unknown) {
   try {
@@ -33,14 +33,14 @@ describe('parseStream', () => {
 describe('stream patches', () => {
   it('take only patchable fields, without filling in defaults', () => {
     expect(parseStreamPatch({ fps: 5 })).toEqual({ fps: 5 });
-    expect(errorOf(() => parseStreamPatch({ url: 'test://snow', fps: 5 })).message).toBe('invalid stream patch: url: cannot be changed (only enabled, fps, mode, loop)');
+    expect(errorOf(() => parseStreamPatch({ url: 'test://snow', fps: 5 })).message).toBe('invalid stream patch: url: cannot be changed (only enabled, fps, mode, loop, events)');
     expect(errorOf(() => parseStreamPatch({ mode: 'fast' })).message).toMatch(/^invalid stream patch: mode: /);
   });
 
   it('the REST schema says what can be changed when nothing is given', () => {
     const parsed = streamPatchSchema.safeParse({});
     expect(parsed.success).toBe(false);
-    expect(parsed.error?.issues[0]?.message).toBe('nothing to change: give enabled, fps, mode or loop');
+    expect(parsed.error?.issues[0]?.message).toBe('nothing to change: give enabled, fps, mode, loop or events');
   });
 });
 
@@ -69,5 +69,25 @@ describe('readStoredStream (registry entries, read leniently)', () => {
   it('reports a known field it cannot accept (a newer mode, a bad url) or a value that is no object', () => {
     expect(readStoredStream({ id: 'cam', url: 'test://ball', mode: 'adaptive' })).toEqual({ ok: false, problem: expect.stringMatching(/^mode: /) });
     expect(readStoredStream('not json')).toEqual({ ok: false, problem: expect.stringMatching(/^\(stream\): /) });
+  });
+});
+
+describe('event rules in a stream definition', () => {
+  const zone = { id: 'bed', polygon: [[0.1, 0.5], [0.5, 0.5], [0.5, 0.9]], suppress: ['fall'] };
+
+  it('are validated strictly, each problem named by its path', () => {
+    const stream = parseStream({ id: 'room', url: 'rtsp://cam/x', events: { zones: [zone], fall: { minDownSec: 2 } } });
+    expect(stream.events?.zones[0]).toMatchObject({ id: 'bed', suppress: ['fall'], debounceSec: 0.3 });
+    expect(stream.events?.fall.minDownSec).toBe(2);
+    const error = errorOf(() => parseStream({ id: 'room', url: 'rtsp://cam/x', events: { zones: [{ ...zone, polygon: [[0, 0], [2, 0]] }], fall: { minDownsec: 2 } } }));
+    expect(error.message).toContain('events.zones[0].polygon: Too small');
+    expect(error.message).toContain('minDownsec');
+    expect(parseStreamPatch({ events: { lines: [{ id: 'door', a: [0.5, 0], b: [0.5, 1] }] } }).events?.lines[0]?.band).toBe(0.01);
+  });
+
+  it('are not ingest settings: changing them does not restart the source', () => {
+    const base = parseStream({ id: 'room', url: 'rtsp://cam/x' });
+    expect(sameIngestSettings(base, { ...base, events: parseStream({ id: 'room', url: 'rtsp://cam/x', events: { zones: [zone] } }).events! })).toBe(true);
+    expect(sameIngestSettings(base, { ...base, fps: 5 })).toBe(false);
   });
 });
