@@ -43,6 +43,7 @@ export function buildEvent(streamId: string, draft: EventDraft, options: { snaps
   };
   if (draft.trackId !== undefined) event.trackId = draft.trackId;
   if (draft.start.ptsMs !== undefined) event.ptsMs = draft.start.ptsMs;
+  if (draft.at.ptsMs !== undefined) event.atPtsMs = draft.at.ptsMs;
   if (draft.zone !== undefined) event.zone = draft.zone;
   if (draft.line !== undefined) event.line = draft.line;
   if (draft.direction !== undefined) event.direction = draft.direction;

@@ -177,6 +177,8 @@ export const poseEventSchema = z.object({
   /** The decisive frame: where the rule fired (its snapshot, when there is one, shows this frame). */
   atSeq: z.number().int().nonnegative(),
   atCaptureTs: finite,
+  /** Media time of the decisive frame (ms), when the source has one: where in a recording the rule fired. */
+  atPtsMs: finite.optional(),
   confidence: z.number().min(0).max(1),
   zone: z.string().min(1).max(64).optional(),
   line: z.string().min(1).max(64).optional(),
