@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { defaultModelPaths } from '../../pipeline/assets.js';
 import { PosestreamError } from '../../pipeline/errors.js';
 import type { Person } from '../../pipeline/wire/v1.js';
+import { registerFallEvalCommand } from './eval-falls.js';
 import { runModelsJson } from './models.js';
 
 /**
@@ -36,18 +37,22 @@ export interface DatasetImage {
 }
 
 export function registerEvalCommand(program: Command): void {
-  program
+  const evalCommand = program
     .command('eval')
-    .description('Box and pose mAP on a COCO keypoint dataset through the TypeScript inference path (pycocotools scoring)')
+    .description('Box and pose mAP on a COCO keypoint dataset through the TypeScript inference path (pycocotools scoring); `eval falls`: fall detection on labelled clips')
+    // Options before `falls` are eval's own, those after it belong to `eval falls` (both have --data and --json).
+    .enablePositionalOptions()
     .option('--model <path>', 'YOLOv8-pose OpenVINO IR or ONNX', defaultModelPaths.fp32)
-    .requiredOption('--data <path>', 'dataset folder (annotations/*keypoints*.json + images) or the annotation json')
+    .option('--data <path>', 'dataset folder (annotations/*keypoints*.json + images) or the annotation json (required)')
     .option('--device <name>', 'OpenVINO device', 'CPU')
     .option('--precision <hint>', "INFERENCE_PRECISION_HINT: f32 (default, as models eval), bf16, f16 or 'default'", 'f32')
     .option('--json', 'print one JSON object {images, box, pose, precision, device}')
     .action(async (options: EvalOptions) => {
+      if (!options.data) throw new PosestreamError('PS_CLI_BAD_OPTION', "eval: --data <path> is required (a COCO keypoint dataset; for fall detection: posestream eval falls --data DIR)");
       const metrics = await runEval(options);
       process.stdout.write(options.json ? `${JSON.stringify(metrics)}\n` : `${formatMetrics(metrics)}\n`);
     });
+  registerFallEvalCommand(evalCommand);
 }
 
 function datasetError(message: string): PosestreamError {
