@@ -154,13 +154,16 @@ export async function runFallEval(options: FallEvalOptions): Promise<FallEvalRep
   } catch (error) {
     throw new PosestreamError('PS_EVAL_REDIS', `cannot reach Redis at ${redactUrl(redisUrl)}: ${(error as Error).message}`);
   }
+  let owned = false;
   try {
     const keys = await redis.dbsize();
     if (keys > 0) throw new PosestreamError('PS_EVAL_DB_NOT_EMPTY', `Redis database ${redactUrl(redisUrl)} holds ${keys} key(s): eval falls needs an empty database of its own (pass --redis redis://host:port/<db>)`);
+    // From here on everything in the database is this run's, and it is removed again whatever happens.
+    owned = true;
     const alerts = await runClips(config, clips, redis, options.timeoutSec * 1000);
     return await score(labels, alerts);
   } finally {
-    await redis.flushdb().catch(() => undefined);
+    if (owned) await redis.flushdb().catch(() => undefined);
     redis.disconnect();
   }
 }
