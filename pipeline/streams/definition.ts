@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eventRulesSchema } from '../events/config.js';
+import { eventRulesSchema, storedEventRulesSchema } from '../events/config.js';
 import { PosestreamError } from '../errors.js';
 import { redactUrl } from '../obs/redact.js';
 import { formatZodIssues } from '../zod-issues.js';
@@ -159,7 +159,7 @@ export function effectiveOrigin(stored: Pick<StoredStream, 'origin'>): StreamOri
   return stored.origin ?? 'api';
 }
 
-const storedStreamSchema = z.object(streamShape).loose();
+const storedStreamSchema = z.object({ ...streamShape, events: storedEventRulesSchema.optional() }).loose();
 
 /** Lenient read of a stored entry: unknown fields go to `extra`; a known field that is invalid is a problem. */
 export function readStoredStream(value: unknown): { ok: true; stored: StoredStream } | { ok: false; problem: string } {

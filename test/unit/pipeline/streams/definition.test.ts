@@ -85,6 +85,16 @@ describe('event rules in a stream definition', () => {
     expect(parseStreamPatch({ events: { lines: [{ id: 'door', a: [0.5, 0], b: [0.5, 1] }] } }).events?.lines[0]?.band).toBe(0.01);
   });
 
+  it('read back from the registry keep settings of a newer version instead of failing the stream', () => {
+    const read = readStoredStream({ id: 'room', url: 'rtsp://cam/x', events: { fall: { minDownSec: 2, futureKnob: 3 }, zones: [{ ...zone, color: 'red' }] } });
+    expect(read.ok).toBe(true);
+    const stored = read.ok ? read.stored : undefined;
+    expect(stored?.stream.events?.fall.minDownSec).toBe(2);
+    expect(storedStreamValue(stored!)).toMatchObject({ events: { fall: { futureKnob: 3 }, zones: [{ color: 'red' }] } });
+    // A known setting that is invalid is still a problem.
+    expect(readStoredStream({ id: 'room', url: 'rtsp://cam/x', events: { fall: { minDownSec: -1 } } }).ok).toBe(false);
+  });
+
   it('are not ingest settings: changing them does not restart the source', () => {
     const base = parseStream({ id: 'room', url: 'rtsp://cam/x' });
     expect(sameIngestSettings(base, { ...base, events: parseStream({ id: 'room', url: 'rtsp://cam/x', events: { zones: [zone] } }).events! })).toBe(true);
