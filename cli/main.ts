@@ -16,7 +16,7 @@ import { reportCliError } from './report-error.js';
 const program = new Command('posestream')
   .description('Pose analytics for camera streams: YOLOv8-pose on OpenVINO, GStreamer ingest, Redis, WebSocket')
   .showHelpAfterError()
-  // A subcommand's options come after its name (eval and eval falls share option names).
+  // Lets a command with subcommands keep its options apart from theirs (`eval --model` vs `eval track --model`).
   .enablePositionalOptions()
   .exitOverride();
 

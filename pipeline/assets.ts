@@ -12,6 +12,9 @@ export const sharedAssets = {
   coco8Pose: 'datasets/coco8-pose',
   fallsDev: 'datasets/falls-gmdcsa24-dev',
   walkingVideo: 'media/walking_person_720p.mp4',
+  /** MOT15 TUD-Stadtmitte: 179 frames, 10 people, MOT ground truth (video frame n = gt frame n + 1). */
+  tudVideo: 'datasets/mot15-tud-stadtmitte/TUD-Stadtmitte_640x480_25fps.mp4',
+  tudGroundTruth: 'datasets/mot15-tud-stadtmitte/gt/gt.txt',
   streetVideo: 'media/street_pedestrians_1080p.mp4',
   squatVideo: 'media/squat_single_person_960x544.mp4',
   busImage: 'media/bus.jpg',

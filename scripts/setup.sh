@@ -37,13 +37,13 @@ if [ ! -x .venv/bin/python ]; then
   log "venv: creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c 'import posestream_models, openvino, nncf, pycocotools, sklearn, cv2, pytest' 2>/dev/null; then
+if ! .venv/bin/python -c 'import posestream_models, openvino, nncf, pycocotools, sklearn, motmetrics, cv2, pytest' 2>/dev/null; then
   log "venv: installing models package and pinned dependencies"
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e 'models[test]'
 fi
 if [ "${POSESTREAM_WITH_ULTRALYTICS:-0}" = 1 ]; then
-  .venv/bin/python -c 'import ultralytics' 2>/dev/null || .venv/bin/pip install -q -e 'models[ultralytics]'
+  .venv/bin/python -c 'import ultralytics, lap' 2>/dev/null || .venv/bin/pip install -q -e 'models[ultralytics]'
 fi
 
 # Node modules: reinstall only when the lockfile changed since the last install.

@@ -19,9 +19,10 @@ export interface PipelineBenchResult {
   streams: number;
   seconds: number;
   load_before: number[];
+  tracking: boolean;
 }
 
-export async function runPipelineBench(options: { model: string; streams: number; seconds: number; warmup: number; batch: number; redisUrl: string }): Promise<PipelineBenchResult> {
+export async function runPipelineBench(options: { model: string; streams: number; seconds: number; warmup: number; batch: number; redisUrl: string; tracking?: boolean }): Promise<PipelineBenchResult> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const { loadavg } = await import('node:os');
   const { Redis } = await import('ioredis');
@@ -37,7 +38,7 @@ export async function runPipelineBench(options: { model: string; streams: number
     redisUrl: options.redisUrl,
     model: options.model,
     batchSize: options.batch,
-    streams: ids.map((id) => ({ id, url: assetPath('walkingVideo'), mode: 'lossless', loop: true })),
+    streams: ids.map((id) => ({ id, url: assetPath('walkingVideo'), mode: 'lossless', loop: true, tracking: { enabled: options.tracking ?? true } })),
   });
   const redis = new Redis(options.redisUrl);
   await redis.flushdb();
@@ -93,13 +94,14 @@ export async function runPipelineBench(options: { model: string; streams: number
     streams: options.streams,
     seconds: options.seconds,
     load_before: loadBefore.map((l) => Number(l.toFixed(2))),
+    tracking: options.tracking ?? true,
   };
 }
 
 export function formatPipelineBench(r: PipelineBenchResult): string {
   const perStream = Object.entries(r.per_stream_results_per_s).map(([id, v]) => `${id} ${v.toFixed(1)}`).join(', ');
   return [
-    `pipeline: ${r.results_per_s.toFixed(2)} results/s aggregate over ${r.streams} lossless file streams (${perStream})`,
+    `pipeline: ${r.results_per_s.toFixed(2)} results/s aggregate over ${r.streams} lossless file streams, tracking ${r.tracking ? 'on' : 'off'} (${perStream})`,
     `engine:   ${r.engine_fps.toFixed(2)} fps (bench engine, batch ${r.batch}, ${r.requests} requests)`,
     `ratio pipeline/engine = ${r.ratio.toFixed(3)} (target >= 0.8)`,
     `model ${r.model}, precision ${r.precision} (engine run: ${r.engine_precision}), CPU, ${r.seconds} s each; load before ${r.load_before.join(' ')}`,

@@ -11,6 +11,7 @@ export function registerBench(bench: Command): void {
       .option('--seconds <n>', 'measured seconds of the pipeline (and of the engine baseline)', '30')
       .option('--warmup <n>', 'seconds of pipeline results ignored before measuring', '5')
       .option('--batch <n>', 'worker.batchSize (the engine baseline uses the same batch)', '4')
+      .option('--no-tracking', "streams with tracking: { enabled: false } (default: tracked, as streams are by default)")
   )
     .action(async (options: Record<string, string | boolean | undefined>) => {
       const { runPipelineBench, formatPipelineBench } = await import('../bench/pipeline.js');
@@ -21,6 +22,7 @@ export function registerBench(bench: Command): void {
         warmup: Number(options.warmup ?? 5),
         batch: positiveNumber(options.batch, '--batch'),
         redisUrl: String(options.redis),
+        tracking: options.tracking !== false,
       });
       process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatPipelineBench(result)}\n`);
       // GStreamer/OpenVINO threads may outlive the roles; the numbers are printed, so leave.

@@ -7,6 +7,7 @@ import { defaultModelPaths } from '../../pipeline/assets.js';
 import { PosestreamError } from '../../pipeline/errors.js';
 import type { Person } from '../../pipeline/wire/v1.js';
 import { registerFallEvalCommand } from './eval-falls.js';
+import { registerEvalTrackCommand } from './eval-track.js';
 import { runModelsJson } from './models.js';
 
 /**
@@ -39,19 +40,21 @@ export interface DatasetImage {
 export function registerEvalCommand(program: Command): void {
   const evalCommand = program
     .command('eval')
-    .description('Box and pose mAP on a COCO keypoint dataset through the TypeScript inference path (pycocotools scoring); `eval falls`: fall detection on labelled clips')
-    // Options before `falls` are eval's own, those after it belong to `eval falls` (both have --data and --json).
-    .enablePositionalOptions()
+    .description('Box and pose mAP on a COCO keypoint dataset through the TypeScript inference path (pycocotools scoring); `eval track`: tracking on MOT ground truth; `eval falls`: fall detection on labelled clips')
     .option('--model <path>', 'YOLOv8-pose OpenVINO IR or ONNX', defaultModelPaths.fp32)
+    // Not requiredOption: commander would demand it of `eval track` and `eval falls` too.
     .option('--data <path>', 'dataset folder (annotations/*keypoints*.json + images) or the annotation json (required)')
     .option('--device <name>', 'OpenVINO device', 'CPU')
     .option('--precision <hint>', "INFERENCE_PRECISION_HINT: f32 (default, as models eval), bf16, f16 or 'default'", 'f32')
     .option('--json', 'print one JSON object {images, box, pose, precision, device}')
-    .action(async (options: EvalOptions) => {
+    // `eval --model X track --model Y`: each command's options are its own (eval's before `track`/`falls`, theirs after).
+    .enablePositionalOptions()
+    .action(async (options: Partial<EvalOptions>) => {
       if (!options.data) throw new PosestreamError('PS_CLI_BAD_OPTION', "eval: --data <path> is required (a COCO keypoint dataset; for fall detection: posestream eval falls --data DIR)");
-      const metrics = await runEval(options);
+      const metrics = await runEval(options as EvalOptions);
       process.stdout.write(options.json ? `${JSON.stringify(metrics)}\n` : `${formatMetrics(metrics)}\n`);
     });
+  registerEvalTrackCommand(evalCommand);
   registerFallEvalCommand(evalCommand);
 }
 

@@ -14,6 +14,8 @@ const modelsSubcommands: ReadonlyArray<readonly [name: string, summary: string]>
   ['quantize', 'NNCF post-training INT8 quantization (video/image/COCO calibration)'],
   ['eval', 'box + pose mAP of an IR/ONNX model on a COCO keypoint dataset'],
   ['score', 'box + pose mAP of a COCO results file (the reference scoring)'],
+  ['track-score', 'IDF1 / MOTA / ID switches of MOT predictions (py-motmetrics, IoU 0.5)'],
+  ['track-peers', "Ultralytics' trackers (ByteTrack, BoT-SORT, OC-SORT) on the same IR, scored alike ([ultralytics] extra)"],
   ['predict', 'golden YOLOv8-pose decode of images as JSON'],
   ['bench', 'benchmark_app throughput and latency'],
   ['report', 'FP32 vs INT8 accuracy/speed report with chart'],

@@ -75,11 +75,16 @@ async function resolveGateway(options: WatchOptions): Promise<{ gateway: string;
   return token === undefined ? { gateway } : { gateway, token };
 }
 
-/** A short human line: "walking #12  2 persons (0.91 0.85)  latency 48 ms = decode 3 + queue 12 + infer 28 + post 2". */
+/**
+ * A short human line: "walking #12  2 persons (#3 0.91, #5 0.85)  latency 48 ms = decode 3 + queue 12 + infer 28 + post 2"
+ * (`#id` for tracked persons, `new` for one waiting for its id; just the score on untracked streams).
+ */
 export function formatResultLine(result: PoseResult): string {
   const t = result.timings;
   const latency = Math.round(result.publishedTs - result.captureTs);
-  const scores = result.persons.map((p) => p.score.toFixed(2)).join(' ');
+  const label = (p: PoseResult['persons'][number]) => (p.trackId !== undefined ? `#${p.trackId} ` : p.trackState === 'tentative' ? 'new ' : '');
+  const tracked = result.persons.some((p) => p.trackState !== undefined);
+  const scores = result.persons.map((p) => `${label(p)}${p.score.toFixed(2)}`).join(tracked ? ', ' : ' ');
   const persons = `${result.persons.length} person${result.persons.length === 1 ? '' : 's'}${scores ? ` (${scores})` : ''}`;
   const stages = `decode ${t.decodeMs.toFixed(0)} + queue ${t.queueMs.toFixed(0)} + infer ${t.inferMs.toFixed(0)} + post ${t.postMs.toFixed(0)}`;
   return `${result.streamId} #${result.seq}  ${persons}  latency ${latency} ms = ${stages}`;

@@ -1,6 +1,6 @@
 import { decodeFrameMessage, serverMessageSchema, WIRE_VERSION, type Person, type PoseResult, type StreamState } from '../../pipeline/wire/v1.js';
 import { connectWithRetry, type ConnectionState } from './connection.js';
-import { drawOverlay } from './overlay.js';
+import { drawOverlay, TrackTrails } from './overlay.js';
 
 /**
  * posestream dashboard: one card per registered stream with the live frame and the skeletons of the result computed
@@ -28,6 +28,8 @@ interface StreamView {
   dropped: number;
   enabled: boolean;
   stats?: ApiStream['stats'];
+  /** Where each tracked person walked lately (drawn when "trails" is ticked). */
+  trails: TrackTrails;
 }
 
 /** What was last painted per stream; the e2e test reads it to know where the people are. */
@@ -36,6 +38,21 @@ const drawn: Record<string, DrawnFrame> = {};
 (window as unknown as { posestreamDashboard: unknown }).posestreamDashboard = { drawn };
 
 const RESULTS_KEPT = 32;
+const TRAILS_KEY = 'posestream-trails';
+
+/** The "trails" box in the header, remembered per browser. */
+function showTrails(): boolean {
+  return $<HTMLInputElement>('#trails')?.checked ?? false;
+}
+
+function setupTrailsToggle(): void {
+  const box = $<HTMLInputElement>('#trails');
+  box.checked = localStorage.getItem(TRAILS_KEY) === '1';
+  box.addEventListener('change', () => {
+    localStorage.setItem(TRAILS_KEY, box.checked ? '1' : '0');
+    for (const view of views.values()) paint(view);
+  });
+}
 const views = new Map<string, StreamView>();
 const $ = <T extends HTMLElement>(selector: string): T => document.querySelector(selector) as T;
 
@@ -110,6 +127,7 @@ function createView(id: string): StreamView {
     shownAt: [],
     dropped: 0,
     enabled: true,
+    trails: new TrackTrails(),
   };
   card.querySelector('.toggle')!.addEventListener('click', () => {
     void api(`/api/streams/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify({ enabled: !view.enabled }) }).then(refreshStreams);
@@ -131,7 +149,7 @@ function paint(view: StreamView): void {
   }
   view.ctx.drawImage(bitmap, 0, 0);
   const result = view.results.get(seq);
-  if (result) drawOverlay(view.ctx, result.persons, result.sourceWidth, result.sourceHeight);
+  if (result) drawOverlay(view.ctx, result.persons, result.sourceWidth, result.sourceHeight, showTrails() ? { trails: view.trails, upToSeq: seq } : undefined);
   drawn[view.id] = {
     seq,
     withOverlay: result !== undefined,
@@ -168,6 +186,7 @@ function onResult(result: PoseResult): void {
   const view = views.get(result.streamId);
   if (!view) return;
   view.results.set(result.seq, result);
+  view.trails.add(result.seq, result.persons);
   if (view.results.size > RESULTS_KEPT) view.results.delete(view.results.keys().next().value!);
   // The result can arrive after its frame (they travel on different Redis streams): paint the overlay then.
   if (view.frame?.seq === result.seq && !drawn[view.id]?.withOverlay) paint(view);
@@ -266,6 +285,7 @@ function setupForm(): void {
 function start(): void {
   adoptTokenFromAddress();
   setupTokenForm();
+  setupTrailsToggle();
   setupForm();
   connection = connectWithRetry({
     url: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${token() ? `?token=${encodeURIComponent(token())}` : ''}`,

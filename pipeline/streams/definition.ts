@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { eventRulesSchema, storedEventRulesSchema } from '../events/config.js';
 import { PosestreamError } from '../errors.js';
+import { storedStreamTrackingSchema, streamTrackingSchema } from '../tracking/config.js';
 import { redactUrl } from '../obs/redact.js';
 import { formatZodIssues } from '../zod-issues.js';
 
@@ -61,6 +62,8 @@ const patchableFields = {
   mode: streamModeSchema,
   /** Files only: start again at EOS instead of ending the stream. */
   loop: z.boolean(),
+  /** Who is who: track ids on persons (pipeline/tracking/config.ts). Absent = tracked with the defaults. */
+  tracking: streamTrackingSchema,
   /**
    * Event rules of this stream: fall, posture and hands-raised thresholds, zones and lines (pipeline/events/config.ts).
    * Absent: the defaults, no zones or lines. A PATCH replaces the whole object.
@@ -83,21 +86,30 @@ const streamShape = {
   loop: patchableFields.loop.default(false),
   enabled: patchableFields.enabled.default(true),
   mode: patchableFields.mode.default('live'),
+  tracking: patchableFields.tracking.optional(),
   events: patchableFields.events.optional(),
 };
 
 /** A `streams:` entry of the config and the body of POST /api/streams. */
 export const streamSchema = z.object(streamShape).strict();
 
-/** The fields the ingest runs a stream with: a change to any other (event rules, ...) must not restart its source. */
-const INGEST_FIELDS = ['id', 'url', 'fps', 'loop', 'enabled', 'mode'] as const satisfies ReadonlyArray<keyof typeof streamShape>;
-
-export function sameIngestSettings(a: StreamConfig, b: StreamConfig): boolean {
-  return INGEST_FIELDS.every((field) => a[field] === b[field]);
-}
-
 export type StreamConfig = z.infer<typeof streamSchema>;
 export type StreamConfigInput = z.input<typeof streamSchema>;
+
+/**
+ * The current definition of each stream as a role sees it (the worker: its StreamDirectory, kept current from the
+ * registry). Per-stream settings of result stages (tracking, events) are read through it, so a change takes effect
+ * without a restart.
+ */
+export interface StreamDefinitions {
+  definition(streamId: string): StreamConfig | undefined;
+}
+
+/** What a stream's source (the ingest pipeline) depends on: everything but the worker-side settings. */
+export function sourceSettings(stream: StreamConfig): Omit<StreamConfig, 'tracking' | 'events'> {
+  const { tracking: _tracker, events: _eventEngine, ...source } = stream;
+  return source;
+}
 
 const patchFieldList = PATCHABLE_STREAM_FIELDS.join(', ');
 
@@ -108,6 +120,7 @@ export const streamPatchSchema = z
     fps: patchableFields.fps.optional(),
     mode: patchableFields.mode.optional(),
     loop: patchableFields.loop.optional(),
+    tracking: patchableFields.tracking.optional(),
     events: patchableFields.events.optional(),
   } satisfies Record<PatchableStreamField, z.ZodType>)
   .strict()
@@ -159,7 +172,7 @@ export function effectiveOrigin(stored: Pick<StoredStream, 'origin'>): StreamOri
   return stored.origin ?? 'api';
 }
 
-const storedStreamSchema = z.object({ ...streamShape, events: storedEventRulesSchema.optional() }).loose();
+const storedStreamSchema = z.object({ ...streamShape, tracking: storedStreamTrackingSchema.optional(), events: storedEventRulesSchema.optional() }).loose();
 
 /** Lenient read of a stored entry: unknown fields go to `extra`; a known field that is invalid is a problem. */
 export function readStoredStream(value: unknown): { ok: true; stored: StoredStream } | { ok: false; problem: string } {

@@ -1,5 +1,6 @@
 import { describeError } from '../errors.js';
 import type { Logger } from '../obs/logger.js';
+import type { StreamConfig, StreamDefinitions } from './definition.js';
 import type { StreamRegistry } from './registry.js';
 
 /** A stream removed from the registry is still read this long, so its end marker and last frames are published. */
@@ -12,8 +13,9 @@ const RELIST_MS = 5_000;
  * (enabled or not: a disabled stream's frame stream still ends with an end marker), kept current from registry
  * events, plus recently removed ones.
  */
-export class StreamDirectory {
+export class StreamDirectory implements StreamDefinitions {
   private current = new Set<string>();
+  private definitions = new Map<string, StreamConfig>();
   private removedAt = new Map<string, number>();
   private unwatch: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -41,6 +43,11 @@ export class StreamDirectory {
     return ids;
   }
 
+  /** The stream's definition as last read (undefined for a removed stream or an entry this version cannot read). */
+  definition(streamId: string): StreamConfig | undefined {
+    return this.definitions.get(streamId);
+  }
+
   refresh(): Promise<void> {
     this.refreshing ??= this.registry
       .snapshot()
@@ -50,6 +57,13 @@ export class StreamDirectory {
         for (const id of this.current) if (!next.has(id)) this.removedAt.set(id, Date.now());
         for (const id of next) this.removedAt.delete(id);
         this.current = next;
+        // A removed stream keeps its last definition while its last frames are still served.
+        const definitions = new Map(streams.map((stream) => [stream.id, stream]));
+        for (const id of this.removedAt.keys()) {
+          const last = this.definitions.get(id);
+          if (last && !definitions.has(id)) definitions.set(id, last);
+        }
+        this.definitions = definitions;
       })
       .catch((error: unknown) => this.logger.warn({ err: describeError(error) }, 'reading the stream registry failed'))
       .finally(() => {

@@ -21,11 +21,23 @@ const finite = z.number().finite();
 export const keypointSchema = z.tuple([finite, finite, finite]);
 export type Keypoint = z.infer<typeof keypointSchema>;
 
+export const TRACK_STATES = ['tracked', 'tentative'] as const;
+
 export const personSchema = z.object({
   /** [x1, y1, x2, y2] in source-frame pixels. */
   box: z.tuple([finite, finite, finite, finite]),
   score: finite,
+  /** As detected (raw), whether or not the stream smooths them. */
   keypoints: z.array(keypointSchema).length(KEYPOINT_COUNT),
+  // Tracking (per stream, `tracking.enabled`; pipeline/tracking/): absent when the stream is not tracked.
+  /** The person's id within the stream: stable while they are tracked, never given to anyone else. */
+  trackId: z.number().int().positive().optional(),
+  /** tracked: has a trackId; tentative: a new person not yet confirmed (no id until their next frame). */
+  trackState: z.enum(TRACK_STATES).optional(),
+  /** How long the track has existed, ms on the stream's clock (0 in the frame it was born). */
+  trackAgeMs: finite.nonnegative().optional(),
+  /** One-Euro-smoothed keypoints of a tracked person, with `tracking.smoothing.enabled`. */
+  smoothedKeypoints: z.array(keypointSchema).length(KEYPOINT_COUNT).optional(),
 });
 export type Person = z.infer<typeof personSchema>;
 
@@ -40,6 +52,8 @@ export const stageTimingsSchema = z.object({
   inferMs: finite,
   /** Decoding the network output into persons and publishing. */
   postMs: finite,
+  /** Tracking this frame (a result stage after postMs), when the stream is tracked. */
+  trackMs: finite.optional(),
 });
 export type StageTimings = z.infer<typeof stageTimingsSchema>;
 

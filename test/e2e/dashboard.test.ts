@@ -7,6 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { defaultModelPaths, repoRoot } from '../../pipeline/assets.js';
+import { trackColor } from '../../gateway/public/overlay.js';
 import { KEYPOINT_PALETTE, LIMB_COLORS } from '../../pipeline/pose/skeleton.js';
 import { assetPath, skipWithout } from '../support/assets.js';
 import { stopChild } from '../support/child-process.js';
@@ -27,7 +28,7 @@ const TOKEN = 'dashboard-token-0123';
 const withToken = { headers: { authorization: `Bearer ${TOKEN}` } };
 
 
-interface DrawnFrame { seq: number; withOverlay: boolean; persons: Array<{ box: number[] }>; sourceWidth: number; sourceHeight: number }
+interface DrawnFrame { seq: number; withOverlay: boolean; persons: Array<{ box: [number, number, number, number]; trackId?: number }>; sourceWidth: number; sourceHeight: number }
 
 const missing = skipWithout('walkingVideo') || !existsSync(defaultModelPaths.fp32) || !existsSync(CHROMIUM);
 
@@ -143,7 +144,7 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
     // between, so take both inside one evaluate.
     const palette = [...LIMB_COLORS, ...KEYPOINT_PALETTE].map((c) => [...c]);
     const sample = await page.evaluate(
-      ({ id, colours }) => {
+      ({ id, colours, trackColours }) => {
         const drawn = (window as unknown as { posestreamDashboard: { drawn: Record<string, DrawnFrame> } }).posestreamDashboard.drawn[id]!;
         const canvas = document.querySelector(`article[data-stream-id="${id}"] canvas`) as HTMLCanvasElement;
         const ctx = canvas.getContext('2d')!;
@@ -169,9 +170,18 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
         }
         let paletteOutside = 0;
         for (let p = 0; p < width * height; p++) if (!inside[p] && isPalette(p * 4)) paletteOutside += 1;
-        return { width, height, persons: drawn.persons.length, boxArea, paletteInBoxes, paletteOutside, outsideArea: width * height - boxArea };
+        // Tracked people wear their id on a tab of their track's colour just above the box's top-left corner.
+        const tracked = drawn.persons.filter((person) => person.trackId !== undefined);
+        const labelled = tracked.filter((person) => {
+          const colour = trackColours[person.trackId! % trackColours.length]!;
+          const x = Math.min(width - 1, Math.max(0, Math.floor(person.box[0] * sx) + 2));
+          const y = Math.min(height - 1, Math.max(0, Math.floor(person.box[1] * sy) - 3));
+          const i = (y * width + x) * 4;
+          return colour.every((c, k) => Math.abs(pixels[i + k]! - c) <= 3);
+        }).length;
+        return { width, height, persons: drawn.persons.length, boxArea, paletteInBoxes, paletteOutside, outsideArea: width * height - boxArea, tracked: tracked.length, labelled };
       },
-      { id: STREAM, colours: palette },
+      { id: STREAM, colours: palette, trackColours: Array.from({ length: 10 }, (_, i) => [...trackColor(i)]) },
     );
     mkdirSync(testArtifactsDir, { recursive: true });
     await page.screenshot({ path: path.join(testArtifactsDir, 'dashboard.png'), fullPage: true });
@@ -182,6 +192,9 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
     expect(sample.paletteInBoxes).toBeGreaterThan(50);
     // Skeleton colours are dense inside the boxes and rare elsewhere (where only the video is).
     expect(sample.paletteInBoxes / sample.boxArea).toBeGreaterThan((10 * sample.paletteOutside) / sample.outsideArea);
+    // The stream is tracked (the default): people carry ids and the dashboard labels them.
+    expect(sample.tracked).toBeGreaterThan(0);
+    expect(sample.labelled).toBeGreaterThanOrEqual(Math.ceil(sample.tracked / 2));
     const stats = await page.textContent(`article[data-stream-id="${STREAM}"] .stats`);
     expect(stats).toMatch(/[1-9][\d.]* results\/s/);
     expect(await page.textContent(`article[data-stream-id="${STREAM}"] .state`)).toBe('running');

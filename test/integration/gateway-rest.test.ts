@@ -105,6 +105,19 @@ describe('gateway REST (real Redis)', () => {
     expect(patched.status).toBe(200);
     expect(patched.json).toMatchObject({ fps: 5, mode: 'lossless', enabled: false });
 
+    // Tracking settings: accepted whole, validated strictly (the field is named), changed by PATCH.
+    const tracked = await call('PATCH', '/api/streams/lobby', { tracking: { lostTimeoutSec: 2, smoothing: { enabled: true } } });
+    expect(tracked.status).toBe(200);
+    expect(tracked.json.tracking).toMatchObject({ enabled: true, lostTimeoutSec: 2, smoothing: { enabled: true } });
+    const badTracking = await call('PATCH', '/api/streams/lobby', { tracking: { lostTimeoutSec: -1, poseWeigth: 1 } });
+    expect(badTracking.status).toBe(400);
+    expect(badTracking.json.error.message).toMatch(/tracking.*lostTimeoutSec/);
+    expect(badTracking.json.error.message).toMatch(/poseWeigth/);
+    const withTracking = await call('POST', '/api/streams', { id: 'untracked', url: 'rtsp://10.0.0.12/x', enabled: false, tracking: { enabled: false } });
+    expect(withTracking.status).toBe(201);
+    expect(withTracking.json.tracking).toMatchObject({ enabled: false });
+    expect((await call('DELETE', '/api/streams/untracked')).status).toBe(200);
+
     const added = await call('POST', '/api/streams', { id: 'temporary', url: 'rtsp://10.0.0.11/x', enabled: false });
     expect(added.status).toBe(201);
     expect((await call('DELETE', '/api/streams/temporary')).status).toBe(200);

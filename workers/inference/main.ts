@@ -76,7 +76,9 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
   const reader = frameConsumer(readRedis, claimIdleMs);
 
   const guard = new SeqGuard();
-  const stages = new ResultStages(redis, options.stages ?? configuredStages(config));
+  // Stages read per-stream settings (tracking, ...) from the directory's current definitions.
+  const directory = new StreamDirectory(registry, logger);
+  const stages = new ResultStages(redis, options.stages ?? configuredStages(config, { definitions: directory, logger }));
   const held = new HeldFrames();
   const busy = new BusyClock();
   let ownership!: StreamOwnership;
@@ -116,7 +118,6 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     for (const delivery of deliveries) if (held.take(delivery)) batcher.add(delivery);
   };
 
-  const directory = new StreamDirectory(registry, logger);
   await directory.start();
   const readLoop = new FollowLoop({
     idle: () => ownership.readableStreams().length === 0,

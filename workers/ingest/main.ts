@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { PosestreamConfig } from '../../config/schema.js';
-import { sameIngestSettings, type StreamConfig } from '../../pipeline/streams/definition.js';
+import { sourceSettings, type StreamConfig } from '../../pipeline/streams/definition.js';
 import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
@@ -113,9 +113,9 @@ export async function startIngest(
     const stream = change === 'removed' ? undefined : await registry.get(streamId);
     if (!stream) return local?.runner.stop('removed');
     if (!stream.enabled) return local?.runner.stop('disabled');
-    // New source settings: release the job; it goes back to wait and whoever takes it starts with the new definition.
-    // Settings of later stages (event rules) are not the ingest's business: the source keeps running.
-    if (local && !sameIngestSettings(local.stream, stream)) local.runner.stop('released');
+    // New source settings: release the job; it goes back to wait and whoever takes it starts with the new
+    // definition. Worker-side settings (tracking, events) leave the source running.
+    if (local && JSON.stringify(sourceSettings(local.stream)) !== JSON.stringify(sourceSettings(stream))) local.runner.stop('released');
     await assignment.ensureJob(streamId);
   };
 

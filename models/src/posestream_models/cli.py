@@ -69,6 +69,21 @@ def cmd_fall_score(args: argparse.Namespace) -> None:
     emit(result, args.json, format_fall_score(result))
 
 
+def cmd_track_score(args: argparse.Namespace) -> None:
+    from posestream_models.mot_eval import format_scores, score_mot
+
+    scores = score_mot(args.gt, args.pred)
+    emit(scores, args.json, format_scores(scores))
+
+
+def cmd_track_peers(args: argparse.Namespace) -> None:
+    from posestream_models.mot_eval import format_scores
+    from posestream_models.track_peers import score_peers
+
+    rows = score_peers(args.model, args.video, args.gt, tuple(args.trackers), args.conf, args.out)
+    emit(rows, args.json, "\n".join(f"{row['tracker']:<24} {format_scores(row)}" for row in rows))
+
+
 def cmd_predict(args: argparse.Namespace) -> None:
     from posestream_models.decode import decode_pose
     from posestream_models.preprocess import preprocess_image
@@ -158,6 +173,22 @@ def build_parser() -> argparse.ArgumentParser:
     fall_score.add_argument("--late", type=float, default=5.0, help="... and at most this many after it (default 5)")
     fall_score.add_argument("--json", action="store_true")
     fall_score.set_defaults(run=cmd_fall_score)
+
+    track_score = sub.add_parser("track-score", help="IDF1/MOTA/ID switches of MOT predictions vs MOT ground truth (py-motmetrics, IoU 0.5)")
+    track_score.add_argument("--gt", type=Path, required=True, help="MOT ground truth (frame,id,left,top,width,height,conf,...)")
+    track_score.add_argument("--pred", type=Path, required=True, help="MOT predictions, same format")
+    track_score.add_argument("--json", action="store_true")
+    track_score.set_defaults(run=cmd_track_score)
+
+    peers = sub.add_parser("track-peers", help="Ultralytics' trackers (ByteTrack, BoT-SORT, OC-SORT) on the same IR, scored like track-score (needs the [ultralytics] extra)")
+    peers.add_argument("--model", type=Path, required=True, help="OpenVINO IR .xml (as posestream runs it)")
+    peers.add_argument("--video", type=Path, required=True)
+    peers.add_argument("--gt", type=Path, required=True, help="MOT ground truth; video frame n = gt frame n+1")
+    peers.add_argument("--conf", type=float, default=0.25)
+    peers.add_argument("--trackers", nargs="+", default=["bytetrack", "botsort", "ocsort"], help="Ultralytics tracker yaml names")
+    peers.add_argument("--out", type=Path, help="keep the MOT predictions here (default: a temporary folder)")
+    peers.add_argument("--json", action="store_true")
+    peers.set_defaults(run=cmd_track_peers)
 
     predict = sub.add_parser("predict", help="golden pose decode for images (reference for the TS decoder)")
     predict.add_argument("--model", type=Path, required=True)

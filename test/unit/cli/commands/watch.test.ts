@@ -24,6 +24,20 @@ describe('watch: human line', () => {
     };
     expect(formatResultLine(result)).toBe('walking #12  1 person (0.91)  latency 48 ms = decode 3 + queue 12 + infer 28 + post 2');
   });
+
+  it('names tracked persons by their id, and a new one as new', () => {
+    const keypoints = Array.from({ length: 17 }, () => [0, 0, 0] as [number, number, number]);
+    const result: PoseResult = {
+      v: WIRE_VERSION, kind: 'pose', streamId: 'walking', seq: 12, captureTs: 1_000, sourceWidth: 640, sourceHeight: 480,
+      persons: [
+        { box: [0, 0, 1, 1], score: 0.912, keypoints, trackId: 3, trackState: 'tracked', trackAgeMs: 400 },
+        { box: [0, 0, 1, 1], score: 0.851, keypoints, trackState: 'tentative', trackAgeMs: 0 },
+        { box: [0, 0, 1, 1], score: 0.3, keypoints },
+      ],
+      timings: { decodeMs: 3.2, queueMs: 12.4, inferMs: 28, postMs: 1.6, trackMs: 0.1 }, worker: 'w', publishedTs: 1_048,
+    };
+    expect(formatResultLine(result)).toBe('walking #12  3 persons (#3 0.91, new 0.85, 0.30)  latency 48 ms = decode 3 + queue 12 + infer 28 + post 2');
+  });
 });
 
 describe('watch --events: human line', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isPosestreamError } from '../../../../pipeline/errors.js';
-import { effectiveOrigin, parseStream, parseStreamPatch, readStoredStream, sameIngestSettings, storedStreamValue, streamPatchSchema } from '../../../../pipeline/streams/definition.js';
+import { effectiveOrigin, parseStream, parseStreamPatch, readStoredStream, sourceSettings, storedStreamValue, streamPatchSchema } from '../../../../pipeline/streams/definition.js';
 
 function errorOf(fn: () => unknown) {
   try {
@@ -33,26 +33,35 @@ describe('parseStream', () => {
 describe('stream patches', () => {
   it('take only patchable fields, without filling in defaults', () => {
     expect(parseStreamPatch({ fps: 5 })).toEqual({ fps: 5 });
-    expect(errorOf(() => parseStreamPatch({ url: 'test://snow', fps: 5 })).message).toBe('invalid stream patch: url: cannot be changed (only enabled, fps, mode, loop, events)');
+    expect(errorOf(() => parseStreamPatch({ url: 'test://snow', fps: 5 })).message).toBe('invalid stream patch: url: cannot be changed (only enabled, fps, mode, loop, tracking, events)');
     expect(errorOf(() => parseStreamPatch({ mode: 'fast' })).message).toMatch(/^invalid stream patch: mode: /);
   });
 
   it('the REST schema says what can be changed when nothing is given', () => {
     const parsed = streamPatchSchema.safeParse({});
     expect(parsed.success).toBe(false);
-    expect(parsed.error?.issues[0]?.message).toBe('nothing to change: give enabled, fps, mode, loop or events');
+    expect(parsed.error?.issues[0]?.message).toBe('nothing to change: give enabled, fps, mode, loop, tracking or events');
   });
 });
 
 describe('readStoredStream (registry entries, read leniently)', () => {
   it('keeps fields it does not know apart and writes them back unchanged', () => {
-    const stored = { id: 'cam', url: 'test://ball', mode: 'live', loop: false, enabled: true, zones: [{ name: 'door' }], tracking: { maxAge: 30 } };
+    const stored = { id: 'cam', url: 'test://ball', mode: 'live', loop: false, enabled: true, zones: [{ name: 'door' }], notify: { maxAge: 30 } };
     const read = readStoredStream(stored);
     expect(read.ok).toBe(true);
     if (!read.ok) return;
     expect(read.stored.stream).toEqual({ id: 'cam', url: 'test://ball', mode: 'live', loop: false, enabled: true });
-    expect(read.stored.extra).toEqual({ zones: [{ name: 'door' }], tracking: { maxAge: 30 } });
+    expect(read.stored.extra).toEqual({ zones: [{ name: 'door' }], notify: { maxAge: 30 } });
     expect(storedStreamValue({ ...read.stored, stream: { ...read.stored.stream, fps: 5 } })).toEqual({ ...stored, fps: 5 });
+  });
+
+  it('reads tracking settings leniently too: a setting it does not know is kept, not an error', () => {
+    const stored = { id: 'cam', url: 'test://ball', mode: 'live', loop: false, enabled: true, tracking: { enabled: true, lostTimeoutSec: 2, futureSetting: 'x' } };
+    const read = readStoredStream(stored);
+    expect(read.ok).toBe(true);
+    if (!read.ok) return;
+    expect(read.stored.stream.tracking).toMatchObject({ enabled: true, lostTimeoutSec: 2, futureSetting: 'x' });
+    expect(readStoredStream({ ...stored, tracking: { lostTimeoutSec: -1 } }).ok).toBe(false);
   });
 
   it('reads the origin apart from the stream; an entry without a known origin counts as an API one', () => {
@@ -69,6 +78,17 @@ describe('readStoredStream (registry entries, read leniently)', () => {
   it('reports a known field it cannot accept (a newer mode, a bad url) or a value that is no object', () => {
     expect(readStoredStream({ id: 'cam', url: 'test://ball', mode: 'adaptive' })).toEqual({ ok: false, problem: expect.stringMatching(/^mode: /) });
     expect(readStoredStream('not json')).toEqual({ ok: false, problem: expect.stringMatching(/^\(stream\): /) });
+  });
+});
+
+describe('stream tracking settings', () => {
+  it('are optional (tracked with the defaults), strict, and patchable', () => {
+    expect(parseStream({ id: 'cam', url: 'test://ball' }).tracking).toBeUndefined();
+    expect(parseStream({ id: 'cam', url: 'test://ball', tracking: { enabled: false } }).tracking).toMatchObject({ enabled: false, lostTimeoutSec: 1 });
+    expect(errorOf(() => parseStream({ id: 'cam', url: 'test://ball', tracking: { lostTimout: 2 } })).message).toMatch(/tracking.*lostTimout/);
+    expect(errorOf(() => parseStream({ id: 'cam', url: 'test://ball', tracking: { highScore: 0.9 } })).message).toMatch(/tracking\.newTrackScore/);
+    expect(parseStreamPatch({ tracking: { lostTimeoutSec: 3 } }).tracking).toMatchObject({ enabled: true, lostTimeoutSec: 3 });
+    expect(sourceSettings(parseStream({ id: 'cam', url: 'test://ball', tracking: { enabled: false } }))).not.toHaveProperty('tracking');
   });
 });
 
@@ -95,9 +115,7 @@ describe('event rules in a stream definition', () => {
     expect(readStoredStream({ id: 'room', url: 'rtsp://cam/x', events: { fall: { minDownSec: -1 } } }).ok).toBe(false);
   });
 
-  it('are not ingest settings: changing them does not restart the source', () => {
-    const base = parseStream({ id: 'room', url: 'rtsp://cam/x' });
-    expect(sameIngestSettings(base, { ...base, events: parseStream({ id: 'room', url: 'rtsp://cam/x', events: { zones: [zone] } }).events! })).toBe(true);
-    expect(sameIngestSettings(base, { ...base, fps: 5 })).toBe(false);
+  it('are not source settings: changing them does not restart the source', () => {
+    expect(sourceSettings(parseStream({ id: 'room', url: 'rtsp://cam/x', events: { zones: [zone] } }))).toEqual(sourceSettings(parseStream({ id: 'room', url: 'rtsp://cam/x' })));
   });
 });
