@@ -101,6 +101,10 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
       channel === 'results'
         ? (await replayReader.replay(streamId, { afterId, count })).map((entry) => ({ entryId: entry.entryId, message: { v: WIRE_VERSION, type: 'result', result: entry.result } }))
         : (await eventReader.replay(streamId, { afterId, count })).map((entry) => ({ entryId: entry.entryId, message: { v: WIRE_VERSION, type: 'event', event: entry.event } })),
+    endOfStream: async (streamId) => {
+      const newest = await replayReader.newest(streamId);
+      return newest?.result.kind === 'eos' ? { entryId: newest.entryId, message: { v: WIRE_VERSION, type: 'result', result: newest.result } } : undefined;
+    },
     onFrameInterestChanged: frameInterestChanged,
   });
   const viewers = new HttpFrameViewers(frameInterestChanged);

@@ -32,6 +32,11 @@ export interface HubOptions {
   currentStates: () => Promise<StreamState[]>;
   /** Retained results or events after `afterId` (exclusive), oldest first, as the messages that carry them. */
   replay: (channel: ReplayChannel, streamId: string, afterId: string | undefined, count: number) => Promise<ReplayedEntry[]>;
+  /**
+   * The stream's end-of-stream when its results end with one (the stream is over): an events replay ends with it,
+   * as a results replay does, so a follower of a finished stream's events knows there will be no more.
+   */
+  endOfStream: (streamId: string) => Promise<ReplayedEntry | undefined>;
   /** Called when the set of streams whose frames somebody watches may have changed. */
   onFrameInterestChanged: () => void;
 }
@@ -61,6 +66,8 @@ const REPLAY_LIVE_BUFFER_LIMIT = 1_000;
 interface LiveItem {
   /** Absent for a message that follows the replay whatever it covered (an end-of-stream on the events channel). */
   entryId?: string;
+  /** An end-of-stream on the events channel: its results entry id (the replay may have sent it already). */
+  endId?: string;
   payload: string;
 }
 
@@ -168,7 +175,7 @@ export class Hub {
       if (!viaResults && !(end && client.wantsEvents(streamId))) continue;
       payload ??= text({ v: WIRE_VERSION, type: 'result', result: entry.result });
       if (viaResults) this.deliver(client, 'results', streamId, { entryId: entry.entryId, payload }, resultChannel(entry.result));
-      else this.deliver(client, 'events', streamId, { payload }, 'control');
+      else this.deliver(client, 'events', streamId, { endId: entry.entryId, payload }, 'control');
     }
   }
 
@@ -394,9 +401,13 @@ export class Hub {
       if (page.length > 0) afterId = page[page.length - 1]!.entryId;
       if (page.length < pageSize) break;
     }
+    const end = channel === 'events' ? await this.options.endOfStream(streamId) : undefined;
+    if (!current()) return;
+    if (end) this.send(client, end.message);
     client.replays[channel].delete(streamId);
     for (const item of state.live) {
       if (item.entryId !== undefined && afterId !== undefined && compareEntryIds(item.entryId, afterId) <= 0) continue;
+      if (item.endId !== undefined && item.endId === end?.entryId) continue;
       this.enqueue(client, { data: item.payload, binary: false, channel: 'control' });
     }
   }

@@ -105,6 +105,16 @@ describe('gateway pose events (real Redis)', () => {
     expect(client.messages.filter((m) => !['hello', 'subscribed', 'event', 'result'].includes(m.type))).toEqual([]);
   });
 
+  it('a replay of a stream that has ended ends with its end-of-stream, once', async () => {
+    const client = await connect();
+    client.send({ v: 1, type: 'subscribe', id: 'late', streams: ['hall'], channels: ['events'], fromStart: true });
+    await client.waitFor(() => client.of('result').length === 1, 15_000, 'the end-of-stream after the replay');
+    expect(client.of('event')).toHaveLength(500);
+    expect(client.messages.at(-1)).toMatchObject({ type: 'result', result: { kind: 'eos', streamId: 'hall' } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(client.of('result')).toHaveLength(1);
+  });
+
   it('delivers live events only to subscribers of that stream, results subscribers get none', async () => {
     const events = await connect();
     const results = await connect();
