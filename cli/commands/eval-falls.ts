@@ -161,7 +161,7 @@ export async function runFallEval(options: FallEvalOptions): Promise<FallEvalRep
     // From here on everything in the database is this run's, and it is removed again whatever happens.
     owned = true;
     const alerts = await runClips(config, clips, redis, options.timeoutSec * 1000);
-    return await score(labels, alerts);
+    return await scoreFallAlerts(labels, alerts);
   } finally {
     if (owned) await redis.flushdb().catch(() => undefined);
     redis.disconnect();
@@ -216,7 +216,8 @@ async function waitForEnds(redis: Redis, clips: Clip[], timeoutMs: number): Prom
   }
 }
 
-async function score(labels: string, alerts: FallEvalReport['alerts']): Promise<FallEvalReport> {
+/** Fall alerts (media times per clip) against a labels file, by `python -m posestream_models fall-score`. */
+export async function scoreFallAlerts(labels: string, alerts: FallEvalReport['alerts']): Promise<FallEvalReport> {
   const folder = mkdtempSync(path.join(tmpdir(), 'posestream-falls-'));
   try {
     const alertsFile = path.join(folder, 'alerts.json');

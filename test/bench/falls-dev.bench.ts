@@ -4,20 +4,20 @@
  *        [--rules JSON] [--json]
  *
  * Each clip is decoded with its presentation timestamps (ffprobe/ffmpeg, test/bench/support/clip-frames.ts), every
- * frame goes through the real model (PoseEngine, default the INT8 IR, conf 0.25 as the workers use), people are
- * associated across frames by a greedy IoU stand-in for the tracker (test/bench/support/greedy-iou-tracker.ts),
- * and the event engine (pipeline/events) runs on the media time. Fall alerts (the media time of each `fall`
+ * frame goes through the real model (PoseEngine, default the INT8 IR, conf 0.25 as the workers use), the tracker
+ * (pipeline/tracking, default settings) and the event engine (pipeline/events) run on the media time: the worker's
+ * stages without the pipeline around them, so rule changes can be tried in seconds (`posestream eval falls` runs
+ * the real pipeline). Fall alerts (the media time of each `fall`
  * event's decisive frame) are scored by `python -m posestream_models fall-score` (scikit-learn): per clip expected,
  * detected, delay after the labelled onset; overall precision, recall, F1, false alerts, median delay.
  * --cache DIR keeps each clip's detections (per model) so rule changes can be re-scored without inferring again.
  * --rules takes an EventRulesInput JSON (e.g. '{"fall":{"minDownSec":0.8}}') to try other thresholds.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { runModelsJson } from '../../cli/commands/models.js';
+import { formatFallReport, scoreFallAlerts } from '../../cli/commands/eval-falls.js';
 import { assetPath, defaultModelPaths } from '../../pipeline/assets.js';
 import { eventRulesSchema } from '../../pipeline/events/config.js';
 import { EventEngine } from '../../pipeline/events/engine.js';
@@ -25,7 +25,8 @@ import { fitImage } from '../../pipeline/image/read-image.js';
 import { personSchema, type Person, type PoseEvent } from '../../pipeline/wire/v1.js';
 import { PoseEngine } from '../../workers/inference/pose-engine.js';
 import { probeClip, readClipFrames } from './support/clip-frames.js';
-import { GreedyIouTracker } from './support/greedy-iou-tracker.js';
+import { DEFAULT_TRACKER_CONFIG } from '../../pipeline/tracking/config.js';
+import { PoseTracker } from '../../pipeline/tracking/tracker.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -78,7 +79,7 @@ async function detectClip(file: string): Promise<ClipPoses> {
 /** Runs the engine over one clip; returns its events and the media time (s) of each frame by seq. */
 function runEngine(streamId: string, poses: ClipPoses): { events: PoseEvent[]; timeOfSeq: (seq: number) => number } {
   const engine = new EventEngine(streamId, rules);
-  const tracker = new GreedyIouTracker();
+  const tracker = new PoseTracker(DEFAULT_TRACKER_CONFIG);
   const events: PoseEvent[] = [];
   poses.frames.forEach((frame, seq) => {
     const persons: Person[] = frame.persons;
@@ -90,7 +91,8 @@ function runEngine(streamId: string, poses: ClipPoses): { events: PoseEvent[]; t
         ptsMs: frame.ptsMs,
         sourceWidth: poses.width,
         sourceHeight: poses.height,
-        persons: tracker.update(persons, frame.ptsMs),
+        // As TrackingStage does: confirmed tracks get their id; everyone else stays in the result without one.
+        persons: tracker.update(frame.ptsMs, persons).map((annotation, i) => (annotation.trackId === undefined ? persons[i]! : { ...persons[i]!, trackId: annotation.trackId })),
         publishedTs: 0,
       }),
     );
@@ -111,38 +113,11 @@ for (const clip of labels.clips) {
 }
 await poseEngine?.dispose();
 
-const folder = mkdtempSync(path.join(tmpdir(), 'posestream-falls-'));
-try {
-  const alertsFile = path.join(folder, 'alerts.json');
-  writeFileSync(alertsFile, JSON.stringify({ clips: alerts }));
-  const score = (await runModelsJson(['fall-score', '--labels', labelsFile, '--alerts', alertsFile, '--json'], 'PS_EVAL_SCORE_FAILED')) as {
-    clips: Array<{ file: string; fall: boolean; detected: boolean; delay_s: number | null; false_alerts: number }>;
-    precision: number;
-    recall: number;
-    f1: number;
-    false_alerts: number;
-    median_delay_s: number | null;
-    falls: number;
-    detected: number;
-  };
-  if (args.json) {
-    process.stdout.write(`${JSON.stringify({ ...score, alerts, model: args.model, tracker: 'greedy-iou (harness stand-in)' })}\n`);
-  } else {
-    const onsets = new Map(labels.clips.map((clip) => [clip.file, clip.fall_onset_s]));
-    const alertTimes = new Map(alerts.map((clip) => [clip.file, clip.alerts_s]));
-    console.log(`model ${args.model}; tracker: greedy IoU stand-in; rules ${JSON.stringify(args.rules)}`);
-    console.log(`${'clip'.padEnd(18)} ${'expected'.padEnd(8)} ${'detected'.padEnd(8)} ${'onset_s'.padStart(7)} ${'alerts_s'.padEnd(14)} ${'delay_s'.padStart(7)} false`);
-    for (const clip of score.clips) {
-      const onset = onsets.get(clip.file);
-      const times = (alertTimes.get(clip.file) ?? []).map((t) => t.toFixed(2)).join(',') || '-';
-      const delay = clip.delay_s === null ? '-' : clip.delay_s.toFixed(2);
-      console.log(`${clip.file.padEnd(18)} ${(clip.fall ? 'fall' : 'no').padEnd(8)} ${(clip.detected ? 'yes' : 'no').padEnd(8)} ${(onset === null || onset === undefined ? '-' : onset.toFixed(2)).padStart(7)} ${times.padEnd(14)} ${delay.padStart(7)} ${clip.false_alerts}`);
-      for (const line of details[clip.file] ?? []) console.log(`    ${line}`);
-    }
-    console.log(
-      `falls found ${score.detected}/${score.falls}, false alerts ${score.false_alerts}, precision ${score.precision.toFixed(3)}, recall ${score.recall.toFixed(3)}, F1 ${score.f1.toFixed(3)}, median delay ${score.median_delay_s ?? '-'} s`,
-    );
-  }
-} finally {
-  rmSync(folder, { recursive: true, force: true });
+const report = await scoreFallAlerts(labelsFile, alerts);
+if (args.json) {
+  process.stdout.write(`${JSON.stringify({ ...report, model: args.model, tracker: 'pipeline/tracking PoseTracker (defaults)' })}\n`);
+} else {
+  console.log(`model ${args.model}; tracker: PoseTracker (defaults); rules ${args.rules}`);
+  console.log(formatFallReport(report));
+  for (const [file, lines] of Object.entries(details)) for (const line of lines) console.log(`  ${file} ${line}`);
 }
