@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { StageCommand } from '../stages/result-stage.js';
 import type { PoseEvent } from '../wire/v1.js';
-import { decodePoseEventFields, encodePoseEventFields, streamEntries, type RawStreamEntry } from './codec.js';
+import { decodeEntries, decodePoseEventFields, encodePoseEventFields, streamEntries, type RawStreamEntry } from './codec.js';
 import { keys } from './keys.js';
 
 /**
@@ -116,13 +116,5 @@ export class PoseEventReader {
 
 /** Decodes raw event entries; an undecodable one goes to onBad and is skipped. */
 export function decodePoseEventEntries(raw: Array<RawStreamEntry<string>>, onBad: (entryId: string, error: Error) => void): PoseEventEntry[] {
-  const entries: PoseEventEntry[] = [];
-  for (const { id, fields } of raw) {
-    try {
-      entries.push({ entryId: id, event: decodePoseEventFields(fields ?? []) });
-    } catch (error) {
-      onBad(id, error instanceof Error ? error : new Error(String(error)));
-    }
-  }
-  return entries;
+  return decodeEntries(raw, (entryId, fields) => ({ entryId, event: decodePoseEventFields(fields) }), onBad);
 }
