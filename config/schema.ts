@@ -71,6 +71,15 @@ export const resultsSchema = z
   })
   .strict();
 
+export const eventsSchema = z
+  .object({
+    /** Pose events (and their snapshots) are kept this long per stream in Redis, for replay, REST and sinks. */
+    retentionSec: z.number().int().min(60).max(90 * 86_400).default(86_400),
+    /** JPEG quality of event snapshots (the decisive frame with the skeletons drawn). */
+    snapshotQuality: z.number().int().min(10).max(100).default(85),
+  })
+  .strict();
+
 export const gatewaySchema = z
   .object({
     /** Loopback by default: any other address needs a token (or allowUnauthenticated). */
@@ -98,6 +107,7 @@ export const configObjectSchema = z
     worker: workerSchema.default(workerSchema.parse({})),
     ingest: ingestSchema.default(ingestSchema.parse({})),
     results: resultsSchema.default(resultsSchema.parse({})),
+    events: eventsSchema.default(eventsSchema.parse({})),
     gateway: gatewaySchema.default(gatewaySchema.parse({})),
     /** What streams added through the REST API may open (config streams may open anything). */
     sourcePolicy: sourcePolicySchema.default(sourcePolicySchema.parse({})),

@@ -5,15 +5,18 @@ import type { Logger } from '../pipeline/obs/logger.js';
 import { createMetrics, type Metrics } from '../pipeline/obs/metrics.js';
 import { createRedis } from '../pipeline/redis/client.js';
 import type { ResultEntry } from '../pipeline/redis/codec.js';
+import { PoseEventReader } from '../pipeline/redis/event-stream.js';
 import { ResultReader } from '../pipeline/redis/result-stream.js';
 import { StreamRegistry } from '../pipeline/streams/registry.js';
+import { WIRE_VERSION } from '../pipeline/wire/v1.js';
 import { createSourceGuard } from '../pipeline/streams/source-guard.js';
 import { disableEncoderCache } from './annotate.js';
 import { HttpFrameViewers } from './http-frame-viewers.js';
 import { PreviewFollower, type PreviewInterest } from './preview-follower.js';
 import { RedisSampler } from './redis-sampler.js';
-import { ResultFollower } from './result-follower.js';
+import { PipelineFollower } from './pipeline-follower.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { mjpegRoutes } from './routes/mjpeg.js';
@@ -25,9 +28,9 @@ import { Hub } from './ws/hub.js';
 
 /**
  * The gateway role: HTTP + WebSocket in front of Redis. Four Redis connections (cluster clients on Redis Cluster):
- * one for commands, one for the results follow loop, one for the preview loop (on one Redis both block, and blocking
- * reads cannot share a connection), and one for REST that fails fast (REST_REDIS_TIMEOUT_MS) so that a Redis outage
- * is a prompt 503, never a request that hangs and is applied later.
+ * one for commands, one for the results and events follow loop, one for the preview loop (on one Redis both block,
+ * and blocking reads cannot share a connection), and one for REST that fails fast (REST_REDIS_TIMEOUT_MS) so that a
+ * Redis outage is a prompt 503, never a request that hangs and is applied later.
  */
 
 export interface GatewayOptions {
@@ -80,6 +83,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   const stats = new StreamStats();
   const observePipeline = options.observePipelineResults ?? true;
   const replayReader = new ResultReader(redis);
+  const eventReader = new PoseEventReader(redis);
   let catalog: StreamCatalog | undefined;
   const known = () => catalog?.ids() ?? [];
 
@@ -93,7 +97,14 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
     serverName: SERVER_NAME,
     knownStreams: known,
     currentStates: async () => catalog?.states() ?? [],
-    replay: (streamId, afterId, count) => replayReader.replay(streamId, { afterId, count }),
+    replay: async (channel, streamId, afterId, count) =>
+      channel === 'results'
+        ? (await replayReader.replay(streamId, { afterId, count })).map((entry) => ({ entryId: entry.entryId, message: { v: WIRE_VERSION, type: 'result', result: entry.result } }))
+        : (await eventReader.replay(streamId, { afterId, count })).map((entry) => ({ entryId: entry.entryId, message: { v: WIRE_VERSION, type: 'event', event: entry.event } })),
+    endOfStream: async (streamId) => {
+      const newest = await replayReader.newest(streamId);
+      return newest?.result.kind === 'eos' ? { entryId: newest.entryId, message: { v: WIRE_VERSION, type: 'result', result: newest.result } } : undefined;
+    },
     onFrameInterestChanged: frameInterestChanged,
   });
   const viewers = new HttpFrameViewers(frameInterestChanged);
@@ -113,17 +124,19 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   });
 
   // `commands` lets a new stream interrupt the follower's blocking read (CLIENT UNBLOCK on one Redis).
-  const followerReader = new ResultReader(resultsConnection, { commands: redis });
-  followerReader.onBadEntry = (streamId, entryId, error) => logger.warn({ streamId, entryId, err: error }, 'skipping undecodable result');
-  const follower = new ResultFollower(followerReader, {
+  const follower = new PipelineFollower(resultsConnection, {
     logger,
-    tailId: (streamId) => replayReader.tailId(streamId),
-    interrupt: () => followerReader.interrupt(),
-    onEntries: (streamId, entries) => {
+    commands: redis,
+    tailIds: async (streamId) => ({ results: await replayReader.tailId(streamId), events: await eventReader.tailId(streamId) }),
+    onResults: (streamId, entries) => {
       const now = Date.now();
       for (const entry of entries) observeResult(metrics, stats, entry, now, observePipeline);
       for (const entry of entries) hub.publishResult(streamId, entry);
     },
+    onEvents: (streamId, entries) => {
+      for (const entry of entries) hub.publishEvent(streamId, entry);
+    },
+    onBadEntry: (streamId, kind, entryId, error) => logger.warn({ streamId, entryId, err: error }, `skipping undecodable ${kind === 'results' ? 'result' : 'event'}`),
   });
 
   catalog = new StreamCatalog(registry, {
@@ -150,6 +163,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
       ...metricsRoutes({ metrics }),
       ...streamRoutes({ registry: restRegistry, catalog, stats, checkSource: sourceGuard.check }),
       ...mjpegRoutes({ catalog, viewers, metrics }),
+      ...eventRoutes({ catalog, events: new PoseEventReader(restRedis) }),
       ...(await dashboardRoutes()),
     ],
     hub,

@@ -10,6 +10,7 @@ export const sharedAssets = {
   int8ReferenceIr: 'models/yolov8n-pose-int8-reference/yolov8n-pose.xml',
   cocoMini: 'datasets/coco-mini-val2017-person-kpts',
   coco8Pose: 'datasets/coco8-pose',
+  fallsDev: 'datasets/falls-gmdcsa24-dev',
   walkingVideo: 'media/walking_person_720p.mp4',
   /** MOT15 TUD-Stadtmitte: 179 frames, 10 people, MOT ground truth (video frame n = gt frame n + 1). */
   tudVideo: 'datasets/mot15-tud-stadtmitte/TUD-Stadtmitte_640x480_25fps.mp4',

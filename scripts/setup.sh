@@ -37,7 +37,7 @@ if [ ! -x .venv/bin/python ]; then
   log "venv: creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c 'import posestream_models, openvino, nncf, pycocotools, motmetrics, cv2, pytest' 2>/dev/null; then
+if ! .venv/bin/python -c 'import posestream_models, openvino, nncf, pycocotools, sklearn, motmetrics, cv2, pytest' 2>/dev/null; then
   log "venv: installing models package and pinned dependencies"
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e 'models[test]'

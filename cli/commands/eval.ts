@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,8 +6,9 @@ import type { Command } from 'commander';
 import { defaultModelPaths } from '../../pipeline/assets.js';
 import { PosestreamError } from '../../pipeline/errors.js';
 import type { Person } from '../../pipeline/wire/v1.js';
+import { registerFallEvalCommand } from './eval-falls.js';
 import { registerEvalTrackCommand } from './eval-track.js';
-import { modelsPython } from './models.js';
+import { runModelsJson } from './models.js';
 
 /**
  * `posestream eval`: COCO box and pose mAP of a model run through the TypeScript path (sharp decode, OpenCV-exact
@@ -40,21 +40,22 @@ export interface DatasetImage {
 export function registerEvalCommand(program: Command): void {
   const evalCommand = program
     .command('eval')
-    .description('Box and pose mAP on a COCO keypoint dataset through the TypeScript inference path (pycocotools scoring)')
+    .description('Box and pose mAP on a COCO keypoint dataset through the TypeScript inference path (pycocotools scoring); `eval track`: tracking on MOT ground truth; `eval falls`: fall detection on labelled clips')
     .option('--model <path>', 'YOLOv8-pose OpenVINO IR or ONNX', defaultModelPaths.fp32)
-    // Not requiredOption: commander would demand it of `eval track` too.
+    // Not requiredOption: commander would demand it of `eval track` and `eval falls` too.
     .option('--data <path>', 'dataset folder (annotations/*keypoints*.json + images) or the annotation json (required)')
     .option('--device <name>', 'OpenVINO device', 'CPU')
     .option('--precision <hint>', "INFERENCE_PRECISION_HINT: f32 (default, as models eval), bf16, f16 or 'default'", 'f32')
     .option('--json', 'print one JSON object {images, box, pose, precision, device}')
-    // `eval --model X track --model Y`: each command's options are its own (eval's before `track`, track's after).
+    // `eval --model X track --model Y`: each command's options are its own (eval's before `track`/`falls`, theirs after).
     .enablePositionalOptions()
     .action(async (options: Partial<EvalOptions>) => {
-      if (!options.data) throw new PosestreamError('PS_CLI_BAD_OPTION', "required option '--data <path>' not specified");
+      if (!options.data) throw new PosestreamError('PS_CLI_BAD_OPTION', "eval: --data <path> is required (a COCO keypoint dataset; for fall detection: posestream eval falls --data DIR)");
       const metrics = await runEval(options as EvalOptions);
       process.stdout.write(options.json ? `${JSON.stringify(metrics)}\n` : `${formatMetrics(metrics)}\n`);
     });
   registerEvalTrackCommand(evalCommand);
+  registerFallEvalCommand(evalCommand);
 }
 
 function datasetError(message: string): PosestreamError {
@@ -152,18 +153,7 @@ async function detect(options: EvalOptions, images: DatasetImage[]): Promise<{ d
 
 /** pycocotools through the models/ package; stdout carries exactly one JSON object. */
 async function score(annotationFile: string, detectionsFile: string): Promise<Omit<EvalMetrics, 'precision' | 'device'>> {
-  const python = modelsPython();
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(python, ['-m', 'posestream_models', 'score', '--gt', annotationFile, '--dt', detectionsFile, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.once('error', (error) => reject(new PosestreamError('PS_MODELS_PYTHON_FAILED', `cannot start ${python}: ${error.message}`, { cause: error })));
-    child.once('close', (exit) => resolve({ code: exit, stdout: out, stderr: err }));
-  });
-  if (code !== 0) throw new PosestreamError('PS_EVAL_SCORE_FAILED', `scoring failed (exit ${code}): ${stderr.trim().split('\n').slice(-2).join('; ')}`);
-  return JSON.parse(stdout) as Omit<EvalMetrics, 'precision' | 'device'>;
+  return (await runModelsJson(['score', '--gt', annotationFile, '--dt', detectionsFile, '--json'], 'PS_EVAL_SCORE_FAILED')) as Omit<EvalMetrics, 'precision' | 'device'>;
 }
 
 export async function runEval(options: EvalOptions): Promise<EvalMetrics> {

@@ -20,6 +20,7 @@ const modelsSubcommands: ReadonlyArray<readonly [name: string, summary: string]>
   ['bench', 'benchmark_app throughput and latency'],
   ['report', 'FP32 vs INT8 accuracy/speed report with chart'],
   ['golden', 'dump letterboxed inputs, raw outputs and reference decodes (TS golden test)'],
+  ['fall-score', 'precision/recall/F1 and delay of fall alerts against labelled fall onsets (scikit-learn)'],
 ];
 
 export function modelsPython(env: NodeJS.ProcessEnv = process.env): string {
@@ -38,6 +39,24 @@ export function runModelsToolchain(args: readonly string[], python: string = mod
       resolve(code ?? 128 + (signal === null ? 0 : signalNumber(signal)));
     });
   });
+}
+
+/**
+ * Runs a toolchain verb that prints exactly one JSON value on stdout (`--json`) and returns it parsed; a failure
+ * becomes `errorCode` with the last lines of the toolchain's stderr.
+ */
+export async function runModelsJson(args: readonly string[], errorCode: string, python: string = modelsPython()): Promise<unknown> {
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(python, ['-m', 'posestream_models', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.once('error', (error) => reject(new PosestreamError('PS_MODELS_PYTHON_FAILED', `cannot start ${python}: ${error.message}`, { cause: error })));
+    child.once('close', (exit) => resolve({ code: exit, stdout: out, stderr: err }));
+  });
+  if (code !== 0) throw new PosestreamError(errorCode, `${args[0]} failed (exit ${code}): ${stderr.trim().split('\n').slice(-2).join('; ')}`);
+  return JSON.parse(stdout) as unknown;
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

@@ -1,11 +1,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { PosestreamError } from '../../pipeline/errors.js';
-import { serverMessageSchema, WIRE_VERSION, type PoseResult, type ServerMessage, type StreamResult } from '../../pipeline/wire/v1.js';
+import { serverMessageSchema, WIRE_VERSION, type PoseEvent, type PoseResult, type ServerMessage, type StreamResult } from '../../pipeline/wire/v1.js';
 
 interface WatchOptions {
   count?: number;
   fromStart?: boolean;
   json?: boolean;
+  events?: boolean;
   gateway?: string;
   token?: string;
   config?: string;
@@ -13,17 +14,19 @@ interface WatchOptions {
 
 /**
  * `posestream watch STREAM`: a WebSocket client of the gateway that prints one line per result (with --json the
- * PoseResult JSON, so `| jq` works) and exits 0 after the stream's end-of-stream or --count results. Only this
- * command's own lines go to stdout; notices and errors go to stderr.
+ * PoseResult JSON, so `| jq` works) and exits 0 after the stream's end-of-stream or --count results. With --events it
+ * prints the stream's pose events instead (PoseEvent JSON with --json). Only this command's own lines go to stdout;
+ * notices and errors go to stderr.
  */
 export function registerWatchCommand(program: Command): void {
   program
     .command('watch')
-    .description("print a stream's pose results from the gateway, one line each")
+    .description("print a stream's pose results (or with --events its pose events) from the gateway, one line each")
     .argument('<stream>', 'stream id')
-    .option('-n, --count <n>', 'exit after this many results', parsePositiveInt)
-    .option('--from-start', 'first replay the results retained in Redis, then follow live')
-    .option('--json', 'print each PoseResult as one JSON line')
+    .option('--events', 'print pose events (falls, postures, zones, line crossings, ...) instead of results')
+    .option('-n, --count <n>', 'exit after this many results (events with --events)', parsePositiveInt)
+    .option('--from-start', 'first replay what is retained in Redis, then follow live')
+    .option('--json', 'print each PoseResult (PoseEvent with --events) as one JSON line')
     .option('--gateway <url>', 'gateway URL (ws://host:port or http://host:port; default from the config)')
     .option('--token <token>', 'gateway token (default gateway.token from the config)')
     .option('-c, --config <file>', 'config file, for the gateway address and token')
@@ -87,6 +90,15 @@ export function formatResultLine(result: PoseResult): string {
   return `${result.streamId} #${result.seq}  ${persons}  latency ${latency} ms = ${stages}`;
 }
 
+/** A short human line: "hall fall track 3 at #812 (onset #790, 1.5 s) conf 0.83 drop=0.65 ...". */
+export function formatEventLine(event: PoseEvent): string {
+  const who = event.trackId === undefined ? '' : ` track ${event.trackId}`;
+  const where = event.zone ? ` zone ${event.zone}` : event.line ? ` line ${event.line}${event.direction ? ` ${event.direction}` : ''}` : '';
+  const since = event.atSeq === event.seq ? '' : ` (from #${event.seq}, ${((event.atCaptureTs - event.captureTs) / 1000).toFixed(1)} s)`;
+  const details = Object.entries(event.attributes).map(([key, value]) => `${key}=${value}`).join(' ');
+  return `${event.streamId} ${event.type}${who}${where} at #${event.atSeq}${since} conf ${event.confidence.toFixed(2)}${details ? `  ${details}` : ''}${event.snapshot ? '  [snapshot]' : ''}`;
+}
+
 function describeEnd(result: Extract<StreamResult, { kind: 'eos' }>): string {
   return `end of stream ${result.streamId}: ${result.reason}${result.message ? ` (${result.message})` : ''}, last frame #${result.lastSeq}`;
 }
@@ -119,7 +131,7 @@ async function watchStream(streamId: string, options: WatchOptions & { gateway: 
       finish(fail('PS_WATCH_UNREACHABLE', `cannot reach the gateway at ${options.gateway}: ${reason} (is \`posestream gateway\` or \`posestream run\` running?)`));
     });
     socket.on('close', (code, reason) => {
-      finish(fail('PS_WATCH_CLOSED', `the gateway closed the connection (${code}${reason.length ? ` ${reason.toString()}` : ''}) after ${printed} result(s)`));
+      finish(fail('PS_WATCH_CLOSED', `the gateway closed the connection (${code}${reason.length ? ` ${reason.toString()}` : ''}) after ${printed} ${options.events ? 'event' : 'result'}(s)`));
     });
     socket.on('message', (data, isBinary) => {
       // Messages already in flight when we finished (the close handshake takes a moment) are not ours to print.
@@ -133,7 +145,7 @@ async function watchStream(streamId: string, options: WatchOptions & { gateway: 
       }
       switch (message.type) {
         case 'hello':
-          socket.send(JSON.stringify({ v: WIRE_VERSION, type: 'subscribe', id: 'watch', streams: [streamId], channels: ['results'], fromStart: options.fromStart === true }));
+          socket.send(JSON.stringify({ v: WIRE_VERSION, type: 'subscribe', id: 'watch', streams: [streamId], channels: [options.events ? 'events' : 'results'], fromStart: options.fromStart === true }));
           return;
         case 'error':
           if (message.code === 'PS_WS_UNKNOWN_STREAM') finish(fail('PS_STREAM_NOT_FOUND', `unknown stream "${streamId}": ${message.message}`));
@@ -150,7 +162,16 @@ async function watchStream(streamId: string, options: WatchOptions & { gateway: 
             finish(0);
             return;
           }
+          if (options.events) return;
           write(options.json ? JSON.stringify(result) : formatResultLine(result));
+          printed += 1;
+          if (options.count !== undefined && printed >= options.count) finish(0);
+          return;
+        }
+        case 'event': {
+          const { event } = message;
+          if (event.streamId !== streamId || !options.events) return;
+          write(options.json ? JSON.stringify(event) : formatEventLine(event));
           printed += 1;
           if (options.count !== undefined && printed >= options.count) finish(0);
           return;

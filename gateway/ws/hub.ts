@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
 import { compareEntryIds, type ResultEntry } from '../../pipeline/redis/codec.js';
+import type { PoseEventEntry } from '../../pipeline/redis/event-stream.js';
 import {
   WIRE_VERSION,
   type Channel,
@@ -11,7 +12,7 @@ import {
   type StreamResult,
   type StreamState,
 } from '../../pipeline/wire/v1.js';
-import { ClientQueue, type OutgoingMessage } from './client-queue.js';
+import { ClientQueue, type OutgoingMessage, type QueueChannel } from './client-queue.js';
 import { parseClientMessage } from './client-message.js';
 
 /**
@@ -29,8 +30,13 @@ export interface HubOptions {
   /** Ids in the registry: validates subscriptions and expands "*". */
   knownStreams: () => string[];
   currentStates: () => Promise<StreamState[]>;
-  /** Retained results after `afterId` (exclusive), oldest first. */
-  replay: (streamId: string, afterId: string | undefined, count: number) => Promise<ResultEntry[]>;
+  /** Retained results or events after `afterId` (exclusive), oldest first, as the messages that carry them. */
+  replay: (channel: ReplayChannel, streamId: string, afterId: string | undefined, count: number) => Promise<ReplayedEntry[]>;
+  /**
+   * The stream's end-of-stream when its results end with one (the stream is over): an events replay ends with it,
+   * as a results replay does, so a follower of a finished stream's events knows there will be no more.
+   */
+  endOfStream: (streamId: string) => Promise<ReplayedEntry | undefined>;
   /** Called when the set of streams whose frames somebody watches may have changed. */
   onFrameInterestChanged: () => void;
 }
@@ -40,23 +46,42 @@ export interface FrameInterest {
   plain: boolean;
 }
 
+/** The channels whose history Redis keeps, which `fromStart` replays: exactly once and in order, then live. */
+export type ReplayChannel = 'results' | 'events';
+const REPLAY_CHANNELS: readonly ReplayChannel[] = ['results', 'events'];
+
+export interface ReplayedEntry {
+  entryId: string;
+  message: ServerMessage;
+}
+
 /**
- * Live results that arrive while a client's replay of that stream is running (a replay of the full retention runs
- * in seconds; a client that stops reading mid-replay is closed by the heartbeat). Past this the oldest are dropped
- * and counted like any other drop.
+ * Live messages that arrive while a client's replay of that stream and channel is running (a replay of the full
+ * retention runs in seconds; a client that stops reading mid-replay is closed by the heartbeat). Past this the
+ * oldest results are dropped and counted like any other drop; events are never dropped, so a client that far behind
+ * is closed instead (it reconnects and replays again).
  */
 const REPLAY_LIVE_BUFFER_LIMIT = 1_000;
 
+interface LiveItem {
+  /** Absent for a message that follows the replay whatever it covered (an end-of-stream on the events channel). */
+  entryId?: string;
+  /** An end-of-stream on the events channel: its results entry id (the replay may have sent it already). */
+  endId?: string;
+  payload: string;
+}
+
 interface ReplayState {
-  live: ResultEntry[];
+  live: LiveItem[];
 }
 
 class HubClient {
   readonly results = new Set<string>();
+  readonly events = new Set<string>();
   readonly states = new Set<string>();
   /** stream id or "*" -> annotated */
   readonly frames = new Map<string, boolean>();
-  readonly replays = new Map<string, ReplayState>();
+  readonly replays: Record<ReplayChannel, Map<string, ReplayState>> = { results: new Map(), events: new Map() };
   alive = true;
 
   constructor(
@@ -67,6 +92,10 @@ class HubClient {
 
   wantsResults(streamId: string): boolean {
     return this.results.has(streamId) || this.results.has('*');
+  }
+
+  wantsEvents(streamId: string): boolean {
+    return this.events.has(streamId) || this.events.has('*');
   }
 
   wantsState(streamId: string): boolean {
@@ -120,7 +149,7 @@ export class Hub {
     ws.on('close', () => {
       const hadFrames = client.frames.size > 0;
       client.queue.close();
-      client.replays.clear();
+      for (const channel of REPLAY_CHANNELS) client.replays[channel].clear();
       this.clients.delete(client);
       metrics.wsClients.set(this.clients.size);
       if (hadFrames) this.options.onFrameInterestChanged();
@@ -134,23 +163,50 @@ export class Hub {
     });
   }
 
-  /** One result read from Redis, fanned out to every subscriber; serialised at most once. */
+  /**
+   * One result read from Redis, fanned out to every subscriber; serialised at most once. The end-of-stream also goes
+   * to those who follow only the stream's events (it tells them there will be no more).
+   */
   publishResult(streamId: string, entry: ResultEntry): void {
     let payload: string | undefined;
+    const end = entry.result.kind === 'eos';
     for (const client of this.clients) {
-      if (!client.wantsResults(streamId)) continue;
-      const replay = client.replays.get(streamId);
-      if (replay) {
-        replay.live.push(entry);
-        if (replay.live.length > REPLAY_LIVE_BUFFER_LIMIT) {
-          replay.live.shift();
-          client.queue.recordDrop('results', streamId);
-        }
-        continue;
-      }
+      const viaResults = client.wantsResults(streamId);
+      if (!viaResults && !(end && client.wantsEvents(streamId))) continue;
       payload ??= text({ v: WIRE_VERSION, type: 'result', result: entry.result });
-      this.enqueue(client, { data: payload, binary: false, channel: resultChannel(entry.result), streamId });
+      if (viaResults) this.deliver(client, 'results', streamId, { entryId: entry.entryId, payload }, resultChannel(entry.result));
+      else this.deliver(client, 'events', streamId, { endId: entry.entryId, payload }, 'control');
     }
+  }
+
+  /** One pose event read from Redis, to every subscriber of the stream's events; never dropped for a slow client. */
+  publishEvent(streamId: string, entry: PoseEventEntry): void {
+    let payload: string | undefined;
+    for (const client of this.clients) {
+      if (!client.wantsEvents(streamId)) continue;
+      payload ??= text({ v: WIRE_VERSION, type: 'event', event: entry.event });
+      this.deliver(client, 'events', streamId, { entryId: entry.entryId, payload }, 'control');
+    }
+  }
+
+  /** Sends a live message, or holds it behind the client's running replay of that stream and channel. */
+  private deliver(client: HubClient, channel: ReplayChannel, streamId: string, item: LiveItem, queueChannel: QueueChannel): void {
+    const replay = client.replays[channel].get(streamId);
+    if (!replay) {
+      this.enqueue(client, { data: item.payload, binary: false, channel: queueChannel, streamId });
+      return;
+    }
+    replay.live.push(item);
+    if (replay.live.length <= REPLAY_LIVE_BUFFER_LIMIT) return;
+    if (channel === 'results') {
+      replay.live.shift();
+      client.queue.recordDrop('results', streamId);
+      return;
+    }
+    this.options.logger.warn({ remote: client.remote, streamId }, 'websocket client fell too far behind its event replay; closing it');
+    this.options.metrics.wsRejected.inc({ reason: 'overflow' });
+    client.queue.close();
+    client.ws.terminate();
   }
 
   /**
@@ -285,13 +341,15 @@ export class Hub {
     }
     for (const streamId of message.streams) {
       if (channels.includes('results')) client.results.add(streamId);
+      if (channels.includes('events')) client.events.add(streamId);
       if (channels.includes('state')) client.states.add(streamId);
       if (channels.includes('frames')) client.frames.set(streamId, message.annotated ?? true);
     }
     const targets = message.streams.includes('*') ? [...known] : message.streams;
-    if (channels.includes('results') && message.fromStart) {
-      // Buffer live results from this instant, before the reply, so the replay can hand over without a gap.
-      for (const streamId of targets) if (!client.replays.has(streamId)) client.replays.set(streamId, { live: [] });
+    const replayed = message.fromStart ? REPLAY_CHANNELS.filter((channel) => channels.includes(channel)) : [];
+    // Buffer live messages from this instant, before the reply, so each replay can hand over without a gap.
+    for (const channel of replayed) {
+      for (const streamId of targets) if (!client.replays[channel].has(streamId)) client.replays[channel].set(streamId, { live: [] });
     }
     this.send(client, { v: WIRE_VERSION, type: 'subscribed', id: message.id, streams: message.streams, channels });
     if (channels.includes('frames')) this.options.onFrameInterestChanged();
@@ -301,10 +359,10 @@ export class Hub {
         if (targets.includes(state.streamId)) this.send(client, { v: WIRE_VERSION, type: 'state', state });
       }
     }
-    if (channels.includes('results') && message.fromStart) {
+    for (const channel of replayed) {
       for (const streamId of targets) {
-        const replay = client.replays.get(streamId);
-        if (replay) await this.replay(client, streamId, replay);
+        const replay = client.replays[channel].get(streamId);
+        if (replay) await this.replay(client, channel, streamId, replay);
       }
     }
   }
@@ -314,7 +372,11 @@ export class Hub {
     for (const streamId of streams) {
       if (channels.includes('results')) {
         client.results.delete(streamId);
-        client.replays.delete(streamId);
+        client.replays.results.delete(streamId);
+      }
+      if (channels.includes('events')) {
+        client.events.delete(streamId);
+        client.replays.events.delete(streamId);
       }
       if (channels.includes('state')) client.states.delete(streamId);
       if (channels.includes('frames')) framesChanged = client.frames.delete(streamId) || framesChanged;
@@ -324,26 +386,29 @@ export class Hub {
 
   /**
    * Sends the retained history page by page, paced by the client (never dropped), then hands over to live: live
-   * results that arrived meanwhile were buffered, and those already covered by the replay (id <= last replayed id)
-   * are skipped, so the client sees every result exactly once and in order.
+   * messages that arrived meanwhile were buffered, and those already covered by the replay (id <= last replayed id)
+   * are skipped, so the client sees every result or event exactly once and in order.
    */
-  private async replay(client: HubClient, streamId: string, state: ReplayState): Promise<void> {
+  private async replay(client: HubClient, channel: ReplayChannel, streamId: string, state: ReplayState): Promise<void> {
     const pageSize = Math.max(1, Math.min(256, Math.floor(this.options.clientQueueLimit / 2)));
+    const current = () => client.replays[channel].get(streamId) === state;
     let afterId: string | undefined;
     for (;;) {
-      if (!(await client.queue.waitForRoom()) || client.replays.get(streamId) !== state) return;
-      const page = await this.options.replay(streamId, afterId, pageSize);
-      if (client.replays.get(streamId) !== state) return;
-      for (const entry of page) {
-        this.send(client, { v: WIRE_VERSION, type: 'result', result: entry.result });
-      }
+      if (!(await client.queue.waitForRoom()) || !current()) return;
+      const page = await this.options.replay(channel, streamId, afterId, pageSize);
+      if (!current()) return;
+      for (const entry of page) this.send(client, entry.message);
       if (page.length > 0) afterId = page[page.length - 1]!.entryId;
       if (page.length < pageSize) break;
     }
-    client.replays.delete(streamId);
-    for (const entry of state.live) {
-      if (afterId !== undefined && compareEntryIds(entry.entryId, afterId) <= 0) continue;
-      this.send(client, { v: WIRE_VERSION, type: 'result', result: entry.result });
+    const end = channel === 'events' ? await this.options.endOfStream(streamId) : undefined;
+    if (!current()) return;
+    if (end) this.send(client, end.message);
+    client.replays[channel].delete(streamId);
+    for (const item of state.live) {
+      if (item.entryId !== undefined && afterId !== undefined && compareEntryIds(item.entryId, afterId) <= 0) continue;
+      if (item.endId !== undefined && item.endId === end?.entryId) continue;
+      this.enqueue(client, { data: item.payload, binary: false, channel: 'control' });
     }
   }
 

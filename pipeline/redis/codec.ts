@@ -204,20 +204,26 @@ export function decodeResultFields(fields: readonly string[]): StreamResult {
   return streamResultSchema.parse(JSON.parse(requiredField(fields, FIELD.result, 'result')));
 }
 
-/** Decodes raw result entries; an undecodable one goes to onBad and is skipped. */
-export function decodeResultEntries(
+/** Decodes raw stream entries with `decode`; an undecodable one goes to onBad and is skipped. */
+export function decodeEntries<T>(
   raw: Array<RawStreamEntry<string>>,
+  decode: (entryId: string, fields: readonly string[]) => T,
   onBad: (entryId: string, error: Error) => void,
-): ResultEntry[] {
-  const entries: ResultEntry[] = [];
+): T[] {
+  const entries: T[] = [];
   for (const { id, fields } of raw) {
     try {
-      entries.push({ entryId: id, result: decodeResultFields(fields ?? []) });
+      entries.push(decode(id, fields ?? []));
     } catch (error) {
       onBad(id, error instanceof Error ? error : new Error(String(error)));
     }
   }
   return entries;
+}
+
+/** Decodes raw result entries; an undecodable one goes to onBad and is skipped. */
+export function decodeResultEntries(raw: Array<RawStreamEntry<string>>, onBad: (entryId: string, error: Error) => void): ResultEntry[] {
+  return decodeEntries(raw, (entryId, fields) => ({ entryId, result: decodeResultFields(fields) }), onBad);
 }
 
 /** A preview entry as read with a *Buffer command: the result, its frame, and a check that they belong together. */

@@ -1,6 +1,6 @@
 import { isCluster, type RedisClient } from './client.js';
 import { streamEntries, streamReadReply, type RawStreamEntry, type RedisValue } from './codec.js';
-import { execPerNode } from './per-node.js';
+import { execPerNode, keySlot } from './per-node.js';
 
 /**
  * Reading many Redis streams at once: the one read path of the worker's frame reader, the gateway's results and
@@ -9,8 +9,9 @@ import { execPerNode } from './per-node.js';
  * One Redis: one blocking XREAD / XREADGROUP over every stream (BLOCK blockMs), on a dedicated connection.
  *
  * Redis Cluster: a command may name keys of one slot only, and every stream has its own slot (its hash tag), so a
- * blocking read could cover one stream. Instead each round sends one non-blocking read per stream, pipelined per
- * node (one round trip per node, all nodes at once). A round that finds nothing pauses before the next, the pause
+ * blocking read could cover one stream. Instead each round sends one non-blocking read per slot (the keys of one
+ * stream, e.g. its results and its events, in one read, so a transaction that wrote both is seen whole or not at
+ * all, as on one Redis), pipelined per node (one round trip per node, all nodes at once). A round that finds nothing pauses before the next, the pause
  * doubling from 1 ms up to maxPauseMs (and back to none as soon as something is read), so an idle reader costs a
  * few pipelines per second per node and a busy one reads back to back. The price is up to maxPauseMs of extra
  * latency after an idle spell (ARCHITECTURE.md, "Redis Cluster", has the measurements). One blocking connection
@@ -104,16 +105,19 @@ export class StreamReads {
   private async poll(requested: readonly StreamCursor[], spec: StreamReadSpec, buffers: boolean): Promise<StreamReadResult<RedisValue>> {
     const command = spec.group ? 'xreadgroup' : 'xread';
     const cursors = spec.group ? requested : await this.resolveNewest(requested);
-    const replies = await execPerNode(this.connection, cursors, (c) => c.key, (pipeline, c) => {
-      const args = [...readHead(spec), 'STREAMS', c.key, c.id];
+    const bySlot = new Map<number, StreamCursor[]>();
+    for (const cursor of cursors) bySlot.set(keySlot(cursor.key), [...(bySlot.get(keySlot(cursor.key)) ?? []), cursor]);
+    const slots = [...bySlot.values()];
+    const replies = await execPerNode(this.connection, slots, (slot) => slot[0]!.key, (pipeline, slot) => {
+      const args = [...readHead(spec), 'STREAMS', ...slot.map((c) => c.key), ...slot.map((c) => c.id)];
       if (buffers) pipeline.callBuffer(command, ...args);
       else pipeline.call(command, ...args);
     });
     const failed = new Map<string, Error>();
     const found: Array<{ key: string; entries: Array<RawStreamEntry<RedisValue>> }> = [];
-    for (const cursor of cursors) {
-      const [error, reply] = replies.get(cursor) ?? [new Error('no reply'), null];
-      if (error) failed.set(cursor.key, error);
+    for (const slot of slots) {
+      const [error, reply] = replies.get(slot) ?? [new Error('no reply'), null];
+      if (error) for (const cursor of slot) failed.set(cursor.key, error);
       else found.push(...streamReadReply<RedisValue>(reply));
     }
     const batches = orderedBatches(cursors, found);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { eventRulesSchema, storedEventRulesSchema } from '../events/config.js';
 import { PosestreamError } from '../errors.js';
 import { storedStreamTrackingSchema, streamTrackingSchema } from '../tracking/config.js';
 import { redactUrl } from '../obs/redact.js';
@@ -63,6 +64,11 @@ const patchableFields = {
   loop: z.boolean(),
   /** Who is who: track ids on persons (pipeline/tracking/config.ts). Absent = tracked with the defaults. */
   tracking: streamTrackingSchema,
+  /**
+   * Event rules of this stream: fall, posture and hands-raised thresholds, zones and lines (pipeline/events/config.ts).
+   * Absent: the defaults, no zones or lines. A PATCH replaces the whole object.
+   */
+  events: eventRulesSchema,
 };
 export type PatchableStreamField = keyof typeof patchableFields;
 export const PATCHABLE_STREAM_FIELDS = Object.keys(patchableFields) as PatchableStreamField[];
@@ -81,6 +87,7 @@ const streamShape = {
   enabled: patchableFields.enabled.default(true),
   mode: patchableFields.mode.default('live'),
   tracking: patchableFields.tracking.optional(),
+  events: patchableFields.events.optional(),
 };
 
 /** A `streams:` entry of the config and the body of POST /api/streams. */
@@ -91,7 +98,7 @@ export type StreamConfigInput = z.input<typeof streamSchema>;
 
 /**
  * The current definition of each stream as a role sees it (the worker: its StreamDirectory, kept current from the
- * registry). Per-stream settings of result stages (tracking, ...) are read through it, so a change takes effect
+ * registry). Per-stream settings of result stages (tracking, events) are read through it, so a change takes effect
  * without a restart.
  */
 export interface StreamDefinitions {
@@ -99,8 +106,8 @@ export interface StreamDefinitions {
 }
 
 /** What a stream's source (the ingest pipeline) depends on: everything but the worker-side settings. */
-export function sourceSettings(stream: StreamConfig): Omit<StreamConfig, 'tracking'> {
-  const { tracking: _workerSide, ...source } = stream;
+export function sourceSettings(stream: StreamConfig): Omit<StreamConfig, 'tracking' | 'events'> {
+  const { tracking: _tracker, events: _eventEngine, ...source } = stream;
   return source;
 }
 
@@ -114,6 +121,7 @@ export const streamPatchSchema = z
     mode: patchableFields.mode.optional(),
     loop: patchableFields.loop.optional(),
     tracking: patchableFields.tracking.optional(),
+    events: patchableFields.events.optional(),
   } satisfies Record<PatchableStreamField, z.ZodType>)
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, { message: `nothing to change: give ${patchFieldList.replace(/, (?=[^,]*$)/, ' or ')}` });
@@ -164,7 +172,7 @@ export function effectiveOrigin(stored: Pick<StoredStream, 'origin'>): StreamOri
   return stored.origin ?? 'api';
 }
 
-const storedStreamSchema = z.object({ ...streamShape, tracking: storedStreamTrackingSchema.optional() }).loose();
+const storedStreamSchema = z.object({ ...streamShape, tracking: storedStreamTrackingSchema.optional(), events: storedEventRulesSchema.optional() }).loose();
 
 /** Lenient read of a stored entry: unknown fields go to `extra`; a known field that is invalid is a problem. */
 export function readStoredStream(value: unknown): { ok: true; stored: StoredStream } | { ok: false; problem: string } {

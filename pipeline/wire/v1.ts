@@ -191,6 +191,8 @@ export const poseEventSchema = z.object({
   /** The decisive frame: where the rule fired (its snapshot, when there is one, shows this frame). */
   atSeq: z.number().int().nonnegative(),
   atCaptureTs: finite,
+  /** Media time of the decisive frame (ms), when the source has one: where in a recording the rule fired. */
+  atPtsMs: finite.optional(),
   confidence: z.number().min(0).max(1),
   zone: z.string().min(1).max(64).optional(),
   line: z.string().min(1).max(64).optional(),
@@ -208,7 +210,8 @@ export type PoseEvent = z.infer<typeof poseEventSchema>;
 // ---------------------------------------------------------------------------------------------------------------
 // WebSocket API. Text messages are JSON objects of the schemas below; annotated frames are binary messages.
 
-export const CHANNELS = ['results', 'frames', 'state'] as const;
+/** events: the stream's pose events (PoseEvent), and its end-of-stream result so followers know when it ended. */
+export const CHANNELS = ['results', 'frames', 'state', 'events'] as const;
 export const channelSchema = z.enum(CHANNELS);
 export type Channel = z.infer<typeof channelSchema>;
 
@@ -225,7 +228,7 @@ export const subscribeMessageSchema = z
     /** Stream ids, or ["*"] for every stream, including ones added later. */
     streams: z.array(z.string().min(1).max(64)).min(1).max(256),
     channels: z.array(channelSchema).min(1),
-    /** results: first replay what is retained in Redis, then follow live. */
+    /** results, events: first replay what is retained in Redis, then follow live (each exactly once, in order). */
     fromStart: z.boolean().optional(),
     /** frames: skeletons drawn by the server (default true); false gives the plain frame for client-side overlays. */
     annotated: z.boolean().optional(),

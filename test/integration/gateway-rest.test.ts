@@ -118,6 +118,16 @@ describe('gateway REST (real Redis)', () => {
     expect(withTracking.json.tracking).toMatchObject({ enabled: false });
     expect((await call('DELETE', '/api/streams/untracked')).status).toBe(200);
 
+    // Event rules (zones, lines, thresholds): the same, and kept in the registry entry.
+    const zones = [{ id: 'bed', polygon: [[0.5, 0.5], [0.9, 0.5], [0.9, 0.9]], suppress: ['fall'] }];
+    const withEvents = await call('PATCH', '/api/streams/lobby', { events: { zones, lines: [{ id: 'door', a: [0.1, 0.1], b: [0.1, 0.9] }] } });
+    expect(withEvents.status).toBe(200);
+    expect(withEvents.json.events).toMatchObject({ zones: [{ id: 'bed', suppress: ['fall'], debounceSec: 0.3 }], lines: [{ id: 'door', band: 0.01 }], fall: { minDownSec: 1 } });
+    expect(JSON.parse((await redis.hget(keys.streams, 'lobby'))!).events.zones[0].id).toBe('bed');
+    const badEvents = await call('PATCH', '/api/streams/lobby', { events: { zones: [{ ...zones[0], polygon: [[0, 0], [1, 1]] }], lines: [{ id: 'x', a: [0.5, 0.5], b: [0.5, 0.5] }] } });
+    expect(badEvents.status).toBe(400);
+    expect(badEvents.json.error.fields.map((field: { path: string }) => field.path)).toEqual(expect.arrayContaining(['events.zones[0].polygon', 'events.lines[0].b']));
+
     const added = await call('POST', '/api/streams', { id: 'temporary', url: 'rtsp://10.0.0.11/x', enabled: false });
     expect(added.status).toBe(201);
     expect((await call('DELETE', '/api/streams/temporary')).status).toBe(200);

@@ -116,7 +116,7 @@ export async function startIngest(
     if (!stream) return local?.runner.stop('removed');
     if (!stream.enabled) return local?.runner.stop('disabled');
     // New source settings: release the job; it goes back to wait and whoever takes it starts with the new
-    // definition. Worker-side settings (tracking) leave the source running.
+    // definition. Worker-side settings (tracking, events) leave the source running.
     if (local && JSON.stringify(sourceSettings(local.stream)) !== JSON.stringify(sourceSettings(stream))) local.runner.stop('released');
     await assignment.ensureJob(streamId);
   };

@@ -62,6 +62,13 @@ def cmd_score(args: argparse.Namespace) -> None:
     emit(metrics, args.json, format_metrics(metrics))
 
 
+def cmd_fall_score(args: argparse.Namespace) -> None:
+    from posestream_models.fall_score import format_fall_score, score_falls
+
+    result = score_falls(args.labels, args.alerts, early=args.early, late=args.late)
+    emit(result, args.json, format_fall_score(result))
+
+
 def cmd_track_score(args: argparse.Namespace) -> None:
     from posestream_models.mot_eval import format_scores, score_mot
 
@@ -158,6 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--dt", type=Path, required=True, help="COCO results list json")
     score.add_argument("--json", action="store_true")
     score.set_defaults(run=cmd_score)
+
+    fall_score = sub.add_parser("fall-score", help="precision/recall/F1 and delay of fall alerts against labelled fall onsets")
+    fall_score.add_argument("--labels", type=Path, required=True, help="labels.json of a falls dataset (clips: file, fall, fall_onset_s)")
+    fall_score.add_argument("--alerts", type=Path, required=True, help='{"clips": [{"file": ..., "alerts_s": [seconds, ...]}]}')
+    fall_score.add_argument("--early", type=float, default=0.5, help="an alert may come this many seconds before the onset (default 0.5)")
+    fall_score.add_argument("--late", type=float, default=5.0, help="... and at most this many after it (default 5)")
+    fall_score.add_argument("--json", action="store_true")
+    fall_score.set_defaults(run=cmd_fall_score)
 
     track_score = sub.add_parser("track-score", help="IDF1/MOTA/ID switches of MOT predictions vs MOT ground truth (py-motmetrics, IoU 0.5)")
     track_score.add_argument("--gt", type=Path, required=True, help="MOT ground truth (frame,id,left,top,width,height,conf,...)")

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatResultLine, gatewayWsUrl } from '../../../../cli/commands/watch.js';
-import { WIRE_VERSION, type PoseResult } from '../../../../pipeline/wire/v1.js';
+import { formatEventLine, formatResultLine, gatewayWsUrl } from '../../../../cli/commands/watch.js';
+import { WIRE_VERSION, type PoseEvent, type PoseResult } from '../../../../pipeline/wire/v1.js';
 
 describe('watch: gateway URL', () => {
   it('maps http(s) to ws(s) and adds /ws when no path is given', () => {
@@ -37,5 +37,25 @@ describe('watch: human line', () => {
       timings: { decodeMs: 3.2, queueMs: 12.4, inferMs: 28, postMs: 1.6, trackMs: 0.1 }, worker: 'w', publishedTs: 1_048,
     };
     expect(formatResultLine(result)).toBe('walking #12  3 persons (#3 0.91, new 0.85, 0.30)  latency 48 ms = decode 3 + queue 12 + infer 28 + post 2');
+  });
+});
+
+describe('watch --events: human line', () => {
+  const base: PoseEvent = {
+    v: WIRE_VERSION, kind: 'event', id: 'hall:fall:3:790', streamId: 'hall', type: 'fall', trackId: 3, seq: 790, captureTs: 10_000,
+    atSeq: 812, atCaptureTs: 11_500, confidence: 0.834, attributes: { drop: 0.65, downSec: 1 }, snapshot: true, publishedTs: 11_560,
+  };
+
+  it('shows type, track, decisive frame, onset and attributes', () => {
+    expect(formatEventLine(base)).toBe('hall fall track 3 at #812 (from #790, 1.5 s) conf 0.83  drop=0.65 downSec=1  [snapshot]');
+  });
+
+  it('names the zone or the line and its direction', () => {
+    expect(formatEventLine({ ...base, id: 'hall:occupancy:-:5:mat', type: 'occupancy', trackId: undefined, zone: 'mat', seq: 5, atSeq: 5, attributes: { count: 2, previous: 1 }, snapshot: false })).toBe(
+      'hall occupancy zone mat at #5 conf 0.83  count=2 previous=1',
+    );
+    expect(formatEventLine({ ...base, type: 'line_cross', line: 'door', direction: 'left_to_right', seq: 9, atSeq: 9, attributes: {}, snapshot: false })).toBe(
+      'hall line_cross track 3 line door left_to_right at #9 conf 0.83',
+    );
   });
 });

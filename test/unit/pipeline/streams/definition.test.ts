@@ -33,14 +33,14 @@ describe('parseStream', () => {
 describe('stream patches', () => {
   it('take only patchable fields, without filling in defaults', () => {
     expect(parseStreamPatch({ fps: 5 })).toEqual({ fps: 5 });
-    expect(errorOf(() => parseStreamPatch({ url: 'test://snow', fps: 5 })).message).toBe('invalid stream patch: url: cannot be changed (only enabled, fps, mode, loop, tracking)');
+    expect(errorOf(() => parseStreamPatch({ url: 'test://snow', fps: 5 })).message).toBe('invalid stream patch: url: cannot be changed (only enabled, fps, mode, loop, tracking, events)');
     expect(errorOf(() => parseStreamPatch({ mode: 'fast' })).message).toMatch(/^invalid stream patch: mode: /);
   });
 
   it('the REST schema says what can be changed when nothing is given', () => {
     const parsed = streamPatchSchema.safeParse({});
     expect(parsed.success).toBe(false);
-    expect(parsed.error?.issues[0]?.message).toBe('nothing to change: give enabled, fps, mode, loop or tracking');
+    expect(parsed.error?.issues[0]?.message).toBe('nothing to change: give enabled, fps, mode, loop, tracking or events');
   });
 });
 
@@ -89,5 +89,33 @@ describe('stream tracking settings', () => {
     expect(errorOf(() => parseStream({ id: 'cam', url: 'test://ball', tracking: { highScore: 0.9 } })).message).toMatch(/tracking\.newTrackScore/);
     expect(parseStreamPatch({ tracking: { lostTimeoutSec: 3 } }).tracking).toMatchObject({ enabled: true, lostTimeoutSec: 3 });
     expect(sourceSettings(parseStream({ id: 'cam', url: 'test://ball', tracking: { enabled: false } }))).not.toHaveProperty('tracking');
+  });
+});
+
+describe('event rules in a stream definition', () => {
+  const zone = { id: 'bed', polygon: [[0.1, 0.5], [0.5, 0.5], [0.5, 0.9]], suppress: ['fall'] };
+
+  it('are validated strictly, each problem named by its path', () => {
+    const stream = parseStream({ id: 'room', url: 'rtsp://cam/x', events: { zones: [zone], fall: { minDownSec: 2 } } });
+    expect(stream.events?.zones[0]).toMatchObject({ id: 'bed', suppress: ['fall'], debounceSec: 0.3 });
+    expect(stream.events?.fall.minDownSec).toBe(2);
+    const error = errorOf(() => parseStream({ id: 'room', url: 'rtsp://cam/x', events: { zones: [{ ...zone, polygon: [[0, 0], [2, 0]] }], fall: { minDownsec: 2 } } }));
+    expect(error.message).toContain('events.zones[0].polygon: Too small');
+    expect(error.message).toContain('minDownsec');
+    expect(parseStreamPatch({ events: { lines: [{ id: 'door', a: [0.5, 0], b: [0.5, 1] }] } }).events?.lines[0]?.band).toBe(0.01);
+  });
+
+  it('read back from the registry keep settings of a newer version instead of failing the stream', () => {
+    const read = readStoredStream({ id: 'room', url: 'rtsp://cam/x', events: { fall: { minDownSec: 2, futureKnob: 3 }, zones: [{ ...zone, color: 'red' }] } });
+    expect(read.ok).toBe(true);
+    const stored = read.ok ? read.stored : undefined;
+    expect(stored?.stream.events?.fall.minDownSec).toBe(2);
+    expect(storedStreamValue(stored!)).toMatchObject({ events: { fall: { futureKnob: 3 }, zones: [{ color: 'red' }] } });
+    // A known setting that is invalid is still a problem.
+    expect(readStoredStream({ id: 'room', url: 'rtsp://cam/x', events: { fall: { minDownSec: -1 } } }).ok).toBe(false);
+  });
+
+  it('are not source settings: changing them does not restart the source', () => {
+    expect(sourceSettings(parseStream({ id: 'room', url: 'rtsp://cam/x', events: { zones: [zone] } }))).toEqual(sourceSettings(parseStream({ id: 'room', url: 'rtsp://cam/x' })));
   });
 });
