@@ -43,6 +43,7 @@ export async function execPerNode<T>(
 ): Promise<Map<T, Reply>> {
   const replies = new Map<T, Reply>();
   if (items.length === 0) return replies;
+  if (isCluster(client)) await slotMapLoaded(client);
   const groups = isCluster(client) ? groupByNode(client, items, keyOf) : [[...items]];
   await Promise.all(
     groups.map(async (group) => {
@@ -60,6 +61,23 @@ export async function execPerNode<T>(
   );
   refreshOnMoved(client, [...replies.values()].map(([error]) => error));
   return replies;
+}
+
+/** The longest wait for a new cluster client's first slot map before grouping anyway (its commands then fail). */
+const SLOT_MAP_WAIT_MS = 5_000;
+
+/** A client that has not loaded the slot map yet (just created, or reconnecting) cannot group by node: wait for it. */
+async function slotMapLoaded(cluster: Cluster): Promise<void> {
+  if (cluster.slots.length > 0) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, SLOT_MAP_WAIT_MS);
+    cluster.once('ready', done);
+    function done() {
+      clearTimeout(timer);
+      cluster.off('ready', done);
+      resolve();
+    }
+  });
 }
 
 /** A MOVED reply means the slot map is stale (a failover or resharding): fetch it again now, not at the next timer. */
