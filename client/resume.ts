@@ -32,6 +32,11 @@ export interface SubscriptionSpec {
   fromStart?: boolean;
   /** frames: skeletons drawn by the server (default true). */
   annotated?: boolean;
+  /**
+   * false: after a reconnect follow live only, skipping what was missed (a live view has no use for old results).
+   * Default true: resume after the last cursor.
+   */
+  resume?: boolean;
 }
 
 /** How many delivered event ids are remembered for de-duplication (events are few: hours of a busy stream). */
@@ -110,7 +115,7 @@ export class ResumeTracker {
     const after: StreamCursors = {};
     const everyStream = spec.streams.includes('*');
     for (const channel of CURSOR_CHANNELS) {
-      if (!spec.channels.includes(channel)) continue;
+      if (!spec.channels.includes(channel) || spec.resume === false) continue;
       for (const [streamId, cursor] of this.cursors[channel]) {
         if (everyStream || spec.streams.includes(streamId)) (after[streamId] ??= {})[channel] = cursor;
       }

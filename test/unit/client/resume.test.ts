@@ -78,6 +78,8 @@ describe('ResumeTracker', () => {
     expect(tracker.subscribeMessage({ streams: ['*'], channels: ['events'] })).toMatchObject({ after: { a: { events: '10-0' } } });
     expect(tracker.subscribeMessage({ streams: ['*'], channels: ['results'] })).toMatchObject({ after: { b: { results: '20-0' } } });
     expect(tracker.subscribeMessage({ streams: ['c'], channels: ['events', 'frames'], annotated: false })).toEqual({ v: 1, type: 'subscribe', streams: ['c'], channels: ['events', 'frames'], annotated: false });
+    // A live view skips what it missed.
+    expect(tracker.subscribeMessage({ streams: ['*'], channels: ['results', 'frames'], resume: false })).toEqual({ v: 1, type: 'subscribe', streams: ['*'], channels: ['results', 'frames'] });
   });
 
   it('takes the live start of a subscription where it has seen nothing, never moving a held cursor', () => {
