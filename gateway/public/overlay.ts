@@ -209,7 +209,7 @@ function drawDirectedLine(ctx: CanvasRenderingContext2D, a: [number, number], b:
   ctx.lineTo(b[0], b[1]);
   ctx.stroke();
   const mid: [number, number] = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
-  const arrow = line * 12;
+  const arrow = line * 16;
   const tip: [number, number] = [mid[0] + normal[0] * arrow, mid[1] + normal[1] * arrow];
   ctx.beginPath();
   ctx.moveTo(mid[0], mid[1]);
@@ -222,6 +222,8 @@ function drawDirectedLine(ctx: CanvasRenderingContext2D, a: [number, number], b:
   ctx.moveTo(tip[0], tip[1]);
   ctx.lineTo(tip[0] + (back[0] - side[0]) * head, tip[1] + (back[1] - side[1]) * head);
   ctx.stroke();
+  // The arrow's side is where a left_to_right crossing goes.
+  drawTag(ctx, 'L→R', color, tip[0] + normal[0] * head, tip[1] + normal[1] * head + line * 3, line);
   if (label) drawTag(ctx, label, color, a[0], a[1], line);
 }
 
