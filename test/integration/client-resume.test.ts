@@ -8,9 +8,11 @@ import { stringify } from 'yaml';
 import { connect, GatewayError, type PosestreamClient, type PoseEvent, type StreamResult } from 'posestream/client';
 import { repoRoot } from '../../pipeline/assets.js';
 import { poseEventCommands } from '../../pipeline/redis/event-stream.js';
+import { keys } from '../../pipeline/redis/keys.js';
 import { ResultPublisher } from '../../pipeline/redis/result-stream.js';
 import { WIRE_VERSION } from '../../pipeline/wire/v1.js';
 import { freePort, testRedisUrl } from '../support/env.js';
+import { GatewayTestClient } from '../support/gateway-client.js';
 import { waitUntil } from '../support/wait.js';
 
 /**
@@ -145,6 +147,47 @@ describe('posestream/client resumes across a gateway kill (real gateway process,
     expect(statuses.filter((s) => s.startsWith('closed: disconnected')).length).toBeGreaterThanOrEqual(1);
     expect(statuses.filter((s) => s === 'open: connected').length).toBeGreaterThanOrEqual(2);
   }, 90_000);
+
+  it('the wire protocol: cursors on every message, subscribed.cursors for live, after replays strictly after a cursor', async () => {
+    const raw = await GatewayTestClient.connect(`${baseUrl.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    try {
+      await raw.waitFor(() => raw.of('hello').length === 1);
+      // Live: the reply says where live delivery starts (here: after the last retained entries of the first test).
+      raw.send({ v: 1, type: 'subscribe', id: 'live', streams: [STREAM], channels: ['events', 'results'] });
+      await raw.waitFor(() => raw.of('subscribed').length === 1);
+      const newest = async (key: 'events' | 'results') => {
+        const [entry] = (await redis.xrevrange(key === 'events' ? keys.poseEvents(STREAM) : keys.results(STREAM), '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+        return entry?.[0];
+      };
+      expect(raw.of('subscribed')[0]!.cursors).toEqual({ [STREAM]: { events: await newest('events'), results: await newest('results') } });
+
+      // A resume after the cursor of event seq 299 gets events 300..399, each with its cursor, then the end.
+      const replay = await GatewayTestClient.connect(`${baseUrl.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      try {
+        replay.send({ v: 1, type: 'subscribe', id: 'all', streams: [STREAM], channels: ['events'], fromStart: true });
+        await replay.waitFor(() => replay.of('result').length === 1, 10_000, 'the full replay');
+        const all = replay.of('event');
+        expect(all).toHaveLength(TOTAL);
+        expect(all.every((m) => typeof m.cursor === 'string')).toBe(true);
+        replay.messages.length = 0;
+        replay.send({ v: 1, type: 'subscribe', id: 'resume', streams: [STREAM], channels: ['events'], after: { [STREAM]: { events: all[299]!.cursor } } });
+        await replay.waitFor(() => replay.of('result').length === 1, 10_000, 'the resumed replay');
+        expect(replay.of('event').map((m) => m.event.seq)).toEqual(Array.from({ length: 100 }, (_, i) => 300 + i));
+        expect(replay.of('event').map((m) => m.cursor)).toEqual(all.slice(300).map((m) => m.cursor));
+
+        // `after` may only name subscribed streams; a cursor must look like one.
+        replay.send({ v: 1, type: 'subscribe', id: 'bad', streams: [STREAM], channels: ['events'], after: { other: { events: '1-0' } } });
+        replay.send({ v: 1, type: 'subscribe', id: 'bad2', streams: [STREAM], channels: ['events'], after: { [STREAM]: { events: 'yesterday' } } });
+        await replay.waitFor(() => replay.of('error').length === 2);
+        expect(replay.of('error')[0]).toMatchObject({ id: 'bad', code: 'PS_WS_INVALID', message: expect.stringMatching(/after: stream\(s\) not in this subscription: other/) });
+        expect(replay.of('error')[1]).toMatchObject({ id: 'bad2', code: 'PS_WS_INVALID', message: expect.stringMatching(/cursor/) });
+      } finally {
+        replay.close();
+      }
+    } finally {
+      raw.close();
+    }
+  });
 
   it('replays from the start, fails an unknown stream with the gateway error, and is refused without the token', async () => {
     const client = connect(baseUrl.replace('http', 'ws'), { token: TOKEN });
