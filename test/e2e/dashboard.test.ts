@@ -175,7 +175,11 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
         const labelled = tracked.filter((person) => {
           const colour = trackColours[person.trackId! % trackColours.length]!;
           const x = Math.min(width - 1, Math.max(0, Math.floor(person.box[0] * sx) + 2));
-          const y = Math.min(height - 1, Math.max(0, Math.floor(person.box[1] * sy) - 3));
+          // The tab goes inside the box when there is no room above it (overlay.ts drawLabel: 1.3 x the font size,
+          // at least 12 px at this width).
+          const top = person.box[1] * sy;
+          const tabHeight = Math.max(12, Math.max(2, Math.round(width / 320)) * 6) * 1.3;
+          const y = Math.min(height - 1, Math.max(0, Math.floor(top - tabHeight >= 0 ? top - 3 : top + 3)));
           const i = (y * width + x) * 4;
           return colour.every((c, k) => Math.abs(pixels[i + k]! - c) <= 3);
         }).length;
