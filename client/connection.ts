@@ -86,6 +86,8 @@ export class Connection {
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private heartbeatMs: number;
   private lastHeard = 0;
+  /** The current socket's hello arrived: subscriptions go out from then on. */
+  private helloed = false;
   private nextId = 1;
   private stopped = false;
   private status: ConnectionStatus = 'closed';
@@ -108,7 +110,7 @@ export class Connection {
   add(subscription: ActiveSubscription): () => void {
     const id = `s${this.nextId++}`;
     this.subscriptions.set(id, subscription);
-    if (this.socket?.readyState === SOCKET_OPEN) this.sendSubscribe(id, subscription.spec);
+    if (this.socket?.readyState === SOCKET_OPEN && this.helloed) this.sendSubscribe(id, subscription.spec);
     return () => this.remove(id);
   }
 
@@ -168,12 +170,13 @@ export class Connection {
       return;
     }
     this.socket = socket;
+    this.helloed = false;
     socket.binaryType = 'arraybuffer';
     let problem = '';
     socket.onopen = () => {
       this.lastHeard = Date.now();
       this.setStatus('open', 'connected');
-      for (const [id, subscription] of this.subscriptions) this.sendSubscribe(id, subscription.spec);
+      // Subscriptions are (re)sent on the gateway's hello, which lists the streams a resume may name.
       this.startHeartbeat();
     };
     socket.onmessage = (event) => {
@@ -287,6 +290,8 @@ export class Connection {
         // Cursors of streams that are gone would make the gateway refuse a resume of '*'.
         const known = new Set(message.streams);
         for (const streamId of Object.keys(this.tracker.snapshot())) if (!known.has(streamId)) this.tracker.forget(streamId);
+        this.helloed = true;
+        for (const [id, subscription] of this.subscriptions) this.sendSubscribe(id, subscription.spec);
         this.options.onHello?.(message.streams);
         return;
       }

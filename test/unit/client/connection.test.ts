@@ -80,6 +80,7 @@ describe('Connection (fake sockets)', () => {
 
     const second = await gateway.next(2);
     second.open();
+    second.say(hello);
     expect(second.sent).toEqual([{ v: 1, type: 'subscribe', id: 's1', streams: ['cam1'], channels: ['events'], after: { cam1: { events: '7-0' } } }]);
     // A message the gateway sends twice (in flight when the resume began) and a repeat of an id are dropped.
     second.say({ v: 1, type: 'event', event: event(2), cursor: '7-0' });
@@ -94,16 +95,37 @@ describe('Connection (fake sockets)', () => {
     client.close();
   });
 
+  it("leaves a stream the gateway no longer knows out of a '*' resume (it would refuse the whole subscription)", async () => {
+    const gateway = fakeGateway();
+    const client = connect('ws://gw/ws', { socket: gateway.factory, reconnect: { initialMs: 1 } });
+    const stream = client.events('*');
+    const first = await gateway.next(1);
+    first.open();
+    first.say({ ...hello, streams: ['cam1', 'old'] });
+    first.say({ v: 1, type: 'event', event: { ...event(1), streamId: 'old', id: 'old:fall:1:1' }, cursor: '3-0' });
+    first.say({ v: 1, type: 'event', event: event(2), cursor: '4-0' });
+    first.close();
+    const second = await gateway.next(2);
+    second.open();
+    expect(second.sent).toEqual([]);
+    second.say(hello);
+    expect(second.sent).toEqual([{ v: 1, type: 'subscribe', id: 's1', streams: ['*'], channels: ['events'], after: { cam1: { events: '4-0' } } }]);
+    stream.close();
+    client.close();
+  });
+
   it('resumes from the live start of the subscription when nothing arrived before the drop', async () => {
     const gateway = fakeGateway();
     const client = connect('ws://gw/ws', { socket: gateway.factory, reconnect: { initialMs: 1 } });
     const stream = client.events('cam1');
     const first = await gateway.next(1);
     first.open();
+    first.say(hello);
     first.say({ v: 1, type: 'subscribed', id: 's1', streams: ['cam1'], channels: ['events'], cursors: { cam1: { events: '5-0' } } });
     first.close();
     const second = await gateway.next(2);
     second.open();
+    second.say(hello);
     expect(second.sent[0]).toMatchObject({ after: { cam1: { events: '5-0' } } });
     stream.close();
     client.close();
@@ -116,6 +138,7 @@ describe('Connection (fake sockets)', () => {
     const ending = client.results('cam1')[Symbol.asyncIterator]().next();
     const socket = await gateway.next(1);
     socket.open();
+    socket.say(hello);
     socket.say({ v: 1, type: 'error', id: 's1', code: 'PS_WS_UNKNOWN_STREAM', message: 'unknown stream(s): nope; known: cam1' });
     await expect(refused).rejects.toThrow('PS_WS_UNKNOWN_STREAM: unknown stream(s): nope');
     client.close();
