@@ -109,6 +109,7 @@ function setupTokenForm(): void {
     form.hidden = true;
     connection?.reconnectNow();
     void refreshStreams();
+    void loadRecentEvents();
   });
 }
 
