@@ -364,22 +364,25 @@ export class Hub {
     }
     const targets = message.streams.includes('*') ? [...known] : message.streams;
     // Buffer live messages from this instant, before the reply, so each replay can hand over without a gap.
+    // A replay already running for a stream and channel (an earlier subscribe) carries on alone.
     const cursors: StreamCursors = {};
+    const replays: Array<{ channel: ReplayChannel; streamId: string; replay: ReplayState }> = [];
     for (const channel of REPLAY_CHANNELS.filter((c) => channels.includes(c))) {
       for (const streamId of targets) {
         const after = message.after?.[streamId]?.[channel];
         if (after !== undefined || message.fromStart) {
-          if (!client.replays[channel].has(streamId)) client.replays[channel].set(streamId, { live: [], after });
+          if (client.replays[channel].has(streamId)) continue;
+          const replay: ReplayState = after === undefined ? { live: [] } : { live: [], after };
+          client.replays[channel].set(streamId, replay);
+          replays.push({ channel, streamId, replay });
           continue;
         }
+        // Behind a running replay, live starts wherever that replay hands over: no live cursor to give.
+        if (client.replays[channel].has(streamId)) continue;
         const live = this.options.liveCursors?.(streamId)?.[channel];
         if (live !== undefined) (cursors[streamId] ??= {})[channel] = live;
       }
     }
-    const replays = REPLAY_CHANNELS.flatMap((channel) => targets.flatMap((streamId) => {
-      const replay = client.replays[channel].get(streamId);
-      return replay ? [{ channel, streamId, replay }] : [];
-    }));
     this.send(client, {
       v: WIRE_VERSION,
       type: 'subscribed',
