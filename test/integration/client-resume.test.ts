@@ -165,9 +165,13 @@ describe('posestream/client resumes across a gateway kill (real gateway process,
       const replay = await GatewayTestClient.connect(`${baseUrl.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${TOKEN}` } });
       try {
         replay.send({ v: 1, type: 'subscribe', id: 'all', streams: [STREAM], channels: ['events'], fromStart: true });
+        // A second subscribe of the same stream while the replay runs neither replays again nor gives a live cursor.
+        replay.send({ v: 1, type: 'subscribe', id: 'again', streams: [STREAM], channels: ['events'] });
         await replay.waitFor(() => replay.of('result').length === 1, 10_000, 'the full replay');
+        await new Promise((resolve) => setTimeout(resolve, 300));
         const all = replay.of('event');
-        expect(all).toHaveLength(TOTAL);
+        expect(all.map((m) => m.event.seq)).toEqual(Array.from({ length: TOTAL }, (_, i) => i));
+        expect(replay.of('subscribed').find((m) => m.id === 'again')?.cursors).toBeUndefined();
         expect(all.every((m) => typeof m.cursor === 'string')).toBe(true);
         replay.messages.length = 0;
         replay.send({ v: 1, type: 'subscribe', id: 'resume', streams: [STREAM], channels: ['events'], after: { [STREAM]: { events: all[299]!.cursor } } });
