@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { connect, type PoseEvent } from '../../../client/index.js';
 import type { SocketFactory, SocketLike } from '../../../client/socket.js';
 import { WIRE_VERSION, type ClientMessage, type ServerMessage } from '../../../pipeline/wire/v1.js';
@@ -145,14 +145,23 @@ describe('Connection (fake sockets)', () => {
     await expect(ending).resolves.toEqual({ value: undefined, done: true });
   });
 
-  it('drops a connection that stays silent past 2.5 heartbeats and connects again', async () => {
-    const gateway = fakeGateway();
-    const client = connect('ws://gw/ws', { socket: gateway.factory, heartbeatMs: 20, reconnect: { initialMs: 1 } });
-    const first = await gateway.next(1);
-    first.open();
-    const second = await gateway.next(2);
-    expect(first.sent.some((m) => m.type === 'ping')).toBe(true);
-    expect(second).not.toBe(first);
-    client.close();
+  it('pings every heartbeat period, drops a connection silent past 2.5 periods and connects again', async () => {
+    vi.useFakeTimers();
+    try {
+      const gateway = fakeGateway();
+      const client = connect('ws://gw/ws', { socket: gateway.factory, heartbeatMs: 1_000, reconnect: { initialMs: 10, jitter: 0 } });
+      await vi.advanceTimersByTimeAsync(0);
+      const first = gateway.sockets[0]!;
+      first.open();
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(first.sent).toEqual([{ v: 1, type: 'ping' }, { v: 1, type: 'ping' }]);
+      expect(gateway.sockets).toHaveLength(1);
+      // Silent for 3 s > 2.5 periods: dropped, and a new connection 10 ms later.
+      await vi.advanceTimersByTimeAsync(1_020);
+      expect(gateway.sockets).toHaveLength(2);
+      client.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
