@@ -50,10 +50,12 @@ gboolean frame_converter_prepare(FrameConverter *self, const GstVideoInfo *in, i
   g_clear_pointer(&self->converter, gst_video_converter_free);
   self->in = *in;
   gst_video_info_set_interlaced_format(&self->out, format, GST_VIDEO_INFO_INTERLACE_MODE(in), width, height);
-  /* YUV out: keep the source's matrix and chroma siting, as the element's caps negotiation would. */
-  if (format == GST_VIDEO_FORMAT_I420 && GST_VIDEO_INFO_IS_YUV(in)) {
-    self->out.colorimetry = in->colorimetry;
-    self->out.chroma_site = in->chroma_site;
+  /* I420 out is always BT.601 video range (bt601): the matrix OpenVINO's I420toRGB applies in the model graph
+   * (pipeline/image/i420.ts). A BT.709 (HD) or full-range source gets its matrix converted while it is scaled.
+   * Chroma sited at the centre of each 2x2 block (jpeg), which is how I420toRGB reads it. */
+  if (format == GST_VIDEO_FORMAT_I420) {
+    gst_video_colorimetry_from_string(&self->out.colorimetry, GST_VIDEO_COLORIMETRY_BT601);
+    self->out.chroma_site = GST_VIDEO_CHROMA_SITE_JPEG;
   }
   self->out.par_n = in->par_n;
   self->out.par_d = in->par_d;
