@@ -10,6 +10,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.js';
 import { repoRoot } from '../../pipeline/assets.js';
+import { frameBytes, i420ToRgb } from '../../pipeline/image/i420.js';
 import { fitInside } from '../../pipeline/pose/letterbox.js';
 import { createRedis } from '../../pipeline/redis/client.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
@@ -107,6 +108,29 @@ describe.skipIf(skipWithout('walkingVideo'))('DecoderFrameSource', () => {
     expect(sizes).toEqual([...Array(30).fill('640x360->640x360'), ...Array(30).fill('320x240->640x480')]);
     expect(frames.every((frame) => frame.pixels.length === frame.width * frame.height * 3)).toBe(true);
     expect(infos).toEqual(['source 640x360 I420 -> 640x360 RGB', 'source 320x240 I420 -> 640x480 RGB']);
+  });
+
+  it('i420: frames in BT.601 video range (what the model graph converts), so converting them back gives the RGB frames', async () => {
+    // SMPTE bars at 1280x720 come as BT.709: the decoder must convert the matrix, or the saturated bars differ by 10+ levels.
+    const firstFrame = async (format: 'rgb24' | 'i420'): Promise<SourceFrame> => {
+      const source = new DecoderFrameSource('test://smpte', { inputSize: 640, mode: 'live', format });
+      await source.open();
+      try {
+        const event = await source.next();
+        if (event.kind !== 'frame') throw new Error(`expected a frame, got ${JSON.stringify(event)}`);
+        return event;
+      } finally {
+        source.close();
+      }
+    };
+    const [rgb, i420] = await Promise.all([firstFrame('rgb24'), firstFrame('i420')]);
+    expect(i420).toMatchObject({ format: 'i420', width: 640, height: 360, sourceWidth: 1280, sourceHeight: 720 });
+    expect(rgb.format).toBe('rgb24');
+    expect(i420.pixels.length).toBe(frameBytes('i420', 640, 360));
+    const converted = i420ToRgb(i420.pixels, 640, 360);
+    let total = 0;
+    for (let i = 0; i < converted.length; i++) total += Math.abs(converted[i]! - rgb.pixels[i]!);
+    expect(total / converted.length).toBeLessThan(2);
   });
 
   it('live: a reader that falls behind gets the newest frame at the moment it asks; older ones are dropped unconverted and counted', async () => {
