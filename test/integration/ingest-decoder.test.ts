@@ -110,10 +110,11 @@ describe.skipIf(skipWithout('walkingVideo'))('DecoderFrameSource', () => {
     expect(infos).toEqual(['source 640x360 I420 -> 640x360 RGB', 'source 320x240 I420 -> 640x480 RGB']);
   });
 
-  it('i420: frames in BT.601 video range (what the model graph converts), so converting them back gives the RGB frames', async () => {
-    // SMPTE bars at 1280x720 come as BT.709: the decoder must convert the matrix, or the saturated bars differ by 10+ levels.
+  it('i420: frames in BT.601 video range (what the model graph converts), so converting one back gives the RGB frame', async () => {
+    // The 720p clip is BT.709 (HD): converted back with the BT.601 formula its I420 frame is within 1.7 levels of
+    // the RGB frame on average (8-bit rounding, chroma resampled twice); left in BT.709 it would be 3.4 levels off.
     const firstFrame = async (format: 'rgb24' | 'i420'): Promise<SourceFrame> => {
-      const source = new DecoderFrameSource('test://smpte', { inputSize: 640, mode: 'live', format });
+      const source = new DecoderFrameSource(assetPath('walkingVideo'), { inputSize: 640, mode: 'lossless', format });
       await source.open();
       try {
         const event = await source.next();
@@ -124,13 +125,13 @@ describe.skipIf(skipWithout('walkingVideo'))('DecoderFrameSource', () => {
       }
     };
     const [rgb, i420] = await Promise.all([firstFrame('rgb24'), firstFrame('i420')]);
-    expect(i420).toMatchObject({ format: 'i420', width: 640, height: 360, sourceWidth: 1280, sourceHeight: 720 });
+    expect(i420).toMatchObject({ format: 'i420', width: 640, height: 360, sourceWidth: 1280, sourceHeight: 720, ptsMs: 0 });
     expect(rgb.format).toBe('rgb24');
     expect(i420.pixels.length).toBe(frameBytes('i420', 640, 360));
     const converted = i420ToRgb(i420.pixels, 640, 360);
     let total = 0;
     for (let i = 0; i < converted.length; i++) total += Math.abs(converted[i]! - rgb.pixels[i]!);
-    expect(total / converted.length).toBeLessThan(2);
+    expect(total / converted.length).toBeLessThan(2.5);
   });
 
   it('live: a reader that falls behind gets the newest frame at the moment it asks; older ones are dropped unconverted and counted', async () => {
