@@ -50,7 +50,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--data <path>', 'dataset folder (annotations/*keypoints*.json + images) or the annotation json (required)')
     .option('--device <name>', 'OpenVINO device', 'CPU')
     .option('--precision <hint>', "INFERENCE_PRECISION_HINT: f32 (default, as models eval), bf16, f16 or 'default'", 'f32')
-    .addOption(new Option('--input-format <format>', 'frames as the pipeline carries them: i420 (converted from RGB with the decoder\'s BT.601 matrix, colour converted back in the model graph) or rgb').choices([...MODEL_INPUT_FORMATS]).default('rgb'))
+    .addOption(new Option('--input-format <format>', 'frames as the pipeline carries them: i420 (RGB -> I420 with the BT.601 video-range matrix the model graph reads back) or rgb').choices([...MODEL_INPUT_FORMATS]).default('rgb'))
     .option('--json', 'print one JSON object {images, box, pose, precision, device, inputFormat}')
     // `eval --model X track --model Y`: each command's options are its own (eval's before `track`/`falls`, theirs after).
     .enablePositionalOptions()
