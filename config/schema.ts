@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MODEL_INPUT_FORMATS } from '../pipeline/image/i420.js';
 import { streamSchema } from '../pipeline/streams/definition.js';
 import { isLocalhostName, isLoopbackAddress, sourcePolicySchema } from '../pipeline/streams/source-policy.js';
 import { notifySchema } from './notify.js';
@@ -25,6 +26,11 @@ export const modelSchema = z
      * model's anchors at it. A model exported with a dynamic size is reshaped to it; a fixed-size model must match.
      */
     inputSize: z.number().int().min(32).max(2048).multipleOf(32, 'must be a multiple of 32 (the model strides)').default(640),
+    /**
+     * How frames travel from ingest to the model: 'i420' (half the bytes of RGB through Redis; the compiled model
+     * converts the colour in its graph, previews convert only when someone watches) or 'rgb' (RGB24 throughout).
+     */
+    inputFormat: z.enum(MODEL_INPUT_FORMATS).default('i420'),
     confidence: z.number().min(0).max(1).default(0.25),
     iou: z.number().gt(0).max(1).default(0.7),
     maxDetections: z.number().int().min(1).max(1000).default(100),

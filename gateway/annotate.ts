@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { rgbPixelsOf } from '../pipeline/image/i420.js';
 import { drawPoses } from '../pipeline/pose/draw.js';
 import { encodeFrameMessage, WIRE_VERSION, type FrameMeta, type PoseResult } from '../pipeline/wire/v1.js';
 
@@ -28,7 +29,7 @@ export interface AnnotatedPreview {
   annotated?: EncodedFrame;
 }
 
-async function encodeJpeg(pixels: Buffer, meta: FrameMeta, quality: number): Promise<Buffer> {
+async function encodeJpeg(pixels: Uint8Array, meta: FrameMeta, quality: number): Promise<Buffer> {
   return sharp(pixels, { raw: { width: meta.width, height: meta.height, channels: 3 } })
     .jpeg({ quality })
     .toBuffer();
@@ -50,14 +51,16 @@ function frameMessage(meta: FrameMeta, annotated: boolean, jpeg: Buffer): Encode
 
 /**
  * `pixels` is owned by the caller and is drawn on in place when the annotated variant is wanted (after the plain
- * variant, if any, has been encoded from it), so no frame copy is made.
+ * variant, if any, has been encoded from it), so no frame copy is made. An I420 frame is converted to RGB here, once
+ * for both variants: only frames somebody watches get there (PreviewFollower renders on demand).
  */
 export async function renderPreview(
   preview: { result: PoseResult; meta: FrameMeta; pixels: Buffer },
   wanted: { plain: boolean; annotated: boolean },
   quality: number,
 ): Promise<AnnotatedPreview> {
-  const { result, meta, pixels } = preview;
+  const { result, meta } = preview;
+  const pixels = rgbPixelsOf(meta.format, preview.pixels, meta.width, meta.height);
   const out: AnnotatedPreview = {};
   if (wanted.plain) out.plain = frameMessage(meta, false, await encodeJpeg(pixels, meta, quality));
   if (wanted.annotated) {

@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { assetPath } from '../../pipeline/assets.js';
 import { PosestreamError } from '../../pipeline/errors.js';
+import { rgbToI420, type FrameFormat } from '../../pipeline/image/i420.js';
 import type { EngineFrame } from '../../workers/inference/pose-engine.js';
 import { runBenchmarkApp, type BenchmarkAppResult } from './benchmark-app.js';
 import { percentile } from './stats.js';
@@ -18,6 +19,8 @@ export interface EngineBenchOptions {
   device: string;
   precision: string;
   requests?: number;
+  /** Layout of the engine's input (default rgb24); i420 frames are converted from the images once, up front. */
+  inputFormat?: FrameFormat;
   /** benchmark_app and engine windows alternate this many times (default 3). */
   rounds?: number;
   skipBenchmarkApp?: boolean;
@@ -46,7 +49,7 @@ export interface EngineBenchResult {
 }
 
 /** Real frames: shared images decoded and fitted exactly as `posestream infer` does (cycled during the run). */
-async function loadFrames(size: number, log: (line: string) => void): Promise<EngineFrame[]> {
+async function loadFrames(size: number, format: FrameFormat, log: (line: string) => void): Promise<EngineFrame[]> {
   const { readFittedImage } = await import('../../pipeline/image/read-image.js');
   const files = [assetPath('busImage'), assetPath('zidaneImage')];
   const coco = path.join(assetPath('cocoMini'), 'val2017');
@@ -58,7 +61,8 @@ async function loadFrames(size: number, log: (line: string) => void): Promise<En
   const frames: EngineFrame[] = [];
   for (const file of files) {
     try {
-      frames.push(await readFittedImage(file, size));
+      const fitted = await readFittedImage(file, size);
+      frames.push(format === 'i420' ? { ...fitted, pixels: rgbToI420(fitted.pixels, fitted.width, fitted.height), format } : fitted);
     } catch (error) {
       log(`bench engine: skipping ${file}: ${(error as Error).message}`);
     }
@@ -82,8 +86,9 @@ async function openEngine(options: EngineBenchOptions, log: (line: string) => vo
     maxBatch: options.batch,
     precision: options.precision,
     ...(options.requests === undefined ? {} : { inferRequests: options.requests }),
+    inputFormat: options.inputFormat ?? 'rgb24',
   });
-  const frames = await loadFrames(engine.inputSize, log);
+  const frames = await loadFrames(engine.inputSize, engine.inputFormat, log);
   log(`engine: ${engine.requests} requests, batch ${engine.maxBatch}, precision ${engine.precision}, ${frames.length} distinct frames`);
   let next = 0;
   const batchOf = (): EngineFrame[] => Array.from({ length: options.batch }, () => frames[next++ % frames.length]!);

@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../../config/load.js';
 import type { PosestreamConfig } from '../../config/schema.js';
 import type { StreamConfigInput } from '../../pipeline/streams/definition.js';
+import type { ModelInputFormat } from '../../pipeline/image/i420.js';
 import { repoRoot } from '../../pipeline/assets.js';
 import type { StreamResult } from '../../pipeline/wire/v1.js';
 
@@ -18,6 +19,8 @@ export interface BenchConfigInput {
   /** One Redis DB or a cluster (cli/bench/options.ts benchRedisTarget). */
   redis: RedisTarget;
   model: string;
+  /** model.inputFormat (default: the config default, i420). */
+  inputFormat?: ModelInputFormat;
   streams: StreamConfigInput[];
   batchSize?: number;
   maxBatchWaitMs?: number;
@@ -37,7 +40,7 @@ export function writeBenchConfig(input: BenchConfigInput): { file: string; confi
     file,
     stringify({
       redis: input.redis.cluster ? { cluster: input.redis.cluster } : { url: input.redis.url },
-      model: { path: path.resolve(input.model), cacheDir: path.join(repoRoot, 'build', 'ov-cache') },
+      model: { path: path.resolve(input.model), cacheDir: path.join(repoRoot, 'build', 'ov-cache'), ...(input.inputFormat ? { inputFormat: input.inputFormat } : {}) },
       worker: {
         batchSize: input.batchSize ?? 4,
         maxBatchWaitMs: input.maxBatchWaitMs ?? 10,

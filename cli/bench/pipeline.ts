@@ -1,4 +1,6 @@
 import { assetPath } from '../../pipeline/assets.js';
+import { frameBytes, frameFormatOf, type ModelInputFormat } from '../../pipeline/image/i420.js';
+import { fitInside } from '../../pipeline/pose/letterbox.js';
 import type { RedisTarget } from '../../pipeline/redis/client.js';
 
 /**
@@ -21,9 +23,12 @@ export interface PipelineBenchResult {
   seconds: number;
   load_before: number[];
   tracking: boolean;
+  /** model.inputFormat in force, and the pixel bytes of one frame on Redis in it (the walking clip's fitted size). */
+  input_format: ModelInputFormat;
+  frame_bytes: number;
 }
 
-export async function runPipelineBench(options: { model: string; streams: number; seconds: number; warmup: number; batch: number; redis: RedisTarget; tracking?: boolean }): Promise<PipelineBenchResult> {
+export async function runPipelineBench(options: { model: string; streams: number; seconds: number; warmup: number; batch: number; redis: RedisTarget; tracking?: boolean; inputFormat?: ModelInputFormat }): Promise<PipelineBenchResult> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const { loadavg } = await import('node:os');
   const { createLogger } = await import('../../pipeline/obs/logger.js');
@@ -39,9 +44,12 @@ export async function runPipelineBench(options: { model: string; streams: number
     redis: options.redis,
     model: options.model,
     batchSize: options.batch,
+    ...(options.inputFormat ? { inputFormat: options.inputFormat } : {}),
     streams: ids.map((id) => ({ id, url: assetPath('walkingVideo'), mode: 'lossless', loop: true, tracking: { enabled: options.tracking ?? true } })),
   });
   const redis = await openBenchRedis(options.redis);
+  const inputFormat = config.model.inputFormat;
+  let frameSize: { width: number; height: number } | undefined;
 
   // The pipeline first, then the engine alone (both in this process, one after the other, same settings).
   const logger = createLogger('bench', 'warn');
@@ -54,6 +62,8 @@ export async function runPipelineBench(options: { model: string; streams: number
   let first = true;
   const tap = tapResults(duplicateClient(redis), ids, (result, at) => {
     if (result.kind !== 'pose') return;
+    // Ingest fits every frame this way (workers/ingest/main.ts), so the result's source size gives the frame's.
+    frameSize ??= fitInside(result.sourceWidth, result.sourceHeight, config.model.inputSize);
     if (first) {
       first = false;
       windowStart = at + options.warmup * 1000;
@@ -77,6 +87,7 @@ export async function runPipelineBench(options: { model: string; streams: number
     device: config.model.device,
     precision: 'default',
     requests,
+    inputFormat: frameFormatOf(inputFormat),
     skipBenchmarkApp: true,
     log,
   });
@@ -95,6 +106,8 @@ export async function runPipelineBench(options: { model: string; streams: number
     seconds: options.seconds,
     load_before: loadBefore.map((l) => Number(l.toFixed(2))),
     tracking: options.tracking ?? true,
+    input_format: inputFormat,
+    frame_bytes: frameSize ? frameBytes(frameFormatOf(inputFormat), frameSize.width, frameSize.height) : 0,
   };
 }
 
@@ -104,6 +117,7 @@ export function formatPipelineBench(r: PipelineBenchResult): string {
     `pipeline: ${r.results_per_s.toFixed(2)} results/s aggregate over ${r.streams} lossless file streams, tracking ${r.tracking ? 'on' : 'off'} (${perStream})`,
     `engine:   ${r.engine_fps.toFixed(2)} fps (bench engine, batch ${r.batch}, ${r.requests} requests)`,
     `ratio pipeline/engine = ${r.ratio.toFixed(3)} (target >= 0.8)`,
+    `frames: ${r.input_format}, ${r.frame_bytes} bytes per frame through Redis`,
     `model ${r.model}, precision ${r.precision} (engine run: ${r.engine_precision}), CPU, ${r.seconds} s each; load before ${r.load_before.join(' ')}`,
   ].join('\n');
 }

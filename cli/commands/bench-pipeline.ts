@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { MODEL_INPUT_FORMATS, type ModelInputFormat } from '../../pipeline/image/i420.js';
 import { benchRedisTarget, positiveNumber, withPipelineBenchOptions } from '../bench/options.js';
 
 /** `posestream bench pipeline`: see cli/bench/pipeline.ts. */
@@ -12,6 +13,7 @@ export function registerBench(bench: Command): void {
       .option('--warmup <n>', 'seconds of pipeline results ignored before measuring', '5')
       .option('--batch <n>', 'worker.batchSize (the engine baseline uses the same batch)', '4')
       .option('--no-tracking', "streams with tracking: { enabled: false } (default: tracked, as streams are by default)")
+      .addOption(new Option('--input-format <format>', 'model.inputFormat: how frames travel through Redis (the engine baseline takes the same)').choices([...MODEL_INPUT_FORMATS]).default('i420'))
   )
     .action(async (options: Record<string, string | boolean | undefined>) => {
       const { runPipelineBench, formatPipelineBench } = await import('../bench/pipeline.js');
@@ -23,6 +25,7 @@ export function registerBench(bench: Command): void {
         batch: positiveNumber(options.batch, '--batch'),
         redis: benchRedisTarget(options),
         tracking: options.tracking !== false,
+        inputFormat: options.inputFormat as ModelInputFormat,
       });
       process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatPipelineBench(result)}\n`);
       // GStreamer/OpenVINO threads may outlive the roles; the numbers are printed, so leave.

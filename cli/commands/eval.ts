@@ -2,9 +2,10 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { defaultModelPaths } from '../../pipeline/assets.js';
 import { PosestreamError } from '../../pipeline/errors.js';
+import { MODEL_INPUT_FORMATS, frameFormatOf, rgbToI420, type ModelInputFormat } from '../../pipeline/image/i420.js';
 import type { Person } from '../../pipeline/wire/v1.js';
 import { registerFallEvalCommand } from './eval-falls.js';
 import { registerEvalTrackCommand } from './eval-track.js';
@@ -21,6 +22,8 @@ interface EvalOptions {
   data: string;
   device: string;
   precision: string;
+  /** rgb, or i420: each fitted image goes RGB -> I420 (the decoder's matrix) into a model compiled for I420. */
+  inputFormat: ModelInputFormat;
   json?: boolean;
 }
 
@@ -30,6 +33,7 @@ export interface EvalMetrics {
   pose: { map50: number; map: number };
   precision: string;
   device: string;
+  inputFormat: ModelInputFormat;
 }
 
 export interface DatasetImage {
@@ -46,7 +50,8 @@ export function registerEvalCommand(program: Command): void {
     .option('--data <path>', 'dataset folder (annotations/*keypoints*.json + images) or the annotation json (required)')
     .option('--device <name>', 'OpenVINO device', 'CPU')
     .option('--precision <hint>', "INFERENCE_PRECISION_HINT: f32 (default, as models eval), bf16, f16 or 'default'", 'f32')
-    .option('--json', 'print one JSON object {images, box, pose, precision, device}')
+    .addOption(new Option('--input-format <format>', 'frames as the pipeline carries them: i420 (RGB -> I420 with the BT.601 video-range matrix the model graph reads back) or rgb').choices([...MODEL_INPUT_FORMATS]).default('rgb'))
+    .option('--json', 'print one JSON object {images, box, pose, precision, device, inputFormat}')
     // `eval --model X track --model Y`: each command's options are its own (eval's before `track`/`falls`, theirs after).
     .enablePositionalOptions()
     .action(async (options: Partial<EvalOptions>) => {
@@ -130,8 +135,9 @@ async function detect(options: EvalOptions, images: DatasetImage[]): Promise<{ d
     import('../../pipeline/image/read-image.js'),
     import('../../pipeline/pose/decode-yolov8.js'),
   ]);
-  const engine = await PoseEngine.create({ modelPath: options.model, device: options.device, settings: { openvino: { hint: 'THROUGHPUT' } }, precision: options.precision, decode: EVAL_DECODE_OPTIONS });
-  process.stderr.write(`evaluating ${options.model} on ${images.length} images (${engine.device}, inference precision ${engine.precision})\n`);
+  const inputFormat = frameFormatOf(options.inputFormat);
+  const engine = await PoseEngine.create({ modelPath: options.model, device: options.device, settings: { openvino: { hint: 'THROUGHPUT' } }, precision: options.precision, decode: EVAL_DECODE_OPTIONS, inputFormat });
+  process.stderr.write(`evaluating ${options.model} on ${images.length} images (${engine.device}, inference precision ${engine.precision}, input ${options.inputFormat})\n`);
   const perImage: Record<string, unknown>[][] = new Array(images.length);
   try {
     // Up to `requests` images decoding/inferring at once keeps every infer request busy while sharp decodes the next.
@@ -139,7 +145,9 @@ async function detect(options: EvalOptions, images: DatasetImage[]): Promise<{ d
     const lane = async (): Promise<void> => {
       for (let index = next++; index < images.length; index = next++) {
         const image = images[index]!;
-        const frame = await readFittedImage(image.file, engine.inputSize);
+        const fitted = await readFittedImage(image.file, engine.inputSize);
+        // I420 is made from the fitted RGB, as the decoder scales first and converts in the same pass.
+        const frame = inputFormat === 'i420' ? { ...fitted, pixels: rgbToI420(fitted.pixels, fitted.width, fitted.height), format: inputFormat } : fitted;
         const { persons } = await engine.infer([frame]);
         perImage[index] = persons[0]!.map((person) => personToCoco(image.id, person));
       }
@@ -164,7 +172,7 @@ export async function runEval(options: EvalOptions): Promise<EvalMetrics> {
     const detectionsFile = path.join(folder, 'detections.json');
     await writeFile(detectionsFile, JSON.stringify(detections));
     const metrics = await score(annotationFile, detectionsFile);
-    return { images: metrics.images, box: metrics.box, pose: metrics.pose, precision, device };
+    return { images: metrics.images, box: metrics.box, pose: metrics.pose, precision, device, inputFormat: options.inputFormat };
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
@@ -175,6 +183,6 @@ export function formatMetrics(metrics: EvalMetrics): string {
     `images: ${metrics.images}`,
     `box  mAP50 ${metrics.box.map50.toFixed(4)}  mAP50-95 ${metrics.box.map.toFixed(4)}`,
     `pose mAP50 ${metrics.pose.map50.toFixed(4)}  mAP50-95 ${metrics.pose.map.toFixed(4)}`,
-    `device ${metrics.device}, inference precision ${metrics.precision}`,
+    `device ${metrics.device}, inference precision ${metrics.precision}, input ${metrics.inputFormat}`,
   ].join('\n');
 }

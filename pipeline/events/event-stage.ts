@@ -9,6 +9,7 @@
  * batch: a changed zone applies at once and keeps everything else the engine remembers.
  */
 import sharp from 'sharp';
+import { i420ToRgb } from '../image/i420.js';
 import type { Logger } from '../obs/logger.js';
 import { drawPoses } from '../pose/draw.js';
 import { poseEventCommands } from '../redis/event-stream.js';
@@ -122,13 +123,13 @@ export class EventStage implements ResultStage {
 }
 
 /**
- * The decisive frame with every person drawn (pipeline/pose/draw.ts), as JPEG. Draws on a copy: the frame's pixels
- * are published as a preview after the stages ran.
+ * The decisive frame with every person drawn (pipeline/pose/draw.ts), as JPEG. Draws on a copy (an I420 frame's RGB
+ * conversion is one): the frame's pixels are published as a preview after the stages ran.
  */
 async function renderSnapshot(staged: StagedResult, quality: number): Promise<Buffer> {
   const { meta, pixels } = staged.frame;
   const { result } = staged;
-  const canvas = Buffer.from(pixels);
+  const canvas = meta.format === 'i420' ? i420ToRgb(pixels, meta.width, meta.height) : Buffer.from(pixels);
   drawPoses(canvas, meta.width, meta.height, result.persons, result.sourceWidth, result.sourceHeight);
   return sharp(canvas, { raw: { width: meta.width, height: meta.height, channels: 3 } }).jpeg({ quality }).toBuffer();
 }

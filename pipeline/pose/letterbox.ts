@@ -1,8 +1,10 @@
 /**
  * Ultralytics letterbox geometry, bit-for-bit as models/src/posestream_models/preprocess.py computes it, so that a
  * frame scaled by ingest and padded here lands on exactly the pixels the Python reference (and the model's
- * training pipeline) would use. Pure: shared by ingest (fitInside), the engine (padInto) and the decoder.
+ * training pipeline) would use. Pure: shared by ingest (fitInside), the engine (padInto, padI420Into) and the decoder.
  */
+import { I420_PAD_CHROMA, I420_PAD_LUMA, frameBytes, i420Planes } from '../image/i420.js';
+
 export const MODEL_INPUT_SIZE = 640;
 export const PAD_VALUE = 114;
 
@@ -136,4 +138,58 @@ export function padInto(
     dst.set(src.subarray(y * rowBytes, (y + 1) * rowBytes), row + left);
   }
   return { padX, padY, width, height, size };
+}
+
+/**
+ * padInto for I420 frames: an already-fitted I420 frame (width x height, packed planes, see pipeline/image/i420.ts)
+ * into a size x size I420 canvas (Y plane, then U and V at size/2) at dstOffset, padded with Y 114 / U V 128, which
+ * the model's BT.601 conversion turns into the RGB path's 114 gray. Same geometry as padInto for the luma; chroma
+ * starts at floor(pad / 2), so an odd pad puts the chroma half a pixel off (no resampling; an odd pad happens for
+ * odd fitted sizes only, never for 16:9 or 4:3 sources at 640). `padded`: as padInto.
+ */
+export function padI420Into(
+  dst: Uint8Array,
+  dstOffset: number,
+  src: Uint8Array,
+  width: number,
+  height: number,
+  size = MODEL_INPUT_SIZE,
+  padded = false,
+): PadPlacement {
+  if (width > size || height > size || width < 1 || height < 1) {
+    throw new RangeError(`frame ${width}x${height} does not fit inside ${size}x${size}`);
+  }
+  if (size % 2 !== 0) throw new RangeError(`an I420 canvas needs an even size, got ${size}`);
+  const { u: srcU, v: srcV, chromaWidth, chromaHeight } = i420Planes(width, height);
+  if (src.length < frameBytes('i420', width, height)) {
+    throw new RangeError(`frame buffer holds ${src.length} bytes, ${width}x${height} I420 needs ${frameBytes('i420', width, height)}`);
+  }
+  const canvasBytes = frameBytes('i420', size, size);
+  if (dst.length < dstOffset + canvasBytes) throw new RangeError(`canvas buffer too small for ${size}x${size} I420 at offset ${dstOffset}`);
+  const padX = leadingPad(size, width);
+  const padY = leadingPad(size, height);
+  const half = size / 2;
+  const canvasU = dstOffset + size * size;
+  const canvasV = canvasU + half * half;
+  if (!padded) {
+    dst.fill(I420_PAD_LUMA, dstOffset, canvasU);
+    dst.fill(I420_PAD_CHROMA, canvasU, dstOffset + canvasBytes);
+  }
+  copyPlane(dst, dstOffset, size, src, 0, width, width, height, padX, padY);
+  const chromaX = padX >> 1;
+  const chromaY = padY >> 1;
+  // An odd fitted size at an odd pad could reach one chroma sample past the canvas edge: clip it.
+  const copyWidth = Math.min(chromaWidth, half - chromaX);
+  const copyHeight = Math.min(chromaHeight, half - chromaY);
+  copyPlane(dst, canvasU, half, src, srcU, chromaWidth, copyWidth, copyHeight, chromaX, chromaY);
+  copyPlane(dst, canvasV, half, src, srcV, chromaWidth, copyWidth, copyHeight, chromaX, chromaY);
+  return { padX, padY, width, height, size };
+}
+
+/** Copies `width` x `height` samples of a packed plane (rows of `srcStride`) into a square plane at (x, y). */
+function copyPlane(dst: Uint8Array, dstStart: number, dstStride: number, src: Uint8Array, srcStart: number, srcStride: number, width: number, height: number, x: number, y: number): void {
+  for (let row = 0; row < height; row++) {
+    const from = srcStart + row * srcStride;
+    dst.set(src.subarray(from, from + width), dstStart + (y + row) * dstStride + x);
+  }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { frameBytes } from '../image/i420.js';
 import { readStoredStream, storedStreamValue, type StoredStream } from '../streams/definition.js';
 import {
   compareCursors,
@@ -127,7 +128,7 @@ function requiredField<F extends RedisValue>(fields: readonly F[], name: string,
 export const compareEntryIds = compareCursors;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Frames: {m: metadata or end marker JSON, px: RGB bytes}.
+// Frames: {m: metadata or end marker JSON, px: pixel bytes in meta.format (RGB24 or I420)}.
 
 const frameEntryMetaSchema = z.discriminatedUnion('kind', [frameMetaSchema.extend({ kind: z.literal('frame') }), frameEndSchema]);
 
@@ -154,7 +155,7 @@ export function decodeFrameFields(fields: readonly Buffer[]): FrameEntry {
 }
 
 function checkPixels(what: string, meta: FrameMeta, pixels: Buffer): void {
-  const expected = meta.width * meta.height * 3;
+  const expected = frameBytes(meta.format, meta.width, meta.height);
   if (pixels.length !== expected) throw new Error(`${what}: ${pixels.length} pixel bytes, expected ${expected}`);
 }
 

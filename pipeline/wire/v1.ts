@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FRAME_FORMATS } from '../image/i420.js';
 
 /**
  * posestream wire format, version 1: the single definition of every message that crosses a process or network
@@ -147,7 +148,11 @@ export const frameMetaSchema = z.object({
   /** Media time of the frame in the source, ms (stream time; keeps increasing across loops of a file). Unlike
    * captureTs it advances at the source's own pace, also for lossless files processed faster than real time. */
   ptsMs: finite.optional(),
-  format: z.literal('rgb24'),
+  /**
+   * Pixel layout (pipeline/image/i420.ts): 'rgb24', or 'i420' (half the bytes; the model converts the colour in its
+   * graph). Entries written before I420 existed carry 'rgb24'; absent means 'rgb24' too.
+   */
+  format: z.enum(FRAME_FORMATS).default('rgb24'),
 });
 export type FrameMeta = z.infer<typeof frameMetaSchema>;
 

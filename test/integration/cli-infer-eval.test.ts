@@ -129,21 +129,28 @@ describe.skipIf(skipWithout('busImage', 'zidaneImage', 'coco8Pose'))('posestream
 
   it('eval on coco8-pose is within 0.003 mAP of `models eval` (same scoring, f32)', async () => {
     const data = assetPath('coco8Pose');
-    const [ours, reference] = await Promise.all([
+    const [ours, reference, i420] = await Promise.all([
       posestream('eval', '--model', defaultModelPaths.fp32, '--data', data, '--json'),
       python('eval', '--model', defaultModelPaths.fp32, '--data', data, '--json'),
+      posestream('eval', '--model', defaultModelPaths.fp32, '--data', data, '--input-format', 'i420', '--json'),
     ]);
     expect(ours.code, ours.stderr).toBe(0);
     expect(reference.code, reference.stderr).toBe(0);
     type Metrics = Record<'box' | 'pose', Record<'map50' | 'map', number>> & Record<string, unknown>;
     const a = JSON.parse(ours.stdout) as Metrics;
     const b = JSON.parse(reference.stdout) as Metrics;
-    expect(a).toMatchObject({ images: 8, precision: 'f32', device: 'CPU' });
-    expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
+    expect(a).toMatchObject({ images: 8, precision: 'f32', device: 'CPU', inputFormat: 'rgb' });
+    // models eval's fields, plus the input format (models eval feeds RGB).
+    expect(Object.keys(a).sort()).toEqual([...Object.keys(b), 'inputFormat'].sort());
     for (const key of ['box', 'pose'] as const) {
       for (const metric of ['map50', 'map'] as const) expect(Math.abs(a[key][metric] - b[key][metric])).toBeLessThanOrEqual(MAP_TOLERANCE);
     }
     expect(a.pose.map).toBeGreaterThan(0.3);
+    // Through I420 (8 images: too few to compare mAP closely; coco-mini numbers are in README).
+    expect(i420.code, i420.stderr).toBe(0);
+    const c = JSON.parse(i420.stdout) as Metrics;
+    expect(c).toMatchObject({ images: 8, precision: 'f32', inputFormat: 'i420' });
+    expect(c.pose.map).toBeGreaterThan(0.3);
   });
 
   it('eval names a missing dataset; bench lists its subcommands', async () => {

@@ -26,6 +26,7 @@ export function writeTestConfig(
   overrides: {
     /** Instead of the test Redis's DB `db`, e.g. { cluster: testRedisCluster } (test/support/redis-cluster.ts). */
     redis?: Record<string, unknown>;
+    model?: Record<string, unknown>;
     worker?: Record<string, unknown>;
     ingest?: Record<string, unknown>;
     gateway?: Record<string, unknown>;
@@ -36,7 +37,7 @@ export function writeTestConfig(
   const file = path.join(dir, 'posestream.yaml');
   const doc = {
     redis: overrides.redis ?? { url: testRedisUrl(db) },
-    model: { path: defaultModelPaths.fp32, cacheDir: path.join(repoRoot, 'build', 'ov-cache') },
+    model: { path: defaultModelPaths.fp32, cacheDir: path.join(repoRoot, 'build', 'ov-cache'), ...overrides.model },
     worker: { batchSize: 4, maxBatchWaitMs: 10, claimIdleMs: 1_500, ...overrides.worker },
     ingest: { stallTimeoutSec: 5, backoffInitialMs: 200, backoffMaxMs: 2_000, ...overrides.ingest },
     gateway: { host: '127.0.0.1', port: 0, ...overrides.gateway },

@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PosestreamError } from '../../pipeline/errors.js';
 import { assetPath, defaultModelPaths } from '../../pipeline/assets.js';
+import { rgbToI420 } from '../../pipeline/image/i420.js';
 import { readFittedImage, type FittedImage } from '../../pipeline/image/read-image.js';
 import type { Person } from '../../pipeline/wire/v1.js';
 import { PoseEngine } from '../../workers/inference/pose-engine.js';
@@ -81,6 +82,27 @@ describe.skipIf(skipWithout('busImage', 'zidaneImage', 'int8ReferenceIr'))('Pose
     same(swapped[1]!, single[0]!);
     same(swapped[0]!, single[1]!);
     await engine.dispose();
+  });
+
+  it('through I420 (letterboxed in YUV, colour converted in the graph) finds the same persons as through RGB', async () => {
+    const rgb = await PoseEngine.create({ modelPath: defaultModelPaths.fp32, precision: 'f32', inferRequests: 1 });
+    const yuv = await PoseEngine.create({ modelPath: defaultModelPaths.fp32, precision: 'f32', maxBatch: 2, inferRequests: 1, inputFormat: 'i420' });
+    expect(yuv.inputFormat).toBe('i420');
+    const asI420 = (image: FittedImage): FittedImage & { format: 'i420' } => ({ ...image, pixels: rgbToI420(image.pixels, image.width, image.height), format: 'i420' });
+    const reference = [(await rgb.infer([bus])).persons[0]!, (await rgb.infer([zidane])).persons[0]!];
+    const batched = (await yuv.infer([asI420(bus), asI420(zidane)])).persons;
+    // An RGB frame given to the I420 engine (an ingest configured for rgb) is converted, with the same result.
+    const converted = (await yuv.infer([zidane, asI420(bus)])).persons;
+    for (const [ours, theirs] of [[batched[0]!, reference[0]!], [batched[1]!, reference[1]!], [converted[1]!, reference[0]!], [converted[0]!, reference[1]!]] as const) {
+      expect(ours.length).toBe(theirs.length);
+      for (const person of theirs) {
+        const match = ours.find((p) => iou(p.box, person.box) > 0.9);
+        expect(match, `no I420 person near ${person.box.join(',')}`).toBeDefined();
+        expect(Math.abs(match!.score - person.score)).toBeLessThan(0.05);
+      }
+    }
+    for (const man of TWO_MEN) expect(batched[0]!.some((p) => iou(p.box, man) > 0.8), `no person near ${man.join(',')}`).toBe(true);
+    await Promise.all([rgb.dispose(), yuv.dispose()]);
   });
 
   it('is bounded: beyond capacity infer() rejects PS_ENGINE_BUSY (retryable); bad frames are named', async () => {

@@ -103,7 +103,7 @@ export class BatchRunner {
     for (const delivery of batch) {
       if (delivery.entry.kind !== 'frame') continue;
       const { meta, pixels } = delivery.entry;
-      frames.push({ pixels, width: meta.width, height: meta.height, sourceWidth: meta.sourceWidth, sourceHeight: meta.sourceHeight });
+      frames.push({ pixels, format: meta.format, width: meta.width, height: meta.height, sourceWidth: meta.sourceWidth, sourceHeight: meta.sourceHeight });
     }
     if (frames.length === 0) return { persons: [], inferMs: 0, postMs: 0 };
     for (let attempt = 1; attempt <= INFER_ATTEMPTS; attempt += 1) {

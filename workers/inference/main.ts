@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { PosestreamConfig } from '../../config/schema.js';
 import { describeError } from '../../pipeline/errors.js';
+import { frameFormatOf } from '../../pipeline/image/i420.js';
 import { FollowLoop } from '../../pipeline/follow-loop.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
@@ -216,6 +217,8 @@ async function createEngine(config: PosestreamConfig): Promise<PoseEngine> {
     maxBatch: config.worker.batchSize,
     // Ingest fits frames inside the same size (workers/ingest/main.ts), so every frame fits the model's input.
     inputSize: model.inputSize,
+    // The format ingest publishes (workers/ingest/main.ts), so frames go to the model as they are.
+    inputFormat: frameFormatOf(model.inputFormat),
     ...(config.worker.inferRequests === undefined ? {} : { inferRequests: config.worker.inferRequests }),
     decode: { confidence: model.confidence, iou: model.iou, maxDetections: model.maxDetections },
     settings: backendSettings(model),

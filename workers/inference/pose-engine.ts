@@ -1,7 +1,8 @@
 /**
  * PoseEngine: frames in, persons out, on any backend (workers/inference/backends/). It owns a pool of input/output
  * buffer pairs: each call pads its frames (already fitted inside the input size by ingest) straight into a pooled
- * [B,size,size,3] buffer, lends the backend the pooled [B,56,anchors] output to write into (no copy, no allocation
+ * buffer of B frames in the engine's input format (RGB24 [B,size,size,3], or I420 whose colour the compiled model
+ * converts; a frame in the other format is converted first, which only happens when ingest and worker disagree), lends the backend the pooled [B,56,anchors] output to write into (no copy, no allocation
  * per frame), and decodes every image of the output. Bounded: at most `capacity` calls hold a buffer (the
  * backend's requests plus one waiting call each); beyond that infer() rejects PS_ENGINE_BUSY (retryable) and the
  * caller applies its own drop/hold policy, using `inFlight` for back-pressure.
@@ -9,13 +10,16 @@
 import type { ModelBackend } from '../../config/schema.js';
 import { PosestreamError } from '../../pipeline/errors.js';
 import { DEFAULT_DECODE_OPTIONS, POSE_ROWS, decodePoses, type DecodeOptions } from '../../pipeline/pose/decode-yolov8.js';
-import { letterboxTransform, padInto, type LetterboxTransform } from '../../pipeline/pose/letterbox.js';
+import { frameBytes, i420ToRgb, rgbToI420, type FrameFormat } from '../../pipeline/image/i420.js';
+import { letterboxTransform, padI420Into, padInto, type LetterboxTransform } from '../../pipeline/pose/letterbox.js';
 import type { Person } from '../../pipeline/wire/v1.js';
 import { compileBackend, type BackendSettings, type PoseBackend } from './backends/index.js';
 
-/** RGB24, fitted inside the model input (see fitInside in pipeline/pose/letterbox.ts). */
+/** Fitted inside the model input (see fitInside in pipeline/pose/letterbox.ts). */
 export interface EngineFrame {
   pixels: Uint8Array;
+  /** Layout of `pixels` (pipeline/image/i420.ts); default rgb24. */
+  format?: FrameFormat;
   width: number;
   height: number;
   sourceWidth: number;
@@ -39,6 +43,11 @@ export interface PoseEngineOptions {
    */
   inputSize?: number;
   decode?: DecodeOptions;
+  /**
+   * Layout of the model input (default rgb24): 'i420' compiles the model with the I420 -> RGB conversion in its
+   * graph and letterboxes in YUV (half the bytes per frame).
+   */
+  inputFormat?: FrameFormat;
   /** Runtime-specific settings (OpenVINO: performance hint, compilation cache). */
   settings?: BackendSettings;
 }
@@ -70,7 +79,7 @@ export interface PoseInference {
 interface BufferSlot {
   buffer: Uint8Array;
   output: Float32Array;
-  /** Fitted size last padded at each batch position: same size again means the 114 pad is already in place. */
+  /** Fitted size last padded at each batch position: same size again means the pad is already in place. */
   placed: Array<string | undefined>;
 }
 
@@ -84,6 +93,8 @@ export class PoseEngine implements PoseInference {
   readonly modelPath: string;
   /** Side of the square model input. */
   readonly inputSize: number;
+  /** Layout of the model input; frames in another layout are converted. */
+  readonly inputFormat: FrameFormat;
   private readonly anchors: number;
   private readonly frameBytes: number;
   /** Floats of one image's output, [56, anchors]. */
@@ -106,7 +117,8 @@ export class PoseEngine implements PoseInference {
     this.capacity = backend.capacity;
     this.inputSize = description.inputSize;
     this.anchors = description.anchors;
-    this.frameBytes = this.inputSize * this.inputSize * 3;
+    this.inputFormat = description.inputFormat;
+    this.frameBytes = frameBytes(this.inputFormat, this.inputSize, this.inputSize);
     this.outputSize = POSE_ROWS * this.anchors;
     this.decodeOptions = options.decode ?? DEFAULT_DECODE_OPTIONS;
   }
@@ -123,7 +135,7 @@ export class PoseEngine implements PoseInference {
         device: options.device ?? 'CPU',
         maxBatch,
         ...(options.inputSize === undefined ? {} : { inputSize: options.inputSize }),
-        inputFormat: 'rgb24',
+        inputFormat: options.inputFormat ?? 'rgb24',
         ...(options.inferRequests === undefined ? {} : { inferRequests: options.inferRequests }),
         ...(options.precision === undefined ? {} : { precision: options.precision }),
       },
@@ -169,18 +181,27 @@ export class PoseEngine implements PoseInference {
   }
 
   private place(slot: BufferSlot, index: number, frame: EngineFrame): LetterboxTransform {
-    const { pixels, width, height, sourceWidth, sourceHeight } = frame;
+    const { width, height, sourceWidth, sourceHeight } = frame;
     let transform: LetterboxTransform;
     try {
       transform = letterboxTransform(sourceWidth, sourceHeight, this.inputSize, width, height);
       const key = `${width}x${height}`;
-      padInto(slot.buffer, index * this.frameBytes, pixels, width, height, this.inputSize, slot.placed[index] === key);
+      const pixels = this.inInputFormat(frame);
+      const pad = this.inputFormat === 'i420' ? padI420Into : padInto;
+      pad(slot.buffer, index * this.frameBytes, pixels, width, height, this.inputSize, slot.placed[index] === key);
       slot.placed[index] = key;
     } catch (error) {
       slot.placed[index] = undefined;
       throw new PosestreamError('PS_ENGINE_BAD_FRAME', `frame ${index} (${width}x${height} of ${sourceWidth}x${sourceHeight}): ${(error as Error).message}`, { cause: error });
     }
     return transform;
+  }
+
+  /** The frame's pixels in the engine's input format (a frame from an ingest configured otherwise is converted). */
+  private inInputFormat(frame: EngineFrame): Uint8Array {
+    const format = frame.format ?? 'rgb24';
+    if (format === this.inputFormat) return frame.pixels;
+    return this.inputFormat === 'i420' ? rgbToI420(frame.pixels, frame.width, frame.height) : i420ToRgb(frame.pixels, frame.width, frame.height);
   }
 
   /** Lets in-flight requests finish, rejects waiting ones, frees the model. Safe to call twice. */

@@ -4,6 +4,8 @@
  * process or stream here, so split and merged chunks are unit-tested.
  */
 
+import { frameBytes } from '../../pipeline/image/i420.js';
+
 export const DECODER_PROTOCOL_VERSION = 1;
 export const HEADER_BYTES = 12;
 export const FRAME_HEADER_BYTES = 40;
@@ -46,8 +48,7 @@ export class DecoderProtocolError extends Error {}
 
 /** Pixel bytes of a frame, rows packed: RGB 3 per pixel; I420 a full Y plane and two ceil(w/2) x ceil(h/2) planes. */
 export function framePixelBytes(format: PixelFormatName, width: number, height: number): number {
-  if (format === 'rgb') return width * height * 3;
-  return width * height + 2 * Math.ceil(width / 2) * Math.ceil(height / 2);
+  return frameBytes(format === 'rgb' ? 'rgb24' : 'i420', width, height);
 }
 
 function formatName(code: number): PixelFormatName {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildDir } from '../../pipeline/assets.js';
 import { redactUrl } from '../../pipeline/obs/redact.js';
-import { DecoderErrorCode, DecoderMessageParser, DecoderProtocolError, type DecoderMessage } from './decoder-protocol.js';
+import { DecoderErrorCode, DecoderMessageParser, DecoderProtocolError, type DecoderMessage, type PixelFormatName } from './decoder-protocol.js';
 import type { FrameSource, SourceEvent } from './frame-source.js';
 import { decoderArgs, describeSource, type DecoderOptions, type SourceDescription } from './launch-string.js';
 
@@ -63,6 +63,8 @@ class DecoderRun {
     private readonly child: ChildProcess,
     private readonly url: string,
     private readonly onDemand: boolean,
+    /** What the decoder was asked for (--format). */
+    private readonly decoderFormat: PixelFormatName,
     private readonly onInfo: ((text: string) => void) | undefined,
   ) {
     child.stdout!.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -136,13 +138,14 @@ class DecoderRun {
       case 'frame': {
         const { frame } = message;
         this.requested = false;
-        if (frame.format !== 'rgb') {
-          this.end({ kind: 'error', message: `ingest decoder sent ${frame.format} frames, expected rgb` });
+        if (frame.format !== this.decoderFormat) {
+          this.end({ kind: 'error', message: `ingest decoder sent ${frame.format} frames, expected ${this.decoderFormat}` });
           return this.kill();
         }
         this.push({
           kind: 'frame',
           pixels: frame.pixels,
+          format: frame.format === 'i420' ? 'i420' : 'rgb24',
           arrivedAt: Date.now(),
           width: frame.width,
           height: frame.height,
@@ -209,7 +212,8 @@ export class DecoderFrameSource implements FrameSource {
     }
     const args = decoderArgs(this.source, { ...this.options, loop: this.options.loop ?? false });
     const child = spawn(this.options.decoderPath ?? DECODER_PATH, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.run = new DecoderRun(child, this.url, this.options.mode === 'live', this.options.onInfo);
+    const format = this.options.format === 'i420' ? 'i420' : 'rgb';
+    this.run = new DecoderRun(child, this.url, this.options.mode === 'live', format, this.options.onInfo);
   }
 
   next(): Promise<SourceEvent> {

@@ -4,6 +4,8 @@
  * of StreamRunner use scripted fakes.
  */
 
+import type { FrameFormat } from '../../pipeline/image/i420.js';
+
 export interface FrameGeometry {
   /** The decoded frame before scaling: keypoints are reported in these pixels. */
   sourceWidth: number;
@@ -15,8 +17,10 @@ export interface FrameGeometry {
 
 export interface SourceFrame extends FrameGeometry {
   kind: 'frame';
-  /** RGB, rows packed (width x height x 3 bytes). */
+  /** Rows packed, in `format` (pipeline/image/i420.ts). */
   pixels: Buffer;
+  /** Default rgb24 (width x height x 3 bytes). */
+  format?: FrameFormat;
   /** Date.now() when the decoded frame reached ingest. */
   arrivedAt: number;
   /** Media time of the frame, ms (stream time; keeps increasing across loops of a file); undefined if unknown. */

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { FrameFormat } from '../../pipeline/image/i420.js';
 
 /**
  * A stream URL -> the decoder's GStreamer pipeline and arguments. Pure functions: everything GStreamer-specific
@@ -80,6 +81,8 @@ export const RATE_CAP = 'ratecap';
 export interface DecoderOptions {
   /** Side of the square the frames are fitted into (the model input). */
   inputSize: number;
+  /** Pixel format of the frames (default rgb24): i420 is half the bytes, converted to RGB in the model graph. */
+  format?: FrameFormat;
   fps?: number;
   mode: 'live' | 'lossless';
   /** Files only: play again from the start at the end (inside the decoder, without a restart). */
@@ -112,7 +115,7 @@ export function decoderArgs(source: SourceDescription, options: DecoderOptions):
     '--pipeline', decoderLaunch(source, options),
     '--size', String(options.inputSize),
     '--mode', options.mode,
-    '--format', 'rgb',
+    '--format', options.format === 'i420' ? 'i420' : 'rgb',
     ...(options.loop && !source.live ? ['--loop'] : []),
   ];
 }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { RedisClient } from '../../pipeline/redis/client.js';
 import type { PosestreamConfig } from '../../config/schema.js';
+import { frameFormatOf } from '../../pipeline/image/i420.js';
 import { sourceSettings, type StreamConfig } from '../../pipeline/streams/definition.js';
 import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
@@ -51,6 +52,7 @@ export async function startIngest(
     const streamLogger = logger.child({ streamId });
     const decoderSource = new DecoderFrameSource(stream.url, {
       inputSize: config.model.inputSize,
+      format: frameFormatOf(config.model.inputFormat),
       fps: stream.fps,
       mode: stream.mode,
       loop: stream.loop,

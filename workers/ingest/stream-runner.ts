@@ -166,7 +166,7 @@ export class StreamRunner {
       sourceWidth: frame.sourceWidth,
       sourceHeight: frame.sourceHeight,
       ...(frame.ptsMs === undefined ? {} : { ptsMs: frame.ptsMs }),
-      format: 'rgb24',
+      format: frame.format ?? 'rgb24',
     };
     this.seq += 1;
     await sink.publish(meta, frame.pixels);

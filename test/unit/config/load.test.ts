@@ -68,6 +68,12 @@ describe('parseConfig', () => {
     expect(problemsOf(minimal, { POSESTREAM_MODEL_INPUT_SIZE: '650' })).toEqual(['model.inputSize: must be a multiple of 32 (the model strides)']);
   });
 
+  it('carries frames as I420 unless model.inputFormat says rgb', () => {
+    expect(parseConfig(minimal, FILE, {}).model.inputFormat).toBe('i420');
+    expect(parseConfig(minimal, FILE, { POSESTREAM_MODEL_INPUT_FORMAT: 'rgb' }).model.inputFormat).toBe('rgb');
+    expect(problemsOf(minimal, { POSESTREAM_MODEL_INPUT_FORMAT: 'nv12' })).toEqual([expect.stringMatching(/^model\.inputFormat: /)]);
+  });
+
   it('takes text settings from the environment verbatim (a token of digits or YAML syntax stays text)', () => {
     for (const token of ['12345678', 'true-ish #x', '*alias&anchor', '[a, b] tok']) {
       expect(parseConfig(minimal, FILE, { POSESTREAM_GATEWAY_TOKEN: token }).gateway.token).toBe(token);

@@ -5,13 +5,14 @@
  * second one (e.g. ONNX Runtime for NVIDIA GPUs) is a new folder here plus its name in `model.backend`
  * (config/schema.ts MODEL_BACKENDS) and in ./index.ts.
  */
+import type { FrameFormat } from '../../../pipeline/image/i420.js';
 
 /**
- * Layout of the input a backend takes, per frame: 'rgb24' = size x size x 3 bytes, RGB, row-major (NHWC). Another
- * format (e.g. I420 with the colour conversion in the model graph) is a new value here that PoseEngine fills and the
- * backend converts.
+ * Layout of the input a backend takes, per frame (pipeline/image/i420.ts): 'rgb24' = size x size x 3 bytes, RGB,
+ * row-major (NHWC); 'i420' = a size x size Y plane then size/2 x size/2 U and V planes (size * size * 3/2 bytes,
+ * BT.601 video range), which the backend converts to RGB inside the compiled model.
  */
-export type InputFormat = 'rgb24';
+export type InputFormat = FrameFormat;
 
 export interface BackendRequest {
   modelPath: string;
@@ -50,7 +51,7 @@ export interface PoseBackend {
   /** infer() calls that may be pending at once (running plus waiting for a request); more are rejected. */
   readonly capacity: number;
   /**
-   * Runs one request over the first `batch` frames of `input` (inputFormat, [batch, size, size, 3] for rgb24) and
+   * Runs one request over the first `batch` frames of `input` (inputFormat: frameBytes(inputFormat, size, size) each) and
    * writes the model output, [batch, POSE_ROWS, anchors] float32, into `output`. Both arrays stay the caller's; the
    * backend uses them in place and the caller does not touch them until the promise settles.
    */

@@ -15,7 +15,7 @@
  *    8  u32  source width   the decoded frame before scaling (keypoints are reported in these pixels)
  *   12  u32  source height
  *   16  u32  format (enum psd_format): RGB = 3 bytes per pixel; I420 = Y plane, then U, then V, chroma planes
- *            ceil(w/2) x ceil(h/2)
+ *            ceil(w/2) x ceil(h/2); always video range (16-235), see frame-convert.c for the matrix
  *   20  u32  frames the fps cap dropped since the previous frame message
  *   24  u32  decoded frames dropped since the previous frame message because ingest was behind (live mode only:
  *            a newer frame replaced one that was not converted yet)

@@ -1,7 +1,9 @@
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { eventRulesSchema, type EventRulesConfig } from '../../../../pipeline/events/config.js';
 import { EventStage } from '../../../../pipeline/events/event-stage.js';
 import type { EngineFrame } from '../../../../pipeline/events/frame.js';
+import { rgbToI420, type FrameFormat } from '../../../../pipeline/image/i420.js';
 import { decodePoseEventFields } from '../../../../pipeline/redis/codec.js';
 import { keys } from '../../../../pipeline/redis/keys.js';
 import type { StageCommand, StagedResult, StreamCommit } from '../../../../pipeline/stages/result-stage.js';
@@ -13,13 +15,19 @@ const HEIGHT = 90;
 
 /** A tracked result as the tracker stage hands it on, with a small frame (1280x720 scaled to 160x90). */
 function staged(frame: EngineFrame): StagedResult {
+  return stagedAs(frame, 'rgb24');
+}
+
+function stagedAs(frame: EngineFrame, format: FrameFormat): StagedResult {
   const result: PoseResult = {
     v: WIRE_VERSION, kind: 'pose', streamId: frame.streamId, seq: frame.seq, captureTs: frame.captureTs, ...(frame.ptsMs === undefined ? {} : { ptsMs: frame.ptsMs }),
     sourceWidth: frame.sourceWidth, sourceHeight: frame.sourceHeight, persons: structuredClone(frame.persons) as PoseResult['persons'],
     timings: { decodeMs: 1, queueMs: 1, inferMs: 1, postMs: 1 }, worker: 'w', publishedTs: frame.publishedTs,
   };
-  const meta = { v: WIRE_VERSION, streamId: frame.streamId, seq: frame.seq, captureTs: frame.captureTs, publishTs: frame.captureTs, decodeMs: 1, width: WIDTH, height: HEIGHT, sourceWidth: frame.sourceWidth, sourceHeight: frame.sourceHeight, format: 'rgb24' as const };
-  return { result, frame: { meta, pixels: Buffer.alloc(WIDTH * HEIGHT * 3, 40) } };
+  const meta = { v: WIRE_VERSION, streamId: frame.streamId, seq: frame.seq, captureTs: frame.captureTs, publishTs: frame.captureTs, decodeMs: 1, width: WIDTH, height: HEIGHT, sourceWidth: frame.sourceWidth, sourceHeight: frame.sourceHeight, format };
+  // A dark gray frame (RGB 40), in the format asked for.
+  const rgb = Buffer.alloc(WIDTH * HEIGHT * 3, 40);
+  return { result, frame: { meta, pixels: format === 'i420' ? Buffer.from(rgbToI420(rgb, WIDTH, HEIGHT)) : rgb } };
 }
 
 function recorder(streamId: string): StreamCommit & { commands: StageCommand[] } {
@@ -81,6 +89,19 @@ describe('event stage', () => {
     expect(xadd.slice(0, 4)).toEqual(['XADD', keys.poseEvents('room'), 'MINID', `${1_700_000_000_000 - 3_600_000}-0`]);
     // Snapshots only for the types configured (default: fall); posture events have none.
     expect(events.filter((event) => event.type === 'posture').every((event) => !event.snapshot)).toBe(true);
+  });
+
+  it('converts an I420 frame to RGB for the snapshot (the gray comes out gray)', async () => {
+    const current = stage(new Map());
+    current.acquire('room', undefined);
+    const commit = recorder('room');
+    await current.process(frames.map((frame) => stagedAs(frame, 'i420')), commit);
+    const set = commit.commands.find(([name]) => name === 'SET');
+    expect(set).toBeDefined();
+    const { data, info } = await sharp(set![2] as Buffer).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, info.channels]).toEqual([WIDTH, HEIGHT, 3]);
+    // The corner is far from the drawn person: JPEG of gray 40 stays within a few levels of it.
+    for (const value of data.subarray(0, 9)) expect(Math.abs(value - 40)).toBeLessThanOrEqual(3);
   });
 
   it('continues exactly across a hand-over after every batch: same commands as one owner', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PAD_VALUE, fitInside, letterboxTransform, padInto, roundHalfEven } from '../../../../pipeline/pose/letterbox.js';
+import { I420_PAD_LUMA, frameBytes, i420Planes, i420ToRgb, rgbToI420 } from '../../../../pipeline/image/i420.js';
+import { PAD_VALUE, fitInside, letterboxTransform, padI420Into, padInto, roundHalfEven } from '../../../../pipeline/pose/letterbox.js';
 
 // [w, h, fittedW, fittedH, padLeft, padTop, scale] printed by models/ letterbox_geometry (Python) for these sizes.
 const PYTHON_GEOMETRY: Array<[number, number, number, number, number, number, number]> = [
@@ -77,5 +78,52 @@ describe('padInto', () => {
     expect(() => padInto(new Uint8Array(300), 0, frame(11, 2), 11, 2, 10)).toThrow(/does not fit/);
     expect(() => padInto(new Uint8Array(300), 0, new Uint8Array(5), 2, 2, 10)).toThrow(/needs 12/);
     expect(() => padInto(new Uint8Array(299), 0, frame(2, 2), 2, 2, 10)).toThrow(/too small/);
+  });
+});
+
+describe('padI420Into', () => {
+  /** An I420 frame whose Y, U and V samples are all distinct from the pad (Y 200, U 50, V 60). */
+  function frame(width: number, height: number): Uint8Array {
+    const { u, v } = i420Planes(width, height);
+    const pixels = new Uint8Array(frameBytes('i420', width, height));
+    pixels.fill(200, 0, u).fill(50, u, v).fill(60, v);
+    return pixels;
+  }
+
+  it('places Y at the letterbox position and chroma at half of it, padded with Y 114 / UV 128', () => {
+    const size = 8;
+    const canvas = new Uint8Array(4 + frameBytes('i420', size, size)).fill(7);
+    // 8x4 fitted: pad 2 rows on top (2 - 0.1 rounds to 2), chroma 1 row.
+    expect(padI420Into(canvas, 4, frame(8, 4), 8, 4, size)).toEqual({ padX: 0, padY: 2, width: 8, height: 4, size });
+    expect(canvas.subarray(0, 4)).toEqual(new Uint8Array(4).fill(7));
+    const y = canvas.subarray(4, 4 + 64);
+    expect([...y.subarray(0, 16)]).toEqual(new Array(16).fill(I420_PAD_LUMA));
+    expect([...y.subarray(16, 48)]).toEqual(new Array(32).fill(200));
+    expect([...y.subarray(48)]).toEqual(new Array(16).fill(I420_PAD_LUMA));
+    const u = canvas.subarray(68, 84);
+    const v = canvas.subarray(84, 100);
+    expect([...u]).toEqual([...new Array(4).fill(128), ...new Array(8).fill(50), ...new Array(4).fill(128)]);
+    expect([...v]).toEqual([...new Array(4).fill(128), ...new Array(8).fill(60), ...new Array(4).fill(128)]);
+  });
+
+  it('converts to exactly what the RGB path pads and places (a gray frame)', () => {
+    const size = 16;
+    const gray = new Uint8Array(10 * 7 * 3).fill(PAD_VALUE);
+    const canvas = new Uint8Array(frameBytes('i420', size, size));
+    padI420Into(canvas, 0, rgbToI420(gray, 10, 7), 10, 7, size);
+    expect(new Set(i420ToRgb(canvas, size, size))).toEqual(new Set([PAD_VALUE]));
+  });
+
+  it('handles odd sizes and odd pads (chroma clipped at the canvas edge) and refuses what does not fit', () => {
+    const size = 8;
+    const canvas = new Uint8Array(frameBytes('i420', size, size));
+    // 7 wide: padX = round(0.5 - 0.1) = 0; 5 high: padY = round(1.5 - 0.1) = 1 (odd): chroma starts at row 0.
+    expect(padI420Into(canvas, 0, frame(7, 5), 7, 5, size)).toMatchObject({ padX: 0, padY: 1 });
+    expect(canvas[0]).toBe(I420_PAD_LUMA);
+    expect(canvas[8]).toBe(200);
+    expect(canvas[64]).toBe(50);
+    expect(() => padI420Into(canvas, 0, frame(9, 4), 9, 4, size)).toThrow(/does not fit/);
+    expect(() => padI420Into(canvas, 0, new Uint8Array(3), 4, 4, size)).toThrow(/needs 24/);
+    expect(() => padI420Into(new Uint8Array(10), 0, frame(4, 4), 4, 4, size)).toThrow(/canvas buffer too small/);
   });
 });

@@ -55,6 +55,17 @@ describe('frame entries', () => {
     expect(() => decodeFrameFields(asBuffers(encodeFrameFields(meta, Buffer.alloc(5))))).toThrow(/5 pixel bytes, expected 24/);
   });
 
+  it('carry the pixel format: I420 frames are sized by their planes, entries without a format are RGB24', () => {
+    // 4x2 I420: 8 luma + 2 x (2x1) chroma bytes.
+    const i420 = { ...meta, format: 'i420' as const };
+    const pixels = Buffer.alloc(12, 5);
+    expect(decodeFrameFields(asBuffers(encodeFrameFields(i420, pixels)))).toEqual({ kind: 'frame', meta: i420, pixels });
+    expect(() => decodeFrameFields(asBuffers(encodeFrameFields(i420, Buffer.alloc(24))))).toThrow(/24 pixel bytes, expected 12/);
+    const { format: _format, ...legacy } = meta;
+    const old = ['m', JSON.stringify({ ...legacy, kind: 'frame' }), 'px', Buffer.alloc(24, 3)];
+    expect(decodeFrameFields(asBuffers(old))).toMatchObject({ kind: 'frame', meta: { format: 'rgb24' } });
+  });
+
   it('tell the seq a frames or results entry stands for', () => {
     expect(entrySeq(['m', JSON.stringify({ seq: 4 })])).toBe(4);
     expect(entrySeq(['r', JSON.stringify({ kind: 'eos', lastSeq: 9 })])).toBe(9);

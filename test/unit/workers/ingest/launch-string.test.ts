@@ -69,6 +69,8 @@ describe('decoder pipeline and arguments', () => {
     const args = decoderArgs(file, { inputSize: 640, mode: 'lossless', loop: true });
     expect(args).toEqual(['--pipeline', decoderLaunch(file, { mode: 'lossless' }), '--size', '640', '--mode', 'lossless', '--format', 'rgb', '--loop']);
     expect(decoderArgs(camera, { inputSize: 320, mode: 'live', loop: true })).not.toContain('--loop');
+    const i420 = decoderArgs(camera, { inputSize: 640, mode: 'live', loop: false, format: 'i420' });
+    expect(i420.slice(i420.indexOf('--format'), i420.indexOf('--format') + 2)).toEqual(['--format', 'i420']);
     expect(decoderArgs(file, { inputSize: 640, mode: 'live', loop: false })).not.toContain('--loop');
   });
 });

@@ -6,7 +6,8 @@ import { compilePoseModel, type PoseModel } from './pose-model.js';
 import type { OpenVinoSettings } from './settings.js';
 
 /**
- * The OpenVINO backend: compilePoseModel (u8 RGB NHWC in, the conversion to f32 NCHW / 255 fused into the graph) and
+ * The OpenVINO backend: compilePoseModel (u8 RGB NHWC or I420 in, the conversion to RGB f32 NCHW / 255 fused into
+ * the graph) and
  * an AsyncInferQueue with one waiting job per request, so every request runs back to back without a deep hidden
  * queue. Each request writes straight into the output array PoseEngine lends it.
  */
@@ -19,6 +20,7 @@ export async function compileOpenVino(request: BackendRequest, settings: OpenVin
     hint: settings.hint ?? 'THROUGHPUT',
     // Batch 1 stays static (fastest kernels, and ONNX exports come with a dynamic batch we don't want then).
     batch: request.maxBatch > 1 ? 'dynamic' : 1,
+    inputFormat: request.inputFormat,
     ...(request.inputSize === undefined ? {} : { inputSize: request.inputSize }),
     ...(settings.cacheDir ? { cacheDir: settings.cacheDir } : {}),
     config,
@@ -62,8 +64,8 @@ class OpenVinoBackend implements PoseBackend {
   }
 
   async infer(input: Uint8Array, batch: number, output: Float32Array): Promise<{ inferMs: number }> {
-    const { inputSize: size, anchors } = this.description;
-    const result = await this.queue.startAsync({ data: input, shape: [batch, size, size, 3] }, undefined, [{ data: output, shape: [batch, POSE_ROWS, anchors] }]);
+    const { anchors } = this.description;
+    const result = await this.queue.startAsync({ data: input, shape: [batch, ...this.model.frameShape] }, undefined, [{ data: output, shape: [batch, POSE_ROWS, anchors] }]);
     return { inferMs: result.inferMs };
   }
 
