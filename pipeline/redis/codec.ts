@@ -330,6 +330,12 @@ export function workerUtilisation(hash: unknown): number | undefined {
 // Script replies.
 
 /** live-xadd: {id, stale (trimmed before any worker read them), depth (entries now in the stream)}. */
+/** take-newest-1.lua: the entries kept for this consumer (stream order) and how many older frames it dropped. */
+export function takeNewestReply<F extends RedisValue = string>(reply: unknown): { entries: Array<RawStreamEntry<F>>; dropped: number } {
+  if (!Array.isArray(reply) || reply.length < 2) return unexpected('take-newest', reply);
+  return { entries: streamEntries<F>(reply[0]), dropped: Number(reply[1]) };
+}
+
 export function liveXaddReply(reply: unknown): { id: string; stale: number; depth: number } {
   if (!Array.isArray(reply) || reply.length < 3) return unexpected('live-xadd', reply);
   return { id: String(reply[0]), stale: Number(reply[1]), depth: Number(reply[2]) };
