@@ -40,7 +40,7 @@ export function writeBenchConfig(input: BenchConfigInput): { file: string; confi
       model: { path: path.resolve(input.model), cacheDir: path.join(repoRoot, 'build', 'ov-cache') },
       worker: {
         batchSize: input.batchSize ?? 4,
-        maxBatchWaitMs: input.maxBatchWaitMs ?? 10,
+        maxBatchWaitMs: input.maxBatchWaitMs ?? 0,
         ...(input.inferRequests === undefined ? {} : { inferRequests: input.inferRequests }),
       },
       gateway: { host: '127.0.0.1', port: input.gatewayPort ?? 0 },

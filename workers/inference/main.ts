@@ -75,6 +75,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     return consumer;
   };
   const reader = frameConsumer(readRedis, claimIdleMs);
+  reader.onSuperseded = (streamId, count) => options.metrics?.framesDropped.inc({ stream_id: streamId, reason: 'superseded' }, count);
   // A read that failed may have been applied with its reply lost (a cluster failover): its frames are pending for
   // this worker unseen, so the streams re-sync (their pending frames are claimed before new ones are read).
   reader.onReadFailed = (streamIds) => ownership.resync(streamIds);
@@ -113,9 +114,10 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
   const batcher = new Batcher<FrameDelivery>({
     batchSize,
     maxWaitMs: maxBatchWaitMs,
-    // Every request busy plus one batch queued behind each (the engine's capacity), so a request never idles
-    // while the previous batch publishes; the engine rejects more than that.
-    maxInFlight: engine.capacity,
+    // One batch per infer request: whatever is ready leaves at once while a request is free (a lone camera's frame
+    // is inferred on arrival), and while all are busy frames gather here into the next, fuller batch.
+    maxInFlight: Math.min(engine.requests, engine.capacity),
+    streamOf: (d) => d.streamId,
     isInferable: (d) => d.entry.kind === 'frame',
     run: async (batch) => {
       busy.start();
@@ -140,7 +142,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
       const ids = ownership.readableStreams();
       if (ids.length === 0) return;
       const count = Math.max(1, Math.ceil(batcher.capacity / ids.length));
-      const deliveries = await reader.read(ids, { count, blockMs: READ_BLOCK_MS });
+      const deliveries = await reader.read(ids, { count, blockMs: READ_BLOCK_MS, isLive: (id) => !directory.isLossless(id) });
       admit(deliveries.filter((d) => ownership.accepts(d.streamId)));
     },
     logger,
