@@ -16,6 +16,7 @@ import { Batcher } from './batcher.js';
 import { BusyClock } from './busy-clock.js';
 import { WorkerHeartbeat } from './heartbeat.js';
 import { HeldFrames } from './held-frames.js';
+import { OverloadMonitor, type OverloadNumbers } from './overload-monitor.js';
 import { Periodic } from './periodic.js';
 import { PoseEngine, type PoseInference } from './pose-engine.js';
 import { SeqGuard } from './result-builder.js';
@@ -85,6 +86,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
   const directory = new StreamDirectory(registry, logger);
   const stages = new ResultStages(redis, options.stages ?? configuredStages(config, { definitions: directory, logger }));
   const held = new HeldFrames();
+  const overload = overloadMonitor(processId, logger, options.metrics);
   const busy = new BusyClock();
   let ownership!: StreamOwnership;
   const runner = new BatchRunner({
@@ -110,6 +112,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     processId,
     logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    onPublished: (published) => overload.servedResults(published.filter((r) => r.kind === 'pose' && !directory.isLossless(r.streamId)).length),
   });
   const batcher = new Batcher<FrameDelivery>({
     batchSize,
@@ -131,7 +134,11 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     onError: (error, batch) => logger.error({ err: describeError(error), frames: batch.length }, 'batch not published; its frames will be claimed again'),
   });
   const admit = (deliveries: FrameDelivery[]) => {
-    for (const delivery of deliveries) if (held.take(delivery)) batcher.add(delivery);
+    for (const delivery of deliveries) {
+      if (!held.take(delivery)) continue;
+      if (delivery.entry.kind === 'frame' && !directory.isLossless(delivery.streamId)) overload.offered(delivery.streamId, delivery.entry.meta.seq);
+      batcher.add(delivery);
+    }
   };
 
   await directory.start();
@@ -176,9 +183,16 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     await ownership.rebalance(workersAlive);
     await heartbeat.publishInfo(workersAlive);
   }, logger, 'stream ownership update failed');
+  let sampledAt = performance.now();
+  const overloadWindow = new Periodic(OVERLOAD_WINDOW_MS, async () => {
+    const now = performance.now();
+    overload.sample(now - sampledAt);
+    sampledAt = now;
+  }, logger, 'overload sampling failed');
   const idleClaims = new Periodic(claimIdleMs, () => ownership.claimIdle(batchSize * 4), logger, 'claiming stale frames failed');
   await membership.start();
   void idleClaims.start();
+  void overloadWindow.start();
   readLoop.start();
 
   let stopping: Promise<void> | undefined;
@@ -191,6 +205,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     stop: () =>
       (stopping ??= (async () => {
         await idleClaims.stop();
+        await overloadWindow.stop();
         ownership.stopReading();
         readLoop.stop();
         await readLoop.stopped();
@@ -207,6 +222,31 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
         logger.info('worker stopped');
       })()),
   };
+}
+
+/** The overload monitor's window: long enough to smooth a batch's burst, short enough to warn within seconds. */
+const OVERLOAD_WINDOW_MS = 2_000;
+
+/** The over-capacity gauge plus one warning when an episode starts and one line when it ends, with the numbers. */
+function overloadMonitor(processId: string, logger: Logger, metrics: Metrics | undefined): OverloadMonitor {
+  const gauge = (value: number) => metrics?.workerOverCapacity.set({ worker: processId }, value);
+  gauge(0);
+  const round = (numbers: OverloadNumbers) => ({
+    offeredFps: Number(numbers.offeredFps.toFixed(1)),
+    servedFps: Number(numbers.servedFps.toFixed(1)),
+    dropRate: Number(numbers.dropRate.toFixed(3)),
+    liveStreams: numbers.streams,
+  });
+  return new OverloadMonitor({
+    onEnter: (numbers) => {
+      gauge(1);
+      logger.warn(round(numbers), 'over capacity: live streams offer more frames than this worker serves; each stream is served its fair share of the newest frames and the rest are dropped (add workers, lower fps, or a smaller source)');
+    },
+    onLeave: ({ worstDropRate, ...numbers }) => {
+      gauge(0);
+      logger.info({ ...round(numbers), worstDropRate: Number(worstDropRate.toFixed(3)) }, 'back within capacity');
+    },
+  });
 }
 
 async function createEngine(config: PosestreamConfig): Promise<PoseEngine> {
