@@ -25,6 +25,8 @@ export interface BenchConfigInput {
   gatewayPort?: number;
   /** results.retention per stream (default the config default). */
   retention?: number;
+  /** ingest.maxStreams (default the config default). */
+  maxStreams?: number;
 }
 
 /**
@@ -45,6 +47,7 @@ export function writeBenchConfig(input: BenchConfigInput): { file: string; confi
       },
       gateway: { host: '127.0.0.1', port: input.gatewayPort ?? 0 },
       ...(input.retention === undefined ? {} : { results: { retention: input.retention } }),
+      ...(input.maxStreams === undefined ? {} : { ingest: { maxStreams: input.maxStreams } }),
       streams: input.streams,
     }),
   );
