@@ -11,7 +11,7 @@ import type { CapacityBenchResult } from './capacity.js';
 
 const WIDTH = 860;
 const HEIGHT = 440;
-const PLOT = { left: 70, right: WIDTH - 80, top: 50, bottom: HEIGHT - 60 };
+const PLOT = { left: 70, right: WIDTH - 80, top: 64, bottom: HEIGHT - 60 };
 const COLORS = { min: '#d62728', mean: '#1f77b4', p99: '#2ca02c', limit: '#888888' };
 
 export function capacityChartSvg(r: CapacityBenchResult): string {
@@ -41,11 +41,11 @@ export function capacityChartSvg(r: CapacityBenchResult): string {
     ['mean per camera, results/s', COLORS.mean],
     ['p99 capture->result, ms', COLORS.p99],
   ]
-    .map(([label, color], i) => `<rect x="${PLOT.left + 10 + i * 230}" y="${PLOT.top - 30}" width="14" height="4" fill="${color}"/><text x="${PLOT.left + 30 + i * 230}" y="${PLOT.top - 24}">${label}</text>`)
+    .map(([label, color], i) => `<rect x="${PLOT.left + 10 + i * 230}" y="${PLOT.top - 28}" width="14" height="4" fill="${color}"/><text x="${PLOT.left + 30 + i * 230}" y="${PLOT.top - 22}">${label}</text>`)
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="DejaVu Sans, sans-serif" font-size="12" fill="#222222">
 <rect width="100%" height="100%" fill="#ffffff"/>
-<text x="${WIDTH / 2}" y="18" text-anchor="middle" font-size="14">posestream bench capacity: ${escapeXml(r.source)} cameras at ${r.fps} fps (largest N that holds: ${r.max_cameras})</text>
+<text x="${WIDTH / 2}" y="20" text-anchor="middle" font-size="14">posestream bench capacity: ${escapeXml(r.source)} cameras at ${r.fps} fps (largest N that holds: ${r.max_cameras})</text>
 ${legend}
 ${ticks(maxFps, yFps, 'left')}${ticks(maxMs, yMs, 'right')}${xTicks}
 <line x1="${PLOT.left}" x2="${PLOT.right}" y1="${PLOT.bottom}" y2="${PLOT.bottom}" stroke="#444444"/>

@@ -159,8 +159,9 @@ export async function runCapacityBench(options: CapacityBenchOptions): Promise<C
       if (!holds(row, options.fps)) break;
       held = n;
     }
+    // Past capacity: 1.5x what held (nothing to compare against when not even one camera held).
     const past = Math.max(held + 1, Math.ceil(held * 1.5));
-    if (past <= most) {
+    if (held > 0 && past <= most) {
       const { row, rates } = await measure(past);
       const fastest = Math.max(...rates);
       overload = { ...row, max_fps: fastest, fairness: fastest > 0 ? Math.min(...rates) / fastest : 0 };
