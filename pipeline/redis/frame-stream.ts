@@ -146,6 +146,23 @@ export async function ensureConsumerGroup(redis: RedisClient, key: string, group
   }
 }
 
+/** Round-robin over a list that may change between calls: order() starts where the previous turn ended. */
+class Turns {
+  private start = 0;
+  private length = 0;
+
+  order<T>(items: T[]): T[] {
+    this.length = items.length;
+    if (items.length === 0) return items;
+    const at = this.start % items.length;
+    return [...items.slice(at), ...items.slice(0, at)];
+  }
+
+  advance(taken: number): void {
+    this.start = this.length > 0 ? (this.start + taken) % this.length : 0;
+  }
+}
+
 export interface FrameDelivery {
   streamId: string;
   entryId: string;
@@ -167,6 +184,7 @@ export class FrameConsumer {
   onSuperseded?: (streamId: string, count: number) => void;
   private readonly groupsReady = new Set<string>();
   private readonly reads: StreamReads;
+  private readonly liveTurns = new Turns();
 
   constructor(
     private readonly redis: RedisClient,
@@ -189,12 +207,28 @@ export class FrameConsumer {
    * A stream whose key was deleted (stream removed, then re-added) gets its group re-created. Throws when every
    * stream's read failed; otherwise returns what was read and reports failures to onReadFailed.
    */
-  async read(streamIds: string[], options: { count: number; blockMs: number; isLive?: (streamId: string) => boolean }): Promise<FrameDelivery[]> {
+  async read(
+    streamIds: string[],
+    options: {
+      count: number;
+      blockMs: number;
+      isLive?: (streamId: string) => boolean;
+      /**
+       * Live frames the caller has room for: with fewer than live streams, the read takes the newest of that many
+       * streams, in turn (starting after the last one read), and reaches for the others only when those had none.
+       * So a worker past capacity holds no frame that ages while it waits: the others stay in Redis, newest kept.
+       */
+      liveRoom?: number;
+    },
+  ): Promise<FrameDelivery[]> {
     if (streamIds.length === 0) return [];
     await this.ensureGroups(streamIds);
     const failed = new Map<string, Error>();
-    const live = options.isLive ? streamIds.filter(options.isLive) : [];
-    const newest = await this.takeNewest(live, failed);
+    const live = options.isLive ? this.liveTurns.order(streamIds.filter(options.isLive)) : [];
+    const first = live.slice(0, Math.max(1, options.liveRoom ?? live.length));
+    let newest = await this.takeNewest(first, failed);
+    this.liveTurns.advance(first.length);
+    if (newest.length === 0 && first.length < live.length) newest = await this.takeNewest(live.slice(first.length), failed);
     const inOrder = newest.length > 0 ? streamIds.filter((id) => !live.includes(id)) : streamIds.filter((id) => !failed.has(id));
     const deliveries: FrameDelivery[] = [...newest];
     if (inOrder.length > 0) {

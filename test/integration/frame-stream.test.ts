@@ -122,6 +122,22 @@ describe('frame streams on Redis', () => {
     expect((await waiting).map((d) => `${d.streamId}:${d.entry.kind === 'frame' ? d.entry.meta.seq : 'eos'}`)).toEqual(['cam:6']);
   });
 
+  it('live read with room for fewer frames than streams: the streams take turns, the rest stay in Redis', async () => {
+    const ids = ['c0', 'c1', 'c2'];
+    const publishers = ids.map((streamId) => new FramePublisher(redis, { streamId, mode: 'live', liveQueueLength: 4, losslessQueueLength: 100 }));
+    const consumer = new FrameConsumer(connection(), { consumer: 'w1', claimIdleMs: 1_000 });
+    const read = async () => (await consumer.read(ids, { count: 4, blockMs: 100, isLive: () => true, liveRoom: 2 })).map((d) => d.streamId);
+    for (const [i, publisher] of publishers.entries()) await publisher.publish(frame(ids[i]!, 0).meta, frame(ids[i]!, 0).pixels);
+    expect(await read()).toEqual(['c0', 'c1']);
+    expect(await redis.xlen(keys.frames('c2'))).toBe(1);
+    for (const [i, publisher] of publishers.entries()) await publisher.publish(frame(ids[i]!, 1).meta, frame(ids[i]!, 1).pixels);
+    expect(await read()).toEqual(['c2', 'c0']);
+    expect(await read()).toEqual(['c1']);
+    // The turn's streams (c0, c1) have nothing new: the others are read rather than waiting.
+    await publishers[2]!.publish(frame('c2', 2).meta, frame('c2', 2).pixels);
+    expect(await read()).toEqual(['c2']);
+  });
+
   it('lossless: waitForRoom holds the publisher while the stream is full and releases it on ack', async () => {
     const publisher = new FramePublisher(redis, { streamId: 'll', mode: 'lossless', liveQueueLength: 3, losslessQueueLength: 2 });
     for (let seq = 0; seq < 2; seq += 1) {

@@ -148,8 +148,9 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
       await batcher.whenCapacity();
       const ids = ownership.readableStreams();
       if (ids.length === 0) return;
-      const count = Math.max(1, Math.ceil(batcher.capacity / ids.length));
-      const deliveries = await reader.read(ids, { count, blockMs: READ_BLOCK_MS, isLive: (id) => !directory.isLossless(id) });
+      const room = batcher.capacity;
+      const count = Math.max(1, Math.ceil(room / ids.length));
+      const deliveries = await reader.read(ids, { count, blockMs: READ_BLOCK_MS, isLive: (id) => !directory.isLossless(id), liveRoom: room });
       admit(deliveries.filter((d) => ownership.accepts(d.streamId)));
     },
     logger,
