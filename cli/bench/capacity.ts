@@ -41,6 +41,9 @@ export interface CapacityBenchResult {
   chart?: string;
   model: string;
   precision: string;
+  hint: string;
+  batch: number;
+  requests: number;
   seconds: number;
   load_before: number[];
 }
@@ -56,6 +59,9 @@ export interface CapacityBenchOptions {
   seconds: number;
   /** Cameras added per step. */
   step: number;
+  /** worker.batchSize and model.hint (default: the config defaults). */
+  batch?: number;
+  hint?: string;
   redis: RedisTarget;
   /** Where the PNG chart goes (undefined: no chart). */
   chart?: string;
@@ -92,7 +98,14 @@ export async function runCapacityBench(options: CapacityBenchOptions): Promise<C
   const most = Math.ceil(options.max * 1.5);
   const server = await launchRtspServer(media.h264, { fps: options.fps, cameras: most });
   log(`capacity: ${media.label} cameras at ${options.fps} fps from rtsp://127.0.0.1:${server.port}/cam<i>`);
-  const { config } = writeBenchConfig({ redis: options.redis, model: options.model, streams: [], maxStreams: Math.max(16, most) });
+  const { config } = writeBenchConfig({
+    redis: options.redis,
+    model: options.model,
+    streams: [],
+    maxStreams: Math.max(16, most),
+    ...(options.batch === undefined ? {} : { batchSize: options.batch }),
+    ...(options.hint === undefined ? {} : { hint: options.hint }),
+  });
   const redis = await openBenchRedis(options.redis);
   const logger = createLogger('bench', 'warn');
   const worker = await startWorker(config, { logger });
@@ -192,6 +205,9 @@ export async function runCapacityBench(options: CapacityBenchOptions): Promise<C
     ...(single ? { single } : {}),
     model: options.model,
     precision: worker.engine.precision,
+    hint: config.model.hint,
+    batch: config.worker.batchSize,
+    requests: worker.engine.requests,
     seconds: options.seconds,
     load_before: loadBefore.map((l) => Number(l.toFixed(2))),
   };
@@ -307,6 +323,6 @@ export function formatCapacityBench(r: CapacityBenchResult): string {
     lines.push(`one camera alone: p50 capture->result ${r.single.p50_ms.toFixed(1)} ms, one inference (LATENCY hint, batch 1) ${r.single.infer_ms.toFixed(1)} ms, ratio ${r.single.ratio.toFixed(2)} (target <= 1.5)`);
   }
   if (r.chart) lines.push(`chart: ${r.chart}`);
-  lines.push(`model ${r.model}, precision ${r.precision}, CPU; load before ${r.load_before.join(' ')}`);
+  lines.push(`model ${r.model}, precision ${r.precision}, CPU, hint ${r.hint}, ${r.requests} infer requests, batch up to ${r.batch}; load before ${r.load_before.join(' ')}`);
   return lines.join('\n');
 }

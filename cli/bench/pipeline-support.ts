@@ -27,6 +27,8 @@ export interface BenchConfigInput {
   retention?: number;
   /** ingest.maxStreams (default the config default). */
   maxStreams?: number;
+  /** model.hint (default the config default). */
+  hint?: string;
 }
 
 /**
@@ -39,7 +41,7 @@ export function writeBenchConfig(input: BenchConfigInput): { file: string; confi
     file,
     stringify({
       redis: input.redis.cluster ? { cluster: input.redis.cluster } : { url: input.redis.url },
-      model: { path: path.resolve(input.model), cacheDir: path.join(repoRoot, 'build', 'ov-cache') },
+      model: { path: path.resolve(input.model), cacheDir: path.join(repoRoot, 'build', 'ov-cache'), ...(input.hint === undefined ? {} : { hint: input.hint }) },
       worker: {
         batchSize: input.batchSize ?? 4,
         maxBatchWaitMs: input.maxBatchWaitMs ?? 0,
