@@ -141,13 +141,26 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     }
   };
 
+  /**
+   * A live stream holds at most its share of what this process may hold: one that always has a frame (a flood, a
+   * fast camera) cannot fill the room a slower camera's next frame needs. Lossless streams are read in order anyway.
+   */
+  const readableWithinShare = (ids: string[]): string[] => {
+    const live = ids.filter((id) => !directory.isLossless(id));
+    const share = Math.max(1, Math.ceil((batcher.capacity + batcher.size) / Math.max(1, live.length)));
+    return ids.filter((id) => directory.isLossless(id) || held.count(id) < share);
+  };
+
   await directory.start();
   const readLoop = new FollowLoop({
     idle: () => ownership.readableStreams().length === 0,
     readOnce: async () => {
       await batcher.whenCapacity();
-      const ids = ownership.readableStreams();
-      if (ids.length === 0) return;
+      const readable = ownership.readableStreams();
+      if (readable.length === 0) return;
+      const ids = readableWithinShare(readable);
+      // Every stream holds its share (cannot last: together they would fill the room): wait for a batch to settle.
+      if (ids.length === 0) return void (await new Promise((resolve) => setTimeout(resolve, 5)));
       const room = batcher.capacity;
       const count = Math.max(1, Math.ceil(room / ids.length));
       const deliveries = await reader.read(ids, { count, blockMs: READ_BLOCK_MS, isLive: (id) => !directory.isLossless(id), liveRoom: room });
