@@ -53,10 +53,6 @@ export class Batcher<T> {
     return this.waiting.size + this.runningItems;
   }
 
-  /** Items waiting for a free slot. */
-  get queued(): number {
-    return this.waiting.size;
-  }
 
   get inFlight(): number {
     return this.running;
