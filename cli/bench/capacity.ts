@@ -80,6 +80,10 @@ const FIRST_RESULT_TIMEOUT_MS = 30_000;
 interface Sample {
   streamId: string;
   latencyMs: number;
+  /** The result's own timings: capture->publish to Redis (decode), publish->inference start (queue), inference. */
+  decodeMs: number;
+  queueMs: number;
+  inferMs: number;
 }
 
 export async function runCapacityBench(options: CapacityBenchOptions): Promise<CapacityBenchResult> {
@@ -136,7 +140,8 @@ export async function runCapacityBench(options: CapacityBenchOptions): Promise<C
       fresh.delete(result.streamId);
       if (!measuring) return;
       counts.set(result.streamId, (counts.get(result.streamId) ?? 0) + 1);
-      samples.push({ streamId: result.streamId, latencyMs: receivedAt - result.captureTs });
+      const t = result.timings;
+      samples.push({ streamId: result.streamId, latencyMs: receivedAt - result.captureTs, decodeMs: t.decodeMs, queueMs: t.queueMs, inferMs: t.inferMs });
     });
     const firstBy = Date.now() + FIRST_RESULT_TIMEOUT_MS;
     while (fresh.size > 0 && Date.now() < firstBy) await sleep(100);
@@ -159,7 +164,8 @@ export async function runCapacityBench(options: CapacityBenchOptions): Promise<C
       p99_ms: round(latency.p99, 1),
       cpu: round(cores, 2),
     };
-    log(`capacity: ${formatRow(row)}`);
+    const p50 = (key: 'decodeMs' | 'queueMs' | 'inferMs') => summarize(samples.map((sample) => sample[key])).p50.toFixed(0);
+    log(`capacity: ${formatRow(row)}   (p50 decode ${p50('decodeMs')} / queue ${p50('queueMs')} / infer ${p50('inferMs')} ms)`);
     return { row, rates };
   };
 
