@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PosestreamConfig } from '../../config/schema.js';
 import { assetPath, repoRoot } from '../../pipeline/assets.js';
+import { PosestreamError } from '../../pipeline/errors.js';
 import type { RedisTarget } from '../../pipeline/redis/client.js';
 import { processSample } from './processes.js';
 import { annexB, killRtspServer, launchRtspServer } from './rtsp-server.js';
@@ -238,6 +239,7 @@ function benchMedia(source: string): { label: string; h264: string } {
   if (source === '720p') return { label: '720p', h264: annexB(walking, path.join(dir, 'walking_720p.h264')) };
   if (source === '360p') return { label: '360p', h264: annexB(walking, path.join(dir, 'walking_360p.h264'), { height: 360 }) };
   const file = path.resolve(source);
+  if (!existsSync(file)) throw new PosestreamError('PS_CLI_BAD_OPTION', `--source must be 720p, 360p or a video file; no file ${source}`);
   return { label: path.basename(file), h264: annexB(file, path.join(dir, `${path.basename(file, path.extname(file))}.h264`), { reencode: true }) };
 }
 
