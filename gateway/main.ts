@@ -88,6 +88,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   const known = () => catalog?.ids() ?? [];
 
   let previews: PreviewFollower | undefined;
+  let follower: PipelineFollower | undefined;
   const frameInterestChanged = () => previews?.interestChanged();
   const hub = new Hub({
     logger,
@@ -106,6 +107,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
       return newest?.result.kind === 'eos' ? { entryId: newest.entryId, message: { v: WIRE_VERSION, type: 'result', result: newest.result } } : undefined;
     },
     onFrameInterestChanged: frameInterestChanged,
+    liveCursors: (streamId) => follower?.position(streamId),
   });
   const viewers = new HttpFrameViewers(frameInterestChanged);
   previews = new PreviewFollower(redis, previewConnection, {
@@ -124,7 +126,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   });
 
   // `commands` lets a new stream interrupt the follower's blocking read (CLIENT UNBLOCK on one Redis).
-  const follower = new PipelineFollower(resultsConnection, {
+  follower = new PipelineFollower(resultsConnection, {
     logger,
     commands: redis,
     tailIds: async (streamId) => ({ results: await replayReader.tailId(streamId), events: await eventReader.tailId(streamId) }),

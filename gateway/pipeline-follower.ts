@@ -87,6 +87,15 @@ export class PipelineFollower {
     if (added) await this.reads.interrupt().catch(() => undefined);
   }
 
+  /**
+   * The ids of the stream's results and events last handed to onResults / onEvents (or its tail when it joined):
+   * everything after them is still to be handed out. Undefined while the stream is not followed.
+   */
+  position(streamId: string): Readonly<Record<Kind, string>> | undefined {
+    const cursor = this.cursors.get(streamId);
+    return cursor ? { ...cursor } : undefined;
+  }
+
   start(): void {
     this.loop.start();
   }

@@ -1,11 +1,18 @@
-import { decodeFrameMessage, serverMessageSchema, WIRE_VERSION, type Person, type PoseResult, type StreamState } from '../../pipeline/wire/v1.js';
-import { connectWithRetry, type ConnectionState } from './connection.js';
-import { drawOverlay, TrackTrails } from './overlay.js';
+import { connect, type Delivery, type PosestreamClient } from '../../client/index.js';
+import { browserSocket } from '../../client/socket.js';
+import type { EventRulesConfig } from '../../pipeline/events/config.js';
+import type { Person, PoseEvent, PoseResult, StreamState } from '../../pipeline/wire/v1.js';
+import { EventFeed } from './event-feed.js';
+import { drawOverlay, drawRuleShapes, TrackTrails } from './overlay.js';
+import { RuleEditor } from './rule-editor.js';
 
 /**
  * posestream dashboard: one card per registered stream with the live frame and the skeletons of the result computed
  * on exactly that frame (matched by seq), per-stream rates from GET /api/streams, and stream management through the
- * REST API. Frames arrive plain (annotated:false) so overlays are drawn here, crisp at any zoom.
+ * REST API. Frames arrive plain (annotated:false) so overlays are drawn here, crisp at any zoom. It talks to the
+ * gateway through posestream/client (client/), the same library consumers use: reconnects, and the event feed
+ * resumes after the last event it showed. Each card has a zone and line editor (rule-editor.ts); the event feed
+ * (event-feed.ts) lists the newest events of every stream with snapshot thumbnails.
  */
 
 interface ApiStream {
@@ -13,6 +20,7 @@ interface ApiStream {
   url: string;
   enabled: boolean;
   state: StreamState | null;
+  events?: Partial<EventRulesConfig>;
   stats: { fps: number; latencyMs: number | null; drops: number; persons: number | null; lastResultAgeMs: number | null };
 }
 
@@ -30,6 +38,9 @@ interface StreamView {
   stats?: ApiStream['stats'];
   /** Where each tracked person walked lately (drawn when "trails" is ticked). */
   trails: TrackTrails;
+  /** The stream's event rules (zones and lines are drawn on the frame), from the last GET /api/streams or save. */
+  rules?: Partial<EventRulesConfig>;
+  editor?: RuleEditor;
 }
 
 /** What was last painted per stream; the e2e test reads it to know where the people are. */
@@ -62,7 +73,8 @@ const $ = <T extends HTMLElement>(selector: string): T => document.querySelector
  * there). The page itself is served without it; everything it loads from the gateway needs it when one is set.
  */
 const TOKEN_KEY = 'posestream-token';
-let connection: { reconnectNow(): void } | undefined;
+let connection: PosestreamClient | undefined;
+let feed: EventFeed | undefined;
 
 function token(): string {
   return sessionStorage.getItem(TOKEN_KEY) ?? '';
@@ -97,6 +109,7 @@ function setupTokenForm(): void {
     form.hidden = true;
     connection?.reconnectNow();
     void refreshStreams();
+    void loadRecentEvents();
   });
 }
 
@@ -135,8 +148,24 @@ function createView(id: string): StreamView {
   card.querySelector('.remove')!.addEventListener('click', () => {
     void api(`/api/streams/${encodeURIComponent(id)}`, { method: 'DELETE' }).then(refreshStreams);
   });
+  view.editor = new RuleEditor(card, {
+    rules: () => view.rules,
+    save: (events) => saveRules(view, events),
+    repaint: () => paint(view),
+  });
   $('#grid').append(card);
   return view;
+}
+
+/** PATCH of the stream's whole `events` object; the reply's rules become the card's. */
+async function saveRules(view: StreamView, events: Record<string, unknown>): Promise<{ ok: true; rules: Partial<EventRulesConfig> } | { ok: false; problems: string[] }> {
+  const response = await api(`/api/streams/${encodeURIComponent(view.id)}`, { method: 'PATCH', body: JSON.stringify({ events }) }).catch(() => undefined);
+  if (!response) return { ok: false, problems: ['the gateway could not be reached'] };
+  const body = (await response.json().catch(() => ({}))) as ApiStream & { error?: { message: string; fields?: Array<{ path: string; message: string }> } };
+  if (!response.ok) return { ok: false, problems: (body.error?.fields ?? [{ path: '', message: body.error?.message ?? `HTTP ${response.status}` }]).map((f) => (f.path ? `${f.path}: ${f.message}` : f.message)) };
+  view.rules = body.events;
+  paint(view);
+  return { ok: true, rules: body.events ?? {} };
 }
 
 function paint(view: StreamView): void {
@@ -149,6 +178,8 @@ function paint(view: StreamView): void {
   }
   view.ctx.drawImage(bitmap, 0, 0);
   const result = view.results.get(seq);
+  const shapes = view.editor?.shapes();
+  if (shapes) drawRuleShapes(view.ctx, shapes.saved, shapes.draft);
   if (result) drawOverlay(view.ctx, result.persons, result.sourceWidth, result.sourceHeight, showTrails() ? { trails: view.trails, upToSeq: seq } : undefined);
   drawn[view.id] = {
     seq,
@@ -199,23 +230,30 @@ function showState(state: StreamState): void {
   view.card.querySelector('.reason')!.textContent = state.reason ?? '';
 }
 
-function onMessage(event: MessageEvent): void {
-  if (event.data instanceof ArrayBuffer) {
-    const { header, jpeg } = decodeFrameMessage(new Uint8Array(event.data));
-    const view = views.get(header.streamId);
-    if (view) showFrame(view, { seq: header.seq, jpeg, width: header.width, height: header.height });
-    return;
+function onDelivery(delivery: Delivery): void {
+  if (delivery.type === 'frame') {
+    const view = views.get(delivery.header.streamId);
+    if (view) showFrame(view, { seq: delivery.header.seq, jpeg: delivery.jpeg, width: delivery.header.width, height: delivery.header.height });
+  } else if (delivery.type === 'result' && delivery.result.kind === 'pose') onResult(delivery.result);
+  else if (delivery.type === 'state') showState(delivery.state);
+  else if (delivery.type === 'event') feed?.add(delivery.event);
+  else if (delivery.type === 'dropped' && delivery.channel === 'frames') {
+    const view = views.get(delivery.streamId);
+    if (view) view.dropped = delivery.count;
   }
-  const parsed = serverMessageSchema.safeParse(JSON.parse(String(event.data)));
-  if (!parsed.success) return;
-  const message = parsed.data;
-  if (message.type === 'result' && message.result.kind === 'pose') onResult(message.result);
-  else if (message.type === 'state') showState(message.state);
-  else if (message.type === 'dropped') {
-    const view = views.get(message.streamId);
-    if (view) view.dropped = message.count;
-  } else if (message.type === 'hello') void refreshStreams();
-  else if (message.type === 'error') console.warn('gateway:', message.code, message.message);
+}
+
+/** The event feed starts with the newest retained events (REST), then follows the `events` channel. */
+async function loadRecentEvents(): Promise<void> {
+  const response = await api('/api/events?limit=20').catch(() => undefined);
+  if (!response?.ok) return;
+  const { events } = (await response.json()) as { events: PoseEvent[] };
+  for (const event of events) feed?.add(event);
+}
+
+async function loadSnapshot(eventId: string): Promise<Blob | undefined> {
+  const response = await api(`/api/events/${encodeURIComponent(eventId)}/snapshot.jpg`).catch(() => undefined);
+  return response?.ok ? response.blob() : undefined;
 }
 
 async function refreshStreams(): Promise<void> {
@@ -236,6 +274,9 @@ async function refreshStreams(): Promise<void> {
       views.set(stream.id, view);
     }
     view.enabled = stream.enabled;
+    const rulesChanged = JSON.stringify(view.rules) !== JSON.stringify(stream.events);
+    view.rules = stream.events;
+    if (rulesChanged) view.editor?.renderList();
     view.card.querySelector('.toggle')!.textContent = stream.enabled ? 'Disable' : 'Enable';
     if (stream.state) showState(stream.state);
     else setBadge(view.card.querySelector('.state')!, stream.enabled ? 'pending' : 'disabled');
@@ -287,16 +328,26 @@ function start(): void {
   setupTokenForm();
   setupTrailsToggle();
   setupForm();
-  connection = connectWithRetry({
-    url: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${token() ? `?token=${encodeURIComponent(token())}` : ''}`,
-    onOpen: (socket) => {
-      socket.send(JSON.stringify({ v: WIRE_VERSION, type: 'subscribe', id: 'dashboard', streams: ['*'], channels: ['results', 'frames', 'state'], annotated: false }));
-    },
-    onMessage,
+  feed = new EventFeed($('#event-feed'), $('#no-events'), loadSnapshot);
+  document.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter') return;
+    for (const view of views.values()) if (view.editor?.onEnter()) event.preventDefault();
+  });
+  connection = connect('/ws', {
+    base: location.href,
+    socket: browserSocket,
+    token: () => token(),
     // A refused token closes the socket before it opens (the browser does not show the 401): the REST calls
     // below get the 401 and ask for the token.
-    onState: (state: ConnectionState, detail: string) => setBadge($('#connection'), state, detail),
+    onStatus: (state, detail) => setBadge($('#connection'), state, detail),
+    onHello: () => void refreshStreams(),
+    onError: (error) => console.warn('gateway:', error.message),
   });
+  // Live view: after a reconnect, the newest results and frames, not what was missed meanwhile.
+  connection.subscribe({ streams: ['*'], channels: ['results', 'frames', 'state'], annotated: false, resume: false }, onDelivery);
+  // The feed resumes after the last event it showed.
+  connection.subscribe({ streams: ['*'], channels: ['events'] }, onDelivery);
+  void loadRecentEvents();
   void refreshStreams();
   setInterval(() => void refreshStreams(), 2_000);
   setInterval(() => views.forEach(renderStats), 1_000);

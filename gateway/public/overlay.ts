@@ -123,3 +123,122 @@ function drawLabel(ctx: CanvasRenderingContext2D, text: string, color: Rgb, x: n
   ctx.fillText(text, x + size * 0.3, top + height / 2);
   ctx.restore();
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Zones and lines of the stream's event rules (normalised frame coordinates), and the one being drawn.
+
+type Point = readonly [number, number];
+
+export interface RuleShapes {
+  zones: ReadonlyArray<{ id: string; polygon: readonly Point[] }>;
+  lines: ReadonlyArray<{ id: string; a: Point; b: Point }>;
+}
+
+/** What the editor has drawn so far. */
+export interface DraftShape {
+  kind: 'zone' | 'line';
+  points: readonly Point[];
+  /** A polygon closed with a double-click or Enter. */
+  closed: boolean;
+}
+
+const ZONE_COLOR = 'rgb(255, 196, 0)';
+const LINE_COLOR = 'rgb(0, 229, 255)';
+const DRAFT_COLOR = 'rgb(255, 64, 129)';
+
+/**
+ * The right-hand unit normal of a -> b on the displayed frame (y down): standing at a looking at b, the side a
+ * `left_to_right` crossing goes to (pipeline/events/config.ts names the direction this way).
+ */
+export function rightHandNormal(a: Point, b: Point): Point {
+  const dx = b[0] - a[0];
+  const dy = b[1] - a[1];
+  const length = Math.hypot(dx, dy) || 1;
+  return [-dy / length, dx / length];
+}
+
+export function drawRuleShapes(ctx: CanvasRenderingContext2D, shapes: RuleShapes, draft?: DraftShape): void {
+  const { width, height } = ctx.canvas;
+  const px = (p: Point): [number, number] => [p[0] * width, p[1] * height];
+  const line = Math.max(2, Math.round(width / 320));
+  ctx.save();
+  ctx.lineWidth = line;
+  for (const zone of shapes.zones) {
+    tracePolygon(ctx, zone.polygon.map(px), true);
+    ctx.fillStyle = 'rgba(255, 196, 0, 0.18)';
+    ctx.fill();
+    ctx.strokeStyle = ZONE_COLOR;
+    ctx.stroke();
+    const [x, y] = px(zone.polygon[0]!);
+    drawTag(ctx, zone.id, ZONE_COLOR, x, y, line);
+  }
+  for (const rule of shapes.lines) drawDirectedLine(ctx, px(rule.a), px(rule.b), LINE_COLOR, line, rule.id);
+  if (draft && draft.points.length > 0) {
+    const points = draft.points.map(px);
+    ctx.strokeStyle = DRAFT_COLOR;
+    ctx.setLineDash([line * 3, line * 2]);
+    if (draft.kind === 'line' && points.length === 2) drawDirectedLine(ctx, points[0]!, points[1]!, DRAFT_COLOR, line);
+    else {
+      tracePolygon(ctx, points, draft.closed);
+      ctx.stroke();
+    }
+    ctx.setLineDash([]);
+    ctx.fillStyle = DRAFT_COLOR;
+    for (const [x, y] of points) {
+      ctx.beginPath();
+      ctx.arc(x, y, line + 2, 0, Math.PI * 2);
+      ctx.fill();
+    }
+  }
+  ctx.restore();
+}
+
+function tracePolygon(ctx: CanvasRenderingContext2D, points: ReadonlyArray<readonly [number, number]>, close: boolean): void {
+  ctx.beginPath();
+  points.forEach(([x, y], i) => (i === 0 ? ctx.moveTo(x, y) : ctx.lineTo(x, y)));
+  if (close) ctx.closePath();
+}
+
+/** The line, and an arrow from its middle towards the side a left_to_right crossing goes to. */
+function drawDirectedLine(ctx: CanvasRenderingContext2D, a: [number, number], b: [number, number], color: string, line: number, label?: string): void {
+  // In pixels: perpendicular on screen (scaling x and y by the frame size keeps the side, not the angle).
+  const normal = rightHandNormal(a, b);
+  ctx.strokeStyle = color;
+  ctx.beginPath();
+  ctx.moveTo(a[0], a[1]);
+  ctx.lineTo(b[0], b[1]);
+  ctx.stroke();
+  const mid: [number, number] = [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2];
+  const arrow = line * 16;
+  const tip: [number, number] = [mid[0] + normal[0] * arrow, mid[1] + normal[1] * arrow];
+  ctx.beginPath();
+  ctx.moveTo(mid[0], mid[1]);
+  ctx.lineTo(tip[0], tip[1]);
+  const head = line * 4;
+  const back: [number, number] = [-normal[0], -normal[1]];
+  const side: [number, number] = [-normal[1], normal[0]];
+  ctx.moveTo(tip[0], tip[1]);
+  ctx.lineTo(tip[0] + (back[0] + side[0]) * head, tip[1] + (back[1] + side[1]) * head);
+  ctx.moveTo(tip[0], tip[1]);
+  ctx.lineTo(tip[0] + (back[0] - side[0]) * head, tip[1] + (back[1] - side[1]) * head);
+  ctx.stroke();
+  // The arrow's side is where a left_to_right crossing goes.
+  drawTag(ctx, 'L→R', color, tip[0] + normal[0] * head, tip[1] + normal[1] * head + line * 3, line);
+  if (label) drawTag(ctx, label, color, a[0], a[1], line);
+}
+
+function drawTag(ctx: CanvasRenderingContext2D, text: string, color: string, x: number, y: number, line: number): void {
+  const size = Math.max(11, line * 5);
+  ctx.save();
+  ctx.font = `bold ${size}px sans-serif`;
+  const width = ctx.measureText(text).width + size * 0.6;
+  const height = size * 1.3;
+  const left = Math.min(Math.max(0, x), ctx.canvas.width - width);
+  const top = Math.min(Math.max(0, y - height), ctx.canvas.height - height);
+  ctx.fillStyle = color;
+  ctx.fillRect(left, top, width, height);
+  ctx.fillStyle = '#000';
+  ctx.textBaseline = 'middle';
+  ctx.fillText(text, left + size * 0.3, top + height / 2);
+  ctx.restore();
+}

@@ -6,8 +6,8 @@ import type { Route } from '../http.js';
 
 /**
  * The dashboard: static files from gateway/public, with app.ts bundled by esbuild once at gateway start together
- * with pipeline/wire/v1.ts and pipeline/pose/skeleton.ts, so the browser speaks the same schema and palette as
- * the server. No CDN, no external fonts: it works on an isolated network.
+ * with pipeline/wire/v1.ts, pipeline/pose/skeleton.ts, pipeline/events/config.ts and the client library (client/),
+ * so the browser speaks the same schema, palette and rule validation as the server. No CDN, no external fonts: it works on an isolated network.
  */
 
 const publicDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'public');

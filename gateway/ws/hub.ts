@@ -9,6 +9,7 @@ import {
   type Channel,
   type ClientMessage,
   type ServerMessage,
+  type StreamCursors,
   type StreamResult,
   type StreamState,
 } from '../../pipeline/wire/v1.js';
@@ -39,6 +40,11 @@ export interface HubOptions {
   endOfStream: (streamId: string) => Promise<ReplayedEntry | undefined>;
   /** Called when the set of streams whose frames somebody watches may have changed. */
   onFrameInterestChanged: () => void;
+  /**
+   * The entry ids of the stream's results and events last handed to publishResult / publishEvent: a new live
+   * subscriber gets everything after them (sent in `subscribed.cursors`, so it can resume from there).
+   */
+  liveCursors?: (streamId: string) => { results?: string; events?: string } | undefined;
 }
 
 export interface FrameInterest {
@@ -73,6 +79,8 @@ interface LiveItem {
 
 interface ReplayState {
   live: LiveItem[];
+  /** Replay strictly after this entry id (a client's resume cursor); absent: from the oldest retained. */
+  after?: string;
 }
 
 class HubClient {
@@ -173,7 +181,7 @@ export class Hub {
     for (const client of this.clients) {
       const viaResults = client.wantsResults(streamId);
       if (!viaResults && !(end && client.wantsEvents(streamId))) continue;
-      payload ??= text({ v: WIRE_VERSION, type: 'result', result: entry.result });
+      payload ??= text({ v: WIRE_VERSION, type: 'result', result: entry.result, cursor: entry.entryId });
       if (viaResults) this.deliver(client, 'results', streamId, { entryId: entry.entryId, payload }, resultChannel(entry.result));
       else this.deliver(client, 'events', streamId, { endId: entry.entryId, payload }, 'control');
     }
@@ -184,7 +192,7 @@ export class Hub {
     let payload: string | undefined;
     for (const client of this.clients) {
       if (!client.wantsEvents(streamId)) continue;
-      payload ??= text({ v: WIRE_VERSION, type: 'event', event: entry.event });
+      payload ??= text({ v: WIRE_VERSION, type: 'event', event: entry.event, cursor: entry.entryId });
       this.deliver(client, 'events', streamId, { entryId: entry.entryId, payload }, 'control');
     }
   }
@@ -328,6 +336,15 @@ export class Hub {
     }
     const known = new Set(this.options.knownStreams());
     const unknown = message.streams.filter((id) => id !== '*' && !known.has(id));
+    if (message.type === 'subscribe' && message.after) {
+      const notSubscribed = Object.keys(message.after).filter((id) => !message.streams.includes(id) && !message.streams.includes('*'));
+      if (notSubscribed.length > 0) {
+        this.options.metrics.wsRejected.inc({ reason: 'PS_WS_INVALID' });
+        this.sendError(client, 'PS_WS_INVALID', `after: stream(s) not in this subscription: ${notSubscribed.join(', ')}`, message.id);
+        return;
+      }
+      for (const id of Object.keys(message.after)) if (!known.has(id) && !unknown.includes(id)) unknown.push(id);
+    }
     if (unknown.length > 0) {
       this.options.metrics.wsRejected.inc({ reason: 'PS_WS_UNKNOWN_STREAM' });
       this.sendError(client, 'PS_WS_UNKNOWN_STREAM', `unknown stream(s): ${unknown.join(', ')}; known: ${[...known].join(', ') || '(none)'}`, message.id);
@@ -346,12 +363,34 @@ export class Hub {
       if (channels.includes('frames')) client.frames.set(streamId, message.annotated ?? true);
     }
     const targets = message.streams.includes('*') ? [...known] : message.streams;
-    const replayed = message.fromStart ? REPLAY_CHANNELS.filter((channel) => channels.includes(channel)) : [];
     // Buffer live messages from this instant, before the reply, so each replay can hand over without a gap.
-    for (const channel of replayed) {
-      for (const streamId of targets) if (!client.replays[channel].has(streamId)) client.replays[channel].set(streamId, { live: [] });
+    // A replay already running for a stream and channel (an earlier subscribe) carries on alone.
+    const cursors: StreamCursors = {};
+    const replays: Array<{ channel: ReplayChannel; streamId: string; replay: ReplayState }> = [];
+    for (const channel of REPLAY_CHANNELS.filter((c) => channels.includes(c))) {
+      for (const streamId of targets) {
+        const after = message.after?.[streamId]?.[channel];
+        if (after !== undefined || message.fromStart) {
+          if (client.replays[channel].has(streamId)) continue;
+          const replay: ReplayState = after === undefined ? { live: [] } : { live: [], after };
+          client.replays[channel].set(streamId, replay);
+          replays.push({ channel, streamId, replay });
+          continue;
+        }
+        // Behind a running replay, live starts wherever that replay hands over: no live cursor to give.
+        if (client.replays[channel].has(streamId)) continue;
+        const live = this.options.liveCursors?.(streamId)?.[channel];
+        if (live !== undefined) (cursors[streamId] ??= {})[channel] = live;
+      }
     }
-    this.send(client, { v: WIRE_VERSION, type: 'subscribed', id: message.id, streams: message.streams, channels });
+    this.send(client, {
+      v: WIRE_VERSION,
+      type: 'subscribed',
+      id: message.id,
+      streams: message.streams,
+      channels,
+      ...(Object.keys(cursors).length > 0 ? { cursors } : {}),
+    });
     if (channels.includes('frames')) this.options.onFrameInterestChanged();
     if (channels.includes('state')) {
       const states = await this.options.currentStates();
@@ -359,12 +398,7 @@ export class Hub {
         if (targets.includes(state.streamId)) this.send(client, { v: WIRE_VERSION, type: 'state', state });
       }
     }
-    for (const channel of replayed) {
-      for (const streamId of targets) {
-        const replay = client.replays[channel].get(streamId);
-        if (replay) await this.replay(client, channel, streamId, replay);
-      }
-    }
+    for (const { channel, streamId, replay } of replays) await this.replay(client, channel, streamId, replay);
   }
 
   private unsubscribe(client: HubClient, streams: string[], channels: Channel[]): void {
@@ -387,23 +421,24 @@ export class Hub {
   /**
    * Sends the retained history page by page, paced by the client (never dropped), then hands over to live: live
    * messages that arrived meanwhile were buffered, and those already covered by the replay (id <= last replayed id)
-   * are skipped, so the client sees every result or event exactly once and in order.
+   * are skipped, so the client sees every result or event exactly once and in order. A resume starts after the
+   * client's cursor instead of at the oldest retained entry.
    */
   private async replay(client: HubClient, channel: ReplayChannel, streamId: string, state: ReplayState): Promise<void> {
     const pageSize = Math.max(1, Math.min(256, Math.floor(this.options.clientQueueLimit / 2)));
     const current = () => client.replays[channel].get(streamId) === state;
-    let afterId: string | undefined;
+    let afterId = state.after;
     for (;;) {
       if (!(await client.queue.waitForRoom()) || !current()) return;
       const page = await this.options.replay(channel, streamId, afterId, pageSize);
       if (!current()) return;
-      for (const entry of page) this.send(client, entry.message);
+      for (const entry of page) this.send(client, withCursor(entry));
       if (page.length > 0) afterId = page[page.length - 1]!.entryId;
       if (page.length < pageSize) break;
     }
     const end = channel === 'events' ? await this.options.endOfStream(streamId) : undefined;
     if (!current()) return;
-    if (end) this.send(client, end.message);
+    if (end) this.send(client, withCursor(end));
     client.replays[channel].delete(streamId);
     for (const item of state.live) {
       if (item.entryId !== undefined && afterId !== undefined && compareEntryIds(item.entryId, afterId) <= 0) continue;
@@ -428,6 +463,12 @@ export class Hub {
       client.ws.terminate();
     }
   }
+}
+
+/** A replayed result or event carries its entry id as `cursor`, exactly like a live one. */
+function withCursor(entry: ReplayedEntry): ServerMessage {
+  const { message } = entry;
+  return message.type === 'result' || message.type === 'event' ? { ...message, cursor: entry.entryId } : message;
 }
 
 /** End-of-stream is rare and final (watchers exit on it), so it is never dropped. */

@@ -220,6 +220,31 @@ export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
 
 const requestId = z.string().max(64).optional();
 
+/**
+ * Where a consumer is in a stream's results or events: the Redis entry id of the last message it received
+ * (`<ms>-<n>`), carried as `cursor` on every result and event message. Subscribing with `after` resumes strictly
+ * after it: what Redis still retains is replayed, then live, without a gap or a repeat (see docs/websocket-api.md).
+ */
+export const cursorSchema = z.string().regex(/^\d{1,20}-\d{1,20}$/, 'must be a cursor received from the gateway (<ms>-<n>)');
+export type Cursor = z.infer<typeof cursorSchema>;
+
+/** Orders two cursors (Redis stream entry ids): negative when a is older than b. */
+export function compareCursors(a: string, b: string): number {
+  const [aMs = '0', aSeq = '0'] = a.split('-');
+  const [bMs = '0', bSeq = '0'] = b.split('-');
+  const ms = BigInt(aMs) - BigInt(bMs);
+  if (ms !== 0n) return ms < 0n ? -1 : 1;
+  const seq = BigInt(aSeq) - BigInt(bSeq);
+  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
+}
+
+/** Per stream: the last cursor seen on its results and on its events channel. */
+export const streamCursorsSchema = z.record(
+  z.string().min(1).max(64),
+  z.object({ results: cursorSchema.optional(), events: cursorSchema.optional() }).strict(),
+);
+export type StreamCursors = z.infer<typeof streamCursorsSchema>;
+
 export const subscribeMessageSchema = z
   .object({
     v: z.literal(WIRE_VERSION),
@@ -232,6 +257,11 @@ export const subscribeMessageSchema = z
     fromStart: z.boolean().optional(),
     /** frames: skeletons drawn by the server (default true); false gives the plain frame for client-side overlays. */
     annotated: z.boolean().optional(),
+    /**
+     * results, events: resume these streams strictly after these cursors (replay what Redis retains after them, then
+     * live); takes precedence over `fromStart` for the streams and channels it names. Each key must be subscribed.
+     */
+    after: streamCursorsSchema.optional(),
   })
   .strict();
 
@@ -256,11 +286,24 @@ export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
 export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({ v: z.literal(WIRE_VERSION), type: z.literal('hello'), server: z.string(), heartbeatMs: z.number(), streams: z.array(z.string()) }),
-  z.object({ v: z.literal(WIRE_VERSION), type: z.literal('subscribed'), id: requestId, streams: z.array(z.string()), channels: z.array(channelSchema) }),
+  z.object({
+    v: z.literal(WIRE_VERSION),
+    type: z.literal('subscribed'),
+    id: requestId,
+    streams: z.array(z.string()),
+    channels: z.array(channelSchema),
+    /**
+     * results, events followed live (no `fromStart` or `after` replay): per stream, the cursor live delivery starts
+     * after. A client that gets disconnected before its first message resumes from here without a gap.
+     */
+    cursors: streamCursorsSchema.optional(),
+  }),
   z.object({ v: z.literal(WIRE_VERSION), type: z.literal('unsubscribed'), id: requestId, streams: z.array(z.string()), channels: z.array(channelSchema) }),
-  z.object({ v: z.literal(WIRE_VERSION), type: z.literal('result'), result: streamResultSchema }),
+  /** `cursor`: the result's position in its stream's results (resume with `after`). */
+  z.object({ v: z.literal(WIRE_VERSION), type: z.literal('result'), result: streamResultSchema, cursor: cursorSchema.optional() }),
   z.object({ v: z.literal(WIRE_VERSION), type: z.literal('state'), state: streamStateSchema }),
-  z.object({ v: z.literal(WIRE_VERSION), type: z.literal('event'), event: poseEventSchema }),
+  /** `cursor`: the event's position in its stream's events (resume with `after`). */
+  z.object({ v: z.literal(WIRE_VERSION), type: z.literal('event'), event: poseEventSchema, cursor: cursorSchema.optional() }),
   /** This client fell behind: `count` messages of `channel` for `streamId` were dropped for it so far. */
   z.object({ v: z.literal(WIRE_VERSION), type: z.literal('dropped'), streamId: z.string(), channel: channelSchema, count: z.number().int() }),
   z.object({ v: z.literal(WIRE_VERSION), type: z.literal('error'), id: requestId, code: z.string(), message: z.string() }),

@@ -175,7 +175,11 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
         const labelled = tracked.filter((person) => {
           const colour = trackColours[person.trackId! % trackColours.length]!;
           const x = Math.min(width - 1, Math.max(0, Math.floor(person.box[0] * sx) + 2));
-          const y = Math.min(height - 1, Math.max(0, Math.floor(person.box[1] * sy) - 3));
+          // The tab goes inside the box when there is no room above it (overlay.ts drawLabel: 1.3 x the font size,
+          // at least 12 px at this width).
+          const top = person.box[1] * sy;
+          const tabHeight = Math.max(12, Math.max(2, Math.round(width / 320)) * 6) * 1.3;
+          const y = Math.min(height - 1, Math.max(0, Math.floor(top - tabHeight >= 0 ? top - 3 : top + 3)));
           const i = (y * width + x) * 4;
           return colour.every((c, k) => Math.abs(pixels[i + k]! - c) <= 3);
         }).length;
@@ -241,6 +245,115 @@ describe.skipIf(missing)('dashboard in headless Chromium against posestream run'
     expect((await fetch(`${baseUrl}/api/streams/ball`, withToken)).status).toBe(404);
     // The original stream is untouched.
     expect(await page.$(`article[data-stream-id="${STREAM}"]`)).not.toBeNull();
+  });
+
+  it('draws a line across the walkway with the editor, saves it, and shows the crossing in the event feed with a thumbnail', async () => {
+    const card = `article[data-stream-id="${STREAM}"]`;
+    const editor = `${card} .rule-editor`;
+    // Nothing crossed a line before there was one.
+    expect(await page.$$(`#event-feed li.event[data-type="line_cross"]`)).toHaveLength(0);
+    await page.click(`${card} .edit-rules`);
+    await page.waitForSelector(editor, { state: 'visible' });
+    await page.check(`${editor} input[name="shape"][value="line"]`);
+    await page.fill(`${editor} input[name="name"]`, 'walkway');
+    // Saving before drawing says what is missing, and saves nothing.
+    await page.click(`${editor} .save`);
+    await expect.poll(() => page.textContent(`${editor} .rule-errors`)).toMatch(/draw the line first/);
+
+    // The walker comes towards the camera and to the left, crossing x = 0.575 with his feet around y = 0.71 (see
+    // test/integration/events-line-cross.test.ts): a line from a (top) to b (bottom) there, by two real clicks.
+    const box = (await page.locator(`${card} canvas`).boundingBox())!;
+    const at = (x: number, y: number) => [box.x + x * box.width, box.y + y * box.height] as const;
+    await page.mouse.click(...at(0.575, 0.55));
+    await page.mouse.click(...at(0.575, 0.95));
+    await expect.poll(() => page.textContent(`${editor} .hint`)).toMatch(/Line drawn/);
+    await page.click(`${editor} .save`);
+    await expect.poll(() => page.textContent(`${editor} .saved`), { timeout: 5_000 }).toMatch(/Saved/);
+    expect(await page.textContent(`${editor} .rule-errors`)).toBe('');
+    await page.waitForSelector(`${editor} .rule-list li[data-kind="lines"][data-rule-id="walkway"]`);
+
+    // Saved with the stream, through REST: the line where it was clicked, and crossings get snapshots.
+    const stream = (await fetch(`${baseUrl}/api/streams/${STREAM}`, withToken).then((r) => r.json())) as {
+      events: { lines: Array<{ id: string; a: [number, number]; b: [number, number] }>; snapshots: string[] };
+    };
+    expect(stream.events.lines).toHaveLength(1);
+    const [line] = stream.events.lines;
+    expect(line!.id).toBe('walkway');
+    for (const [got, want] of [[line!.a, [0.575, 0.55]], [line!.b, [0.575, 0.95]]] as const) {
+      expect(got[0]).toBeCloseTo(want[0], 2);
+      expect(got[1]).toBeCloseTo(want[1], 2);
+    }
+    expect(stream.events.snapshots).toEqual(expect.arrayContaining(['fall', 'line_cross']));
+
+    // The saved line is drawn on the frame (its colour along x = 0.575 between the ends).
+    await expect
+      .poll(
+        () =>
+          page.evaluate((id) => {
+            const canvas = document.querySelector(`article[data-stream-id="${id}"] canvas`) as HTMLCanvasElement;
+            const ctx = canvas.getContext('2d')!;
+            let hits = 0;
+            for (let k = 0; k < 20; k++) {
+              const y = Math.round(canvas.height * (0.6 + 0.3 * (k / 19)));
+              const row = ctx.getImageData(Math.round(canvas.width * 0.575) - 3, y, 7, 1).data;
+              for (let i = 0; i < row.length; i += 4) if (row[i]! < 40 && row[i + 1]! > 200 && row[i + 2]! > 220) { hits += 1; break; }
+            }
+            return hits;
+          }, STREAM),
+        { timeout: 5_000 },
+      )
+      .toBeGreaterThan(10);
+
+    // The walker crosses it once per loop of the clip (4.8 s): the crossing shows up in the feed, live, with the
+    // snapshot of the decisive frame as a thumbnail.
+    const item = `#event-feed li.event[data-type="line_cross"][data-stream-id="${STREAM}"]`;
+    await page.waitForSelector(item, { timeout: 40_000 });
+    expect(await page.textContent(item)).toMatch(/line walkway/);
+    expect(await page.textContent(item)).toMatch(/left to right|right to left/);
+    expect(await page.textContent(item)).toMatch(/#\d+/);
+    await page.waitForFunction(
+      (selector) => {
+        const image = document.querySelector(`${selector} img.thumb`) as HTMLImageElement | null;
+        return image !== null && image.complete && image.naturalWidth > 0;
+      },
+      item,
+      { timeout: 10_000 },
+    );
+    mkdirSync(testArtifactsDir, { recursive: true });
+    await page.screenshot({ path: path.join(testArtifactsDir, 'dashboard-events.png'), fullPage: true });
+  }, 90_000);
+
+  it('draws a zone polygon (corners clicked, double-click closes it), saves it with its rules, and removes it', async () => {
+    const card = `article[data-stream-id="${STREAM}"]`;
+    const editor = `${card} .rule-editor`;
+    await page.check(`${editor} input[name="shape"][value="zone"]`);
+    const box = (await page.locator(`${card} canvas`).boundingBox())!;
+    const at = (x: number, y: number) => [box.x + x * box.width, box.y + y * box.height] as const;
+    await page.mouse.click(...at(0.1, 0.6));
+    await page.mouse.click(...at(0.5, 0.6));
+    await page.mouse.click(...at(0.5, 0.98));
+    await page.mouse.dblclick(...at(0.1, 0.98));
+    await expect.poll(() => page.textContent(`${editor} .hint`)).toMatch(/Zone closed/);
+    await page.fill(`${editor} input[name="name"]`, 'bed');
+    await page.check(`${editor} input[name="suppressFall"]`);
+    await page.fill(`${editor} input[name="dwellSec"]`, '2');
+    await page.click(`${editor} .save`);
+    await page.waitForSelector(`${editor} .rule-list li[data-kind="zones"][data-rule-id="bed"]`, { timeout: 5_000 });
+    const events = async () =>
+      ((await fetch(`${baseUrl}/api/streams/${STREAM}`, withToken).then((r) => r.json())) as {
+        events: { zones: Array<{ id: string; polygon: Array<[number, number]>; suppress: string[]; dwellSec?: number }>; lines: Array<{ id: string }>; snapshots: string[] };
+      }).events;
+    const saved = await events();
+    // Four corners (the double-click's own clicks add none), the line from before kept.
+    expect(saved.zones).toHaveLength(1);
+    expect(saved.zones[0]).toMatchObject({ id: 'bed', suppress: ['fall'], dwellSec: 2 });
+    expect(saved.zones[0]!.polygon.map(([x, y]) => [Math.round(x * 100) / 100, Math.round(y * 100) / 100])).toEqual([[0.1, 0.6], [0.5, 0.6], [0.5, 0.98], [0.1, 0.98]]);
+    expect(saved.lines.map((l) => l.id)).toEqual(['walkway']);
+    expect(saved.snapshots).toEqual(expect.arrayContaining(['zone_enter', 'line_cross']));
+
+    await page.click(`${editor} .rule-list li[data-rule-id="bed"] .remove-rule`);
+    await expect.poll(async () => (await events()).zones.length, { timeout: 5_000 }).toBe(0);
+    expect((await events()).lines.map((l) => l.id)).toEqual(['walkway']);
   });
 
   it('says it lost the server, reconnects by itself when the server is back, and paints live skeletons again', async () => {
