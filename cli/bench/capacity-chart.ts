@@ -15,8 +15,10 @@ const PLOT = { left: 70, right: WIDTH - 80, top: 64, bottom: HEIGHT - 60 };
 const COLORS = { min: '#d62728', mean: '#1f77b4', p99: '#2ca02c', limit: '#888888' };
 
 export function capacityChartSvg(r: CapacityBenchResult): string {
-  const rows = [...r.rows, ...(r.overload ? [r.overload] : [])].sort((a, b) => a.cameras - b.cameras);
-  const maxCameras = Math.max(2, ...rows.map((row) => row.cameras));
+  const overload = r.overload && !r.rows.some((row) => row.cameras === r.overload!.cameras) ? [r.overload] : [];
+  const rows = [...r.rows, ...overload].sort((a, b) => a.cameras - b.cameras);
+  // A little room right of the last N, so its points sit inside the plot.
+  const maxCameras = Math.max(2, ...rows.map((row) => row.cameras)) * 1.05 + 0.5;
   const maxFps = niceCeiling(Math.max(r.fps * 1.1, ...rows.map((row) => row.mean_fps)));
   const maxMs = niceCeiling(Math.max(300, ...rows.map((row) => (Number.isFinite(row.p99_ms) ? row.p99_ms : 0))));
   const x = (cameras: number) => PLOT.left + ((cameras - 0) / maxCameras) * (PLOT.right - PLOT.left);
