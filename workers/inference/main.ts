@@ -190,7 +190,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     leaseMs,
     busy,
     ...(options.metrics ? { metrics: options.metrics } : {}),
-    status: () => ({ streams: ownership.streams, inFlightBatches: batcher.inFlight, heldFrames: batcher.size }),
+    status: () => ({ streams: ownership.streams, inFlightBatches: batcher.inFlight, heldFrames: batcher.size, overCapacity: overload.overCapacity }),
   });
   const membership = new Periodic(Math.max(100, Math.floor(leaseMs / 3)), async () => {
     const workersAlive = await heartbeat.beat();
