@@ -9,13 +9,20 @@ import { FrameScheduler } from './frame-scheduler.js';
  * round-robin across streams (no stream starves). Items that need no inference (end-of-stream markers) leave with
  * their stream's frame before them and take no slot, so each stream's items are handed on in arrival order.
  *
+ * `maxQueuedFull` more batches may be in flight, full ones only: under full load a full batch waits in the engine
+ * behind the busy requests, so a request never idles while its previous batch publishes (throughput), while a
+ * partial batch never waits there (latency).
+ *
  * `capacity` tells the reader how many more items it may take from Redis without this process holding more than
- * maxInFlight * batchSize: frames wait in Redis (where live streams keep only the newest) rather than here.
+ * (maxInFlight + maxQueuedFull) * batchSize: frames wait in Redis (where live streams keep only the newest) rather
+ * than here.
  */
 export interface BatcherOptions<T> {
   batchSize: number;
   maxWaitMs: number;
   maxInFlight: number;
+  /** Extra batches in flight when they are full (default 0). */
+  maxQueuedFull?: number;
   /** Which stream an item belongs to (the unit of fairness and of ordering). */
   streamOf: (item: T) => string;
   /** Runs one batch; the batch counts as in flight until the promise settles (results published). */
@@ -60,7 +67,7 @@ export class Batcher<T> {
 
   /** How many more items the caller may add before this process holds more than its bound. */
   get capacity(): number {
-    return Math.max(0, this.options.maxInFlight * this.options.batchSize - this.size);
+    return Math.max(0, (this.options.maxInFlight + (this.options.maxQueuedFull ?? 0)) * this.options.batchSize - this.size);
   }
 
   add(item: T): void {
@@ -95,11 +102,17 @@ export class Batcher<T> {
   }
 
   private pump(): void {
-    while (this.running < this.options.maxInFlight && this.mayDispatch()) {
+    while (this.hasSlot() && this.mayDispatch()) {
       this.dispatch(this.waiting.take(this.options.batchSize));
       this.holdExpired = false;
     }
     this.armHold();
+  }
+
+  /** A request is free, or a full batch may wait in the engine behind the busy ones. */
+  private hasSlot(): boolean {
+    if (this.running < this.options.maxInFlight) return true;
+    return this.running < this.options.maxInFlight + (this.options.maxQueuedFull ?? 0) && this.waiting.inferable >= this.options.batchSize;
   }
 
   /** maxWaitMs > 0: a partial batch waits at most that long from when it could have left. */

@@ -4,7 +4,7 @@ import { Batcher } from '../../../../workers/inference/batcher.js';
 interface Item { id: string; eos?: boolean }
 
 /** A batcher whose timers and batch completions the test drives by hand. */
-function harness(options: { batchSize: number; maxWaitMs?: number; maxInFlight: number }) {
+function harness(options: { batchSize: number; maxWaitMs?: number; maxInFlight: number; maxQueuedFull?: number }) {
   const timers: Array<{ fn: () => void; ms: number; cleared: boolean }> = [];
   const runs: Array<{ batch: string[]; finish: () => void; fail: (e: Error) => void }> = [];
   const errors: unknown[] = [];
@@ -12,6 +12,7 @@ function harness(options: { batchSize: number; maxWaitMs?: number; maxInFlight: 
     batchSize: options.batchSize,
     maxWaitMs: options.maxWaitMs ?? 0,
     maxInFlight: options.maxInFlight,
+    ...(options.maxQueuedFull === undefined ? {} : { maxQueuedFull: options.maxQueuedFull }),
     streamOf: (item) => item.id[0]!,
     isInferable: (item) => !item.eos,
     run: (batch) =>
@@ -60,6 +61,22 @@ describe('Batcher', () => {
     expect(h.timers.filter((t) => !t.cleared).map((t) => t.ms)).toEqual([7]);
     h.fireTimers();
     expect(h.runs.map((r) => r.batch)).toEqual([['a0', 'b0', 'a1'], ['a2', 'a3']]);
+  });
+
+  it('maxQueuedFull: while every request is busy a full batch may wait in the engine, a partial one may not', async () => {
+    const h = harness({ batchSize: 2, maxInFlight: 1, maxQueuedFull: 1 });
+    expect(h.batcher.capacity).toBe(4);
+    h.batcher.add({ id: 'a0' });
+    h.batcher.add({ id: 'b0' });
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0']]);
+    h.batcher.add({ id: 'c0' });
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0'], ['b0', 'c0']]);
+    h.batcher.add({ id: 'a1' });
+    h.batcher.add({ id: 'b1' });
+    expect(h.runs).toHaveLength(2);
+    h.runs[0]!.finish();
+    await h.settle();
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0'], ['b0', 'c0'], ['a1', 'b1']]);
   });
 
   it('never runs more than maxInFlight batches; the next starts when one finishes, in order', async () => {
