@@ -46,8 +46,11 @@ export const workerSchema = z
   .object({
     /** Frames from any streams gathered into one inference batch. */
     batchSize: z.number().int().min(1).max(64).default(4),
-    /** How long a partial batch may wait for more frames before it is run anyway. */
-    maxBatchWaitMs: z.number().int().min(0).max(1000).default(10),
+    /**
+     * How long a partial batch may wait for more frames while an infer request is free. 0: run what is ready at once
+     * (lowest latency; under load batches fill while every request is busy).
+     */
+    maxBatchWaitMs: z.number().int().min(0).max(1000).default(0),
     /** Infer requests in flight; default is what OpenVINO reports as optimal for the device and hint. */
     inferRequests: z.number().int().min(1).max(64).optional(),
     /** Frames claimed by a worker that died are taken over after this idle time. */

@@ -1,7 +1,7 @@
 import type { RedisClient } from '../pipeline/redis/client.js';
 import type { Logger } from '../pipeline/obs/logger.js';
 import type { Metrics } from '../pipeline/obs/metrics.js';
-import { workerUtilisation } from '../pipeline/redis/codec.js';
+import { workerOverCapacity, workerUtilisation } from '../pipeline/redis/codec.js';
 import { keys, WORKER_INFO_TTL_SEC } from '../pipeline/redis/keys.js';
 import { execPerNode } from '../pipeline/redis/per-node.js';
 
@@ -43,12 +43,18 @@ export class RedisSampler {
       const infos = this.redis.pipeline();
       for (const id of alive) infos.hgetall(keys.workerInfo(id));
       const replies = (await infos.exec()) ?? [];
-      for (const id of this.reportedWorkers) if (!alive.includes(id)) metrics.workerUtilisation.remove({ worker: id });
+      for (const id of this.reportedWorkers) {
+        if (alive.includes(id)) continue;
+        metrics.workerUtilisation.remove({ worker: id });
+        metrics.workerOverCapacity.remove({ worker: id });
+      }
       this.reportedWorkers.clear();
       alive.forEach((id, i) => {
         const utilisation = workerUtilisation(replies[i]?.[1]);
         if (utilisation === undefined) return;
         metrics.workerUtilisation.set({ worker: id }, utilisation);
+        const over = workerOverCapacity(replies[i]?.[1]);
+        if (over !== undefined) metrics.workerOverCapacity.set({ worker: id }, over);
         this.reportedWorkers.add(id);
       });
       this.warned = false;

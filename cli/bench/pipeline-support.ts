@@ -28,6 +28,10 @@ export interface BenchConfigInput {
   gatewayPort?: number;
   /** results.retention per stream (default the config default). */
   retention?: number;
+  /** ingest.maxStreams (default the config default). */
+  maxStreams?: number;
+  /** model.hint (default the config default). */
+  hint?: string;
 }
 
 /**
@@ -40,14 +44,20 @@ export function writeBenchConfig(input: BenchConfigInput): { file: string; confi
     file,
     stringify({
       redis: input.redis.cluster ? { cluster: input.redis.cluster } : { url: input.redis.url },
-      model: { path: path.resolve(input.model), cacheDir: path.join(repoRoot, 'build', 'ov-cache'), ...(input.inputFormat ? { inputFormat: input.inputFormat } : {}) },
+      model: {
+        path: path.resolve(input.model),
+        cacheDir: path.join(repoRoot, 'build', 'ov-cache'),
+        ...(input.inputFormat ? { inputFormat: input.inputFormat } : {}),
+        ...(input.hint === undefined ? {} : { hint: input.hint }),
+      },
       worker: {
         batchSize: input.batchSize ?? 4,
-        maxBatchWaitMs: input.maxBatchWaitMs ?? 10,
+        maxBatchWaitMs: input.maxBatchWaitMs ?? 0,
         ...(input.inferRequests === undefined ? {} : { inferRequests: input.inferRequests }),
       },
       gateway: { host: '127.0.0.1', port: input.gatewayPort ?? 0 },
       ...(input.retention === undefined ? {} : { results: { retention: input.retention } }),
+      ...(input.maxStreams === undefined ? {} : { ingest: { maxStreams: input.maxStreams } }),
       streams: input.streams,
     }),
   );

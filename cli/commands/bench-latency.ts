@@ -11,7 +11,7 @@ export function registerBench(bench: Command): void {
       .option('--warmup <n>', 'seconds of results ignored first', '5')
       .option('--fps <n>', 'source frame rate (live, real time)', '30')
       .option('--batch <n>', 'worker.batchSize', '4')
-      .option('--max-batch-wait <ms>', 'worker.maxBatchWaitMs', '10')
+      .option('--max-batch-wait <ms>', 'worker.maxBatchWaitMs', '0')
   )
     .action(async (options: Record<string, string | boolean | undefined>) => {
       const { runLatencyBench, formatLatencyBench } = await import('../bench/latency.js');
@@ -21,7 +21,7 @@ export function registerBench(bench: Command): void {
         warmup: Number(options.warmup ?? 5),
         fps: positiveNumber(options.fps, '--fps'),
         batch: positiveNumber(options.batch, '--batch'),
-        maxBatchWaitMs: Number(options.maxBatchWait ?? 10),
+        maxBatchWaitMs: Number(options.maxBatchWait ?? 0),
         redis: benchRedisTarget(options),
       });
       process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatLatencyBench(result)}\n`);

@@ -13,7 +13,7 @@ export function createMetrics(registry: Registry = new Registry()) {
   return {
     registry,
     framesIngested: new Counter({ name: 'posestream_frames_ingested_total', help: 'Frames published by ingest', labelNames: ['stream_id'], registers: [registry] }),
-    framesDropped: new Counter({ name: 'posestream_frames_dropped_total', help: 'Frames dropped, by reason (stale, fps_cap, decode_error, ...)', labelNames: ['stream_id', 'reason'], registers: [registry] }),
+    framesDropped: new Counter({ name: 'posestream_frames_dropped_total', help: 'Frames dropped, by reason (stale: trimmed from a live queue unread or older than a published one; superseded: a newer live frame was read instead; ingest_behind, fps_cap, corrupt, infer_error, ...)', labelNames: ['stream_id', 'reason'], registers: [registry] }),
     results: new Counter({ name: 'posestream_results_total', help: 'Pose results published', labelNames: ['stream_id'], registers: [registry] }),
     persons: new Counter({ name: 'posestream_persons_detected_total', help: 'Persons in published results', labelNames: ['stream_id'], registers: [registry] }),
     stageDuration: new Histogram({ name: 'posestream_stage_duration_seconds', help: 'Per-frame time in each stage (decode, queue, infer, post, gateway, total)', labelNames: ['stream_id', 'stage'], buckets: latencyBuckets, registers: [registry] }),
@@ -21,6 +21,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     streamUp: new Gauge({ name: 'posestream_stream_up', help: '1 while the stream is running', labelNames: ['stream_id'], registers: [registry] }),
     streamRestarts: new Counter({ name: 'posestream_stream_restarts_total', help: 'Source pipeline restarts', labelNames: ['stream_id'], registers: [registry] }),
     batchSize: new Histogram({ name: 'posestream_batch_frames', help: 'Frames per inference batch', buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32], registers: [registry] }),
+    workerOverCapacity: new Gauge({ name: 'posestream_worker_over_capacity', help: '1 while the worker drops live frames because it cannot serve every frame offered (workers/inference/overload-monitor.ts)', labelNames: ['worker'], registers: [registry] }),
     workerUtilisation: new Gauge({ name: 'posestream_worker_utilisation_ratio', help: 'Share of time the worker had inference in flight', labelNames: ['worker'], registers: [registry] }),
     wsClients: new Gauge({ name: 'posestream_ws_clients', help: 'Connected WebSocket clients', registers: [registry] }),
     wsDropped: new Counter({ name: 'posestream_ws_dropped_messages_total', help: 'Messages dropped for slow WebSocket clients', labelNames: ['channel'], registers: [registry] }),

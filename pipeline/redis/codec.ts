@@ -298,6 +298,8 @@ export interface WorkerInfo {
   heldFrames: number;
   workers: number;
   ts: number;
+  /** The worker drops live frames because it cannot serve every frame offered (overload-monitor.ts). */
+  overCapacity?: boolean;
 }
 
 export function encodeWorkerInfo(info: WorkerInfo): Record<string, string> {
@@ -311,6 +313,7 @@ export function encodeWorkerInfo(info: WorkerInfo): Record<string, string> {
     heldFrames: String(info.heldFrames),
     workers: String(info.workers),
     ts: String(info.ts),
+    ...(info.overCapacity === undefined ? {} : { overCapacity: info.overCapacity ? '1' : '0' }),
   };
 }
 
@@ -321,8 +324,20 @@ export function workerUtilisation(hash: unknown): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
+/** 1 or 0 from a worker's info hash; undefined when the worker does not report it (an older version). */
+export function workerOverCapacity(hash: unknown): number | undefined {
+  const value = replyRecord(hash).overCapacity;
+  return value === undefined ? undefined : Number(value);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Script replies.
+
+/** take-newest-1.lua: the entries kept for this consumer (stream order) and how many older frames it dropped. */
+export function takeNewestReply<F extends RedisValue = string>(reply: unknown): { entries: Array<RawStreamEntry<F>>; dropped: number } {
+  if (!Array.isArray(reply) || reply.length < 2) return unexpected('take-newest', reply);
+  return { entries: streamEntries<F>(reply[0]), dropped: Number(reply[1]) };
+}
 
 /** live-xadd: {id, stale (trimmed before any worker read them), depth (entries now in the stream)}. */
 export function liveXaddReply(reply: unknown): { id: string; stale: number; depth: number } {

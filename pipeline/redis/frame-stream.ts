@@ -9,11 +9,14 @@ import {
   encodeFrameFields,
   liveXaddReply,
   pendingEntries,
+  takeNewestReply,
+  FIELD,
   type FrameEntry,
   type RawStreamEntry,
 } from './codec.js';
 import { FRAME_CONSUMER_GROUP, keys, streamIdOfKey } from './keys.js';
-import { runScript } from './lua-scripts.js';
+import { defineScripts, runScript } from './lua-scripts.js';
+import { execPerNode } from './per-node.js';
 import { retryTransient } from './retry.js';
 import { StreamReads } from './stream-reads.js';
 import type { ReplicaGuard } from './replica-guard.js';
@@ -46,6 +49,9 @@ export interface FramePublisherOptions {
   /** A step failed transiently (a cluster failover, a node restarting) and is retried: see retry.ts. */
   onRetry?: (error: unknown, attempt: number) => void;
 }
+
+/** take-newest reads at most this many unread entries of a live stream (ingest.liveQueueLength is at most 1000). */
+const TAKE_NEWEST_READ_LIMIT = 1000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -140,6 +146,23 @@ export async function ensureConsumerGroup(redis: RedisClient, key: string, group
   }
 }
 
+/** Round-robin over a list that may change between calls: order() starts where the previous turn ended. */
+class Turns {
+  private start = 0;
+  private length = 0;
+
+  order<T>(items: T[]): T[] {
+    this.length = items.length;
+    if (items.length === 0) return items;
+    const at = this.start % items.length;
+    return [...items.slice(at), ...items.slice(0, at)];
+  }
+
+  advance(taken: number): void {
+    this.start = this.length > 0 ? (this.start + taken) % this.length : 0;
+  }
+}
+
 export interface FrameDelivery {
   streamId: string;
   entryId: string;
@@ -157,42 +180,103 @@ export class FrameConsumer {
    * list before reading new ones (the worker re-syncs those streams).
    */
   onReadFailed?: (streamIds: string[], error: Error) => void;
+  /** A live read dropped this many older unread frames of the stream (superseded by a newer one). */
+  onSuperseded?: (streamId: string, count: number) => void;
   private readonly groupsReady = new Set<string>();
   private readonly reads: StreamReads;
+  private readonly liveTurns = new Turns();
 
   constructor(
     private readonly redis: RedisClient,
     private readonly options: { consumer: string; claimIdleMs: number },
   ) {
     this.reads = new StreamReads(redis);
+    // Pipelines made from this connection run the scripts (take-newest).
+    defineScripts(redis);
   }
 
   /**
-   * XREADGROUP '>' over the given streams (stream-reads.ts): only entries no consumer has seen. Needs a dedicated
-   * connection. A stream whose key was deleted (stream removed, then re-added) gets its group re-created. Throws
-   * when every stream's read failed; otherwise returns what was read and reports failures to onReadFailed.
+   * Reads new frames (entries no consumer has seen) of the given streams. Needs a dedicated connection.
+   *
+   * Live streams (`isLive`) are read newest first: take-newest-1.lua delivers each one's newest unread frame and
+   * acknowledges and deletes the older unread ones (reported to onSuperseded), so a worker that fell behind infers
+   * what the camera sees now. The other streams are read in order with XREADGROUP '>' (stream-reads.ts), up to
+   * `count` entries each. When the live streams had nothing, one blocking XREADGROUP waits on all streams at once
+   * (the live frames it returns are the ones that just arrived, so they are the newest).
+   *
+   * A stream whose key was deleted (stream removed, then re-added) gets its group re-created. Throws when every
+   * stream's read failed; otherwise returns what was read and reports failures to onReadFailed.
    */
-  async read(streamIds: string[], options: { count: number; blockMs: number }): Promise<FrameDelivery[]> {
+  async read(
+    streamIds: string[],
+    options: {
+      count: number;
+      blockMs: number;
+      isLive?: (streamId: string) => boolean;
+      /**
+       * Live frames the caller has room for: with fewer than live streams, the read takes the newest of that many
+       * streams, in turn (starting after the last one read), and reaches for the others only when those had none.
+       * So a worker past capacity holds no frame that ages while it waits: the others stay in Redis, newest kept.
+       */
+      liveRoom?: number;
+    },
+  ): Promise<FrameDelivery[]> {
     if (streamIds.length === 0) return [];
     await this.ensureGroups(streamIds);
-    const { batches, failed } = await this.reads.read(
-      streamIds.map((id) => ({ key: keys.frames(id), id: '>' })),
-      { count: options.count, blockMs: options.blockMs, group: { name: FRAME_CONSUMER_GROUP, consumer: this.options.consumer } },
-      true,
+    const failed = new Map<string, Error>();
+    const live = options.isLive ? this.liveTurns.order(streamIds.filter(options.isLive)) : [];
+    const first = live.slice(0, Math.max(1, options.liveRoom ?? live.length));
+    let newest = await this.takeNewest(first, failed);
+    this.liveTurns.advance(first.length);
+    if (newest.length === 0 && first.length < live.length) newest = await this.takeNewest(live.slice(first.length), failed);
+    const inOrder = newest.length > 0 ? streamIds.filter((id) => !live.includes(id)) : streamIds.filter((id) => !failed.has(id));
+    const deliveries: FrameDelivery[] = [...newest];
+    if (inOrder.length > 0) {
+      const read = await this.reads.read(
+        inOrder.map((id) => ({ key: keys.frames(id), id: '>' })),
+        { count: options.count, blockMs: newest.length > 0 ? 0 : options.blockMs, group: { name: FRAME_CONSUMER_GROUP, consumer: this.options.consumer } },
+        true,
+      );
+      for (const { key, entries } of read.batches) {
+        const streamId = streamIdOfKey(key);
+        for (const raw of entries) {
+          const delivery = await this.decode(streamId, raw, 1);
+          if (delivery) deliveries.push(delivery);
+        }
+      }
+      for (const [key, error] of read.failed) failed.set(streamIdOfKey(key), error);
+    }
+    this.reportFailures(streamIds, failed);
+    return deliveries;
+  }
+
+  /** take-newest-1.lua on each live stream, pipelined (one round trip per node). Failures go to `failed`. */
+  private async takeNewest(streamIds: string[], failed: Map<string, Error>): Promise<FrameDelivery[]> {
+    const replies = await execPerNode(this.redis, streamIds, (id) => keys.frames(id), (pipeline, id) =>
+      runScript(pipeline, 'take-newest', [keys.frames(id)], [FRAME_CONSUMER_GROUP, this.options.consumer, FIELD.pixels, TAKE_NEWEST_READ_LIMIT], { buffers: true }),
     );
     const deliveries: FrameDelivery[] = [];
-    for (const { key, entries } of batches) {
-      const streamId = streamIdOfKey(key);
+    for (const streamId of streamIds) {
+      const [error, reply] = replies.get(streamId) ?? [new Error('no reply'), null];
+      if (error) {
+        failed.set(streamId, error);
+        continue;
+      }
+      const { entries, dropped } = takeNewestReply<Buffer>(reply);
+      if (dropped > 0) this.onSuperseded?.(streamId, dropped);
       for (const raw of entries) {
         const delivery = await this.decode(streamId, raw, 1);
         if (delivery) deliveries.push(delivery);
       }
     }
+    return deliveries;
+  }
+
+  private reportFailures(streamIds: string[], failed: Map<string, Error>): void {
     const lost: string[] = [];
     let lostError: Error | undefined;
-    for (const [key, error] of failed) {
-      const streamId = streamIdOfKey(key);
-      if (error.message.startsWith('NOGROUP')) this.groupsReady.delete(streamId);
+    for (const [streamId, error] of failed) {
+      if (error.message.includes('NOGROUP')) this.groupsReady.delete(streamId);
       else {
         lost.push(streamId);
         lostError ??= error;
@@ -202,7 +286,6 @@ export class FrameConsumer {
       this.onReadFailed?.(lost, lostError);
       if (lost.length === streamIds.length) throw lostError;
     }
-    return deliveries;
   }
 
   /**

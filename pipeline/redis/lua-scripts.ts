@@ -10,7 +10,7 @@ import type { RedisClient } from './client.js';
  * defineCommand, which sends EVALSHA and falls back to EVAL only when the server does not know the script yet, so a
  * call never ships the script text again. Every script touches keys of one hash tag only (see keys.ts).
  */
-export const SCRIPT_NAMES = ['live-xadd', 'report-state', 'renew-lease', 'release-lease'] as const;
+export const SCRIPT_NAMES = ['live-xadd', 'report-state', 'renew-lease', 'release-lease', 'take-newest'] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 interface Script {
@@ -48,14 +48,18 @@ export function defineScripts<T extends RedisClient>(redis: T): T {
   return redis;
 }
 
-/** Runs a script now (on a connection) or queues it (on a pipeline or MULTI made after defineScripts). */
-export function runScript(target: RedisClient, name: ScriptName, keys: string[], args: Array<string | number | Buffer>): Promise<unknown>;
-export function runScript(target: ChainableCommander, name: ScriptName, keys: string[], args: Array<string | number | Buffer>): ChainableCommander;
-export function runScript(target: RedisClient | ChainableCommander, name: ScriptName, keys: string[], args: Array<string | number | Buffer>): unknown {
+/**
+ * Runs a script now (on a connection) or queues it (on a pipeline or MULTI made after defineScripts). `buffers`:
+ * bulk replies come back as Buffers (defineCommand's `<command>Buffer` variant), for binary fields such as pixels.
+ */
+export function runScript(target: RedisClient, name: ScriptName, keys: string[], args: Array<string | number | Buffer>, options?: { buffers?: boolean }): Promise<unknown>;
+export function runScript(target: ChainableCommander, name: ScriptName, keys: string[], args: Array<string | number | Buffer>, options?: { buffers?: boolean }): ChainableCommander;
+export function runScript(target: RedisClient | ChainableCommander, name: ScriptName, keys: string[], args: Array<string | number | Buffer>, options: { buffers?: boolean } = {}): unknown {
   const script = scripts.get(name)!;
   if (keys.length !== script.numberOfKeys) throw new Error(`script ${name} takes ${script.numberOfKeys} key(s), got ${keys.length}`);
   if (target instanceof Redis || target instanceof Cluster) defineScripts(target);
-  const method = (target as unknown as Record<string, unknown>)[script.command];
+  const command = options.buffers ? `${script.command}Buffer` : script.command;
+  const method = (target as unknown as Record<string, unknown>)[command];
   if (typeof method !== 'function') throw new Error(`script ${name} is not defined here: call defineScripts(redis) before creating the pipeline`);
   return (method as (...values: unknown[]) => unknown).call(target, ...keys, ...args);
 }

@@ -28,7 +28,7 @@ export interface StreamCursor {
 export interface StreamReadSpec {
   /** Entries per stream per read. */
   count: number;
-  /** One Redis: BLOCK this long. Cluster: the longest pause after rounds that found nothing. */
+  /** One Redis: BLOCK this long. Cluster: the longest pause after rounds that found nothing. 0: return at once. */
   blockMs: number;
   /** XREADGROUP as this consumer of this group (otherwise XREAD). */
   group?: { name: string; consumer: string };
@@ -91,7 +91,8 @@ export class StreamReads {
 
   private async block(cursors: readonly StreamCursor[], spec: StreamReadSpec, buffers: boolean): Promise<StreamReadResult<RedisValue>> {
     if (this.options.commands && this.blockingClientId === undefined) await this.rememberClientId();
-    const args = [...readHead(spec), 'BLOCK', spec.blockMs, 'STREAMS', ...cursors.map((c) => c.key), ...cursors.map((c) => c.id)];
+    const wait = spec.blockMs > 0 ? ['BLOCK', spec.blockMs] : [];
+    const args = [...readHead(spec), ...wait, 'STREAMS', ...cursors.map((c) => c.key), ...cursors.map((c) => c.id)];
     const command = spec.group ? 'xreadgroup' : 'xread';
     try {
       const reply = buffers ? await this.connection.callBuffer(command, ...args) : await this.connection.call(command, ...args);
@@ -123,7 +124,7 @@ export class StreamReads {
     const batches = orderedBatches(cursors, found);
     if (batches.some((batch) => batch.entries.length > 0) || cursors.some((c) => isHistory(c, spec))) {
       this.pauseMs = 0;
-    } else if (failed.size < cursors.length) {
+    } else if (failed.size < cursors.length && spec.blockMs > 0) {
       this.pauseMs = Math.min(Math.min(spec.blockMs, this.options.maxPauseMs ?? CLUSTER_MAX_PAUSE_MS), Math.max(FIRST_PAUSE_MS, this.pauseMs * 2));
       await this.pause(this.pauseMs);
     }

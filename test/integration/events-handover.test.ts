@@ -95,7 +95,7 @@ describe.skipIf(skipWithout('fallsDev') || !existsSync(defaultModelPaths.fp32))(
   it('gives the same events, with the same ids, as an uninterrupted run', async () => {
     await redis.flushdb();
     const registry = new StreamRegistry(redis);
-    for (const id of ['ref', 'cam']) await registry.add({ id, url: 'test://ball', enabled: false });
+    for (const id of ['ref', 'cam']) await registry.add({ id, url: 'test://ball', enabled: false, mode: 'lossless' });
     const all = await frames();
 
     await publish('ref', all, 0, all.length);

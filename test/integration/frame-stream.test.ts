@@ -87,6 +87,57 @@ describe('frame streams on Redis', () => {
     expect(stale).toBe(20 - seen.length - queued);
   });
 
+  it('live read: one read takes the newest of 4 queued frames; the 3 older are acked, deleted and counted', async () => {
+    const publisher = new FramePublisher(redis, { streamId: 'cam', mode: 'live', liveQueueLength: 4, losslessQueueLength: 100 });
+    const ordered = new FramePublisher(redis, { streamId: 'file', mode: 'lossless', liveQueueLength: 4, losslessQueueLength: 100 });
+    for (let seq = 0; seq < 4; seq += 1) {
+      await publisher.publish(frame('cam', seq).meta, frame('cam', seq).pixels);
+      await ordered.publish(frame('file', seq).meta, frame('file', seq).pixels);
+    }
+    const consumer = new FrameConsumer(connection(), { consumer: 'w1', claimIdleMs: 1_000 });
+    const superseded: Array<[string, number]> = [];
+    consumer.onSuperseded = (streamId, count) => superseded.push([streamId, count]);
+    const isLive = (id: string) => id === 'cam';
+    const deliveries = await consumer.read(['cam', 'file'], { count: 10, blockMs: 100, isLive });
+    const seqs = (id: string) => deliveries.filter((d) => d.streamId === id).map((d) => (d.entry.kind === 'frame' ? d.entry.meta.seq : 'eos'));
+    expect(seqs('cam')).toEqual([3]);
+    expect(seqs('file')).toEqual([0, 1, 2, 3]);
+    const newest = deliveries.find((d) => d.streamId === 'cam')!;
+    expect(newest.entry.kind === 'frame' && newest.entry.pixels.equals(frame('cam', 3).pixels)).toBe(true);
+    expect(superseded).toEqual([['cam', 3]]);
+    // The dropped frames are gone (not pending for anyone); only the kept one is pending for this consumer.
+    expect(await redis.xlen(keys.frames('cam'))).toBe(1);
+    expect(await redis.xpending(keys.frames('cam'), FRAME_CONSUMER_GROUP)).toEqual([1, newest.entryId, newest.entryId, [['w1', '1']]]);
+    // An end-of-stream marker is never dropped: it comes with the newest frame, in stream order.
+    await publisher.publish(frame('cam', 4).meta, frame('cam', 4).pixels);
+    await publisher.publishEnd({ v: 1, kind: 'eos', streamId: 'cam', lastSeq: 4, reason: 'eof' });
+    await publisher.publish(frame('cam', 5).meta, frame('cam', 5).pixels);
+    const after = await consumer.read(['cam'], { count: 10, blockMs: 100, isLive });
+    expect(after.map((d) => (d.entry.kind === 'frame' ? d.entry.meta.seq : 'eos'))).toEqual(['eos', 5]);
+    expect(superseded).toEqual([['cam', 3], ['cam', 1]]);
+    // Nothing unread: the read waits (blocking) and returns what arrives, on live and in-order streams alike.
+    const waiting = consumer.read(['cam', 'file'], { count: 10, blockMs: 2_000, isLive });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await publisher.publish(frame('cam', 6).meta, frame('cam', 6).pixels);
+    expect((await waiting).map((d) => `${d.streamId}:${d.entry.kind === 'frame' ? d.entry.meta.seq : 'eos'}`)).toEqual(['cam:6']);
+  });
+
+  it('live read with room for fewer frames than streams: the streams take turns, the rest stay in Redis', async () => {
+    const ids = ['c0', 'c1', 'c2'];
+    const publishers = ids.map((streamId) => new FramePublisher(redis, { streamId, mode: 'live', liveQueueLength: 4, losslessQueueLength: 100 }));
+    const consumer = new FrameConsumer(connection(), { consumer: 'w1', claimIdleMs: 1_000 });
+    const read = async () => (await consumer.read(ids, { count: 4, blockMs: 100, isLive: () => true, liveRoom: 2 })).map((d) => d.streamId);
+    for (const [i, publisher] of publishers.entries()) await publisher.publish(frame(ids[i]!, 0).meta, frame(ids[i]!, 0).pixels);
+    expect(await read()).toEqual(['c0', 'c1']);
+    expect(await redis.xlen(keys.frames('c2'))).toBe(1);
+    for (const [i, publisher] of publishers.entries()) await publisher.publish(frame(ids[i]!, 1).meta, frame(ids[i]!, 1).pixels);
+    expect(await read()).toEqual(['c2', 'c0']);
+    expect(await read()).toEqual(['c1']);
+    // The turn's streams (c0, c1) have nothing new: the others are read rather than waiting.
+    await publishers[2]!.publish(frame('c2', 2).meta, frame('c2', 2).pixels);
+    expect(await read()).toEqual(['c2']);
+  });
+
   it('lossless: waitForRoom holds the publisher while the stream is full and releases it on ack', async () => {
     const publisher = new FramePublisher(redis, { streamId: 'll', mode: 'lossless', liveQueueLength: 3, losslessQueueLength: 2 });
     for (let seq = 0; seq < 2; seq += 1) {

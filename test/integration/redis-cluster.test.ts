@@ -122,6 +122,23 @@ describe.skipIf(skipWithoutCluster())('redis cluster primitives', () => {
       expect(await redis.xlen(keys.frames(id))).toBe(0);
     }
   });
+
+  it('reads live streams newest first across nodes (take-newest per stream), in-order streams in order', async () => {
+    const live = STREAMS.slice(6, 9);
+    const ordered = STREAMS.slice(9, 11);
+    for (const id of [...live, ...ordered]) {
+      const publisher = new FramePublisher(redis, { streamId: id, mode: live.includes(id) ? 'live' : 'lossless', liveQueueLength: 4, losslessQueueLength: 32 });
+      for (let seq = 0; seq < 3; seq += 1) await publisher.publish(frame(id, seq).meta, frame(id, seq).pixels);
+    }
+    const consumer = new FrameConsumer(open('frames-live'), { consumer: 'w1', claimIdleMs: 1_000 });
+    let superseded = 0;
+    consumer.onSuperseded = (_id, count) => (superseded += count);
+    const deliveries = await consumer.read([...live, ...ordered], { count: 10, blockMs: 50, isLive: (id) => live.includes(id) });
+    const got = deliveries.map((d) => `${d.streamId}#${d.entry.kind === 'frame' ? d.entry.meta.seq : -1}`).sort();
+    expect(got).toEqual([...live.map((id) => `${id}#2`), ...ordered.flatMap((id) => [0, 1, 2].map((seq) => `${id}#${seq}`))].sort());
+    expect(superseded).toBe(2 * live.length);
+    for (const id of live) expect(await redis.xlen(keys.frames(id))).toBe(1);
+  });
 });
 
 describe.skipIf(skipWithoutCluster())('notifier on a redis cluster', () => {

@@ -88,7 +88,7 @@ describe.skipIf(skipWithout('busImage') || !existsSync(defaultModelPaths.fp32))(
 
   it('numbers every result exactly once across a failed commit, a throwing stage and a hand-over', async () => {
     await redis.flushdb();
-    await new StreamRegistry(redis).add({ id: 'cam', url: 'test://ball', enabled: false });
+    await new StreamRegistry(redis).add({ id: 'cam', url: 'test://ball', enabled: false, mode: 'lossless' });
     const publisher = new FramePublisher(redis, { streamId: 'cam', mode: 'lossless', liveQueueLength: 4, losslessQueueLength: 1_000 });
     await publishFrames(publisher, 0, 16);
 

@@ -35,6 +35,8 @@ export interface BatchRunnerDeps {
   processId: string;
   logger: Logger;
   metrics?: Metrics;
+  /** After each commit: the pose and end-of-stream results it published. */
+  onPublished?: (published: StreamResult[]) => void;
   /**
    * Commits of lossless streams (`appliesTo`) wait until the replicas asked for have them (WAIT), so a failover
    * cannot lose results whose frames are already acknowledged (pipeline/redis/replica-guard.ts).
@@ -144,7 +146,9 @@ export class BatchRunner {
     }
     if (parts.length === 0) return;
     const committed = await this.commit(parts, batch.length);
-    this.record(committed.flatMap((part) => part.items.map((item) => ('eos' in item ? item.eos : item.result))), batch);
+    const published = committed.flatMap((part) => part.items.map((item) => ('eos' in item ? item.eos : item.result)));
+    this.record(published, batch);
+    deps.onPublished?.(published);
   }
 
   /**

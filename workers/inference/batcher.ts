@@ -1,16 +1,30 @@
+import { FrameScheduler } from './frame-scheduler.js';
+
 /**
- * Gathers items from any streams into batches: a batch is dispatched when `batchSize` inferable items are waiting
- * or `maxWaitMs` after the first of them arrived, whichever comes first, and only while fewer than `maxInFlight`
- * batches are running. Items that need no inference (end-of-stream markers) travel in the batch they arrived in
- * and close it, so everything is handed on in arrival order.
+ * Gathers items from any streams into batches, latency first: while fewer than `maxInFlight` batches run, whatever
+ * is ready goes out at once as one batch of up to `batchSize` (maxWaitMs 0, the default), so a lone camera's frame
+ * is inferred the moment it arrives; when every slot is busy, frames wait here and the next free slot takes a fuller
+ * batch, so under load batches fill by themselves and throughput follows. maxWaitMs > 0 holds a partial batch up to
+ * that long for more frames (throughput over latency). Which frames a batch takes is the FrameScheduler's
+ * round-robin across streams (no stream starves). Items that need no inference (end-of-stream markers) leave with
+ * their stream's frame before them and take no slot, so each stream's items are handed on in arrival order.
+ *
+ * `maxQueuedFull` more batches may be in flight, full ones only: under full load a full batch waits in the engine
+ * behind the busy requests, so a request never idles while its previous batch publishes (throughput), while a
+ * partial batch never waits there (latency).
  *
  * `capacity` tells the reader how many more items it may take from Redis without this process holding more than
- * maxInFlight * batchSize: frames wait in Redis (where live streams keep only the newest) rather than here.
+ * (maxInFlight + maxQueuedFull) * batchSize: frames wait in Redis (where live streams keep only the newest) rather
+ * than here.
  */
 export interface BatcherOptions<T> {
   batchSize: number;
   maxWaitMs: number;
   maxInFlight: number;
+  /** Extra batches in flight when they are full (default 0). */
+  maxQueuedFull?: number;
+  /** Which stream an item belongs to (the unit of fairness and of ordering). */
+  streamOf: (item: T) => string;
   /** Runs one batch; the batch counts as in flight until the promise settles (results published). */
   run: (batch: T[]) => Promise<void>;
   /** false for items that ride along without taking a batch slot (end-of-stream markers). Default: all count. */
@@ -22,30 +36,30 @@ export interface BatcherOptions<T> {
 }
 
 export class Batcher<T> {
-  private forming: T[] = [];
-  private formingInferable = 0;
-  /** Complete batches waiting for a free in-flight slot, oldest first. */
-  private ready: T[][] = [];
+  private readonly waiting: FrameScheduler<T>;
+  /** A partial batch is held (maxWaitMs > 0) until this timer fires. */
   private timer: unknown;
+  private holdExpired = false;
+  private flushing = false;
   private running = 0;
   private runningItems = 0;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly capacityWaiters: Array<() => void> = [];
-  private readonly isInferable: (item: T) => boolean;
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
   private readonly clearTimer: (handle: unknown) => void;
 
   constructor(private readonly options: BatcherOptions<T>) {
     if (options.batchSize < 1 || options.maxInFlight < 1) throw new RangeError('batchSize and maxInFlight must be >= 1');
-    this.isInferable = options.isInferable ?? (() => true);
+    this.waiting = new FrameScheduler<T>({ streamOf: options.streamOf, ...(options.isInferable ? { isInferable: options.isInferable } : {}) });
     this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.clearTimer = options.clearTimer ?? ((handle) => clearTimeout(handle as NodeJS.Timeout));
   }
 
-  /** Items held here (forming + ready + running). */
+  /** Items held here (waiting + running). */
   get size(): number {
-    return this.forming.length + this.ready.reduce((n, b) => n + b.length, 0) + this.runningItems;
+    return this.waiting.size + this.runningItems;
   }
+
 
   get inFlight(): number {
     return this.running;
@@ -53,24 +67,17 @@ export class Batcher<T> {
 
   /** How many more items the caller may add before this process holds more than its bound. */
   get capacity(): number {
-    return Math.max(0, this.options.maxInFlight * this.options.batchSize - this.size);
+    return Math.max(0, (this.options.maxInFlight + (this.options.maxQueuedFull ?? 0)) * this.options.batchSize - this.size);
   }
 
   add(item: T): void {
-    this.forming.push(item);
-    if (!this.isInferable(item)) {
-      this.closeForming();
-    } else {
-      this.formingInferable += 1;
-      if (this.formingInferable >= this.options.batchSize) this.closeForming();
-      else if (this.timer === undefined) this.timer = this.setTimer(() => this.onTimer(), this.options.maxWaitMs);
-    }
+    this.waiting.add(item);
     this.pump();
   }
 
-  /** Closes the forming batch now (stop, or a stream's last frames before its end marker). */
+  /** Sends out what waits now, partial batches included (stop). */
   flush(): void {
-    this.closeForming();
+    this.flushing = true;
     this.pump();
   }
 
@@ -87,47 +94,66 @@ export class Batcher<T> {
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private onTimer(): void {
-    this.timer = undefined;
-    this.closeForming();
-    this.pump();
-  }
-
-  private closeForming(): void {
-    if (this.timer !== undefined) {
-      this.clearTimer(this.timer);
-      this.timer = undefined;
-    }
-    if (this.forming.length === 0) return;
-    this.ready.push(this.forming);
-    this.forming = [];
-    this.formingInferable = 0;
+  /** A batch may leave now: it is full, nothing asks to wait for more, or its wait is over. */
+  private mayDispatch(): boolean {
+    if (this.waiting.size === 0) return false;
+    if (this.waiting.inferable === 0 || this.waiting.inferable >= this.options.batchSize) return true;
+    return this.options.maxWaitMs <= 0 || this.holdExpired || this.flushing;
   }
 
   private pump(): void {
-    while (this.running < this.options.maxInFlight && this.ready.length > 0) {
-      const batch = this.ready.shift()!;
-      this.running += 1;
-      this.runningItems += batch.length;
-      let promise: Promise<void>;
-      try {
-        promise = this.options.run(batch);
-      } catch (error) {
-        promise = Promise.reject(error);
-      }
-      promise
-        .catch((error: unknown) => this.options.onError?.(error, batch))
-        .finally(() => {
-          this.running -= 1;
-          this.runningItems -= batch.length;
-          this.pump();
-          this.notify();
-        });
+    while (this.hasSlot() && this.mayDispatch()) {
+      this.dispatch(this.waiting.take(this.options.batchSize));
+      this.holdExpired = false;
     }
+    this.armHold();
+  }
+
+  /** A request is free, or a full batch may wait in the engine behind the busy ones. */
+  private hasSlot(): boolean {
+    if (this.running < this.options.maxInFlight) return true;
+    return this.running < this.options.maxInFlight + (this.options.maxQueuedFull ?? 0) && this.waiting.inferable >= this.options.batchSize;
+  }
+
+  /** maxWaitMs > 0: a partial batch waits at most that long from when it could have left. */
+  private armHold(): void {
+    const holding = this.options.maxWaitMs > 0 && this.waiting.inferable > 0 && this.running < this.options.maxInFlight;
+    if (holding && this.timer === undefined) {
+      this.timer = this.setTimer(() => {
+        this.timer = undefined;
+        this.holdExpired = true;
+        this.pump();
+      }, this.options.maxWaitMs);
+    } else if (!holding && this.timer !== undefined) {
+      this.clearTimer(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private dispatch(batch: T[]): void {
+    this.running += 1;
+    this.runningItems += batch.length;
+    let promise: Promise<void>;
+    try {
+      promise = this.options.run(batch);
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    promise
+      .catch((error: unknown) => this.options.onError?.(error, batch))
+      .finally(() => {
+        this.running -= 1;
+        this.runningItems -= batch.length;
+        this.pump();
+        this.notify();
+      });
   }
 
   private notify(): void {
     if (this.capacity > 0) for (const wake of this.capacityWaiters.splice(0)) wake();
-    if (this.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    if (this.size === 0) {
+      this.flushing = false;
+      for (const wake of this.idleWaiters.splice(0)) wake();
+    }
   }
 }

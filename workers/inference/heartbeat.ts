@@ -7,7 +7,8 @@ import type { BusyClock } from './busy-clock.js';
 
 /**
  * The worker's presence: its score in keys.workers (workers size their fair share of streams from the live count)
- * and its info hash keys.workerInfo (streams, utilisation, held frames; the gateway samples it for /metrics).
+ * and its info hash keys.workerInfo (streams, utilisation, held frames, over capacity; the gateway samples it for
+ * /metrics).
  */
 export class WorkerHeartbeat {
   constructor(
@@ -18,7 +19,7 @@ export class WorkerHeartbeat {
       leaseMs: number;
       busy: BusyClock;
       metrics?: Metrics;
-      status: () => { streams: string[]; inFlightBatches: number; heldFrames: number };
+      status: () => { streams: string[]; inFlightBatches: number; heldFrames: number; overCapacity?: boolean };
     },
   ) {}
 

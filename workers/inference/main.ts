@@ -17,6 +17,7 @@ import { Batcher } from './batcher.js';
 import { BusyClock } from './busy-clock.js';
 import { WorkerHeartbeat } from './heartbeat.js';
 import { HeldFrames } from './held-frames.js';
+import { OverloadMonitor, type OverloadNumbers } from './overload-monitor.js';
 import { Periodic } from './periodic.js';
 import { PoseEngine, type PoseInference } from './pose-engine.js';
 import { SeqGuard } from './result-builder.js';
@@ -76,6 +77,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     return consumer;
   };
   const reader = frameConsumer(readRedis, claimIdleMs);
+  reader.onSuperseded = (streamId, count) => options.metrics?.framesDropped.inc({ stream_id: streamId, reason: 'superseded' }, count);
   // A read that failed may have been applied with its reply lost (a cluster failover): its frames are pending for
   // this worker unseen, so the streams re-sync (their pending frames are claimed before new ones are read).
   reader.onReadFailed = (streamIds) => ownership.resync(streamIds);
@@ -85,6 +87,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
   const directory = new StreamDirectory(registry, logger);
   const stages = new ResultStages(redis, options.stages ?? configuredStages(config, { definitions: directory, logger }));
   const held = new HeldFrames();
+  const overload = overloadMonitor(processId, logger, options.metrics);
   const busy = new BusyClock();
   let ownership!: StreamOwnership;
   const runner = new BatchRunner({
@@ -110,13 +113,17 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     processId,
     logger,
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    onPublished: (published) => overload.servedResults(published.filter((r) => r.kind === 'pose' && !directory.isLossless(r.streamId)).length),
   });
   const batcher = new Batcher<FrameDelivery>({
     batchSize,
     maxWaitMs: maxBatchWaitMs,
-    // Every request busy plus one batch queued behind each (the engine's capacity), so a request never idles
-    // while the previous batch publishes; the engine rejects more than that.
-    maxInFlight: engine.capacity,
+    // One batch per infer request: whatever is ready leaves at once while a request is free (a lone camera's frame
+    // is inferred on arrival), and while all are busy frames gather here into the next, fuller batch; full batches
+    // may also wait in the engine's queue, so under full load no request idles while a batch publishes.
+    maxInFlight: Math.min(engine.requests, engine.capacity),
+    maxQueuedFull: Math.max(0, engine.capacity - engine.requests),
+    streamOf: (d) => d.streamId,
     isInferable: (d) => d.entry.kind === 'frame',
     run: async (batch) => {
       busy.start();
@@ -130,7 +137,21 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     onError: (error, batch) => logger.error({ err: describeError(error), frames: batch.length }, 'batch not published; its frames will be claimed again'),
   });
   const admit = (deliveries: FrameDelivery[]) => {
-    for (const delivery of deliveries) if (held.take(delivery)) batcher.add(delivery);
+    for (const delivery of deliveries) {
+      if (!held.take(delivery)) continue;
+      if (delivery.entry.kind === 'frame' && !directory.isLossless(delivery.streamId)) overload.offered(delivery.streamId, delivery.entry.meta.seq);
+      batcher.add(delivery);
+    }
+  };
+
+  /**
+   * A live stream holds at most its share of what this process may hold: one that always has a frame (a flood, a
+   * fast camera) cannot fill the room a slower camera's next frame needs. Lossless streams are read in order anyway.
+   */
+  const readableWithinShare = (ids: string[]): string[] => {
+    const live = ids.filter((id) => !directory.isLossless(id));
+    const share = Math.max(1, Math.ceil((batcher.capacity + batcher.size) / Math.max(1, live.length)));
+    return ids.filter((id) => directory.isLossless(id) || held.count(id) < share);
   };
 
   await directory.start();
@@ -138,10 +159,14 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     idle: () => ownership.readableStreams().length === 0,
     readOnce: async () => {
       await batcher.whenCapacity();
-      const ids = ownership.readableStreams();
-      if (ids.length === 0) return;
-      const count = Math.max(1, Math.ceil(batcher.capacity / ids.length));
-      const deliveries = await reader.read(ids, { count, blockMs: READ_BLOCK_MS });
+      const readable = ownership.readableStreams();
+      if (readable.length === 0) return;
+      const ids = readableWithinShare(readable);
+      // Every stream holds its share (cannot last: together they would fill the room): wait for a batch to settle.
+      if (ids.length === 0) return void (await new Promise((resolve) => setTimeout(resolve, 5)));
+      const room = batcher.capacity;
+      const count = Math.max(1, Math.ceil(room / ids.length));
+      const deliveries = await reader.read(ids, { count, blockMs: READ_BLOCK_MS, isLive: (id) => !directory.isLossless(id), liveRoom: room });
       admit(deliveries.filter((d) => ownership.accepts(d.streamId)));
     },
     logger,
@@ -168,16 +193,23 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     leaseMs,
     busy,
     ...(options.metrics ? { metrics: options.metrics } : {}),
-    status: () => ({ streams: ownership.streams, inFlightBatches: batcher.inFlight, heldFrames: batcher.size }),
+    status: () => ({ streams: ownership.streams, inFlightBatches: batcher.inFlight, heldFrames: batcher.size, overCapacity: overload.overCapacity }),
   });
   const membership = new Periodic(Math.max(100, Math.floor(leaseMs / 3)), async () => {
     const workersAlive = await heartbeat.beat();
     await ownership.rebalance(workersAlive);
     await heartbeat.publishInfo(workersAlive);
   }, logger, 'stream ownership update failed');
+  let sampledAt = performance.now();
+  const overloadWindow = new Periodic(OVERLOAD_WINDOW_MS, async () => {
+    const now = performance.now();
+    overload.sample(now - sampledAt);
+    sampledAt = now;
+  }, logger, 'overload sampling failed');
   const idleClaims = new Periodic(claimIdleMs, () => ownership.claimIdle(batchSize * 4), logger, 'claiming stale frames failed');
   await membership.start();
   void idleClaims.start();
+  void overloadWindow.start();
   readLoop.start();
 
   let stopping: Promise<void> | undefined;
@@ -190,6 +222,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     stop: () =>
       (stopping ??= (async () => {
         await idleClaims.stop();
+        await overloadWindow.stop();
         ownership.stopReading();
         readLoop.stop();
         await readLoop.stopped();
@@ -206,6 +239,31 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
         logger.info('worker stopped');
       })()),
   };
+}
+
+/** The overload monitor's window: long enough to smooth a batch's burst, short enough to warn within seconds. */
+const OVERLOAD_WINDOW_MS = 2_000;
+
+/** The over-capacity gauge plus one warning when an episode starts and one line when it ends, with the numbers. */
+function overloadMonitor(processId: string, logger: Logger, metrics: Metrics | undefined): OverloadMonitor {
+  const gauge = (value: number) => metrics?.workerOverCapacity.set({ worker: processId }, value);
+  gauge(0);
+  const round = (numbers: OverloadNumbers) => ({
+    offeredFps: Number(numbers.offeredFps.toFixed(1)),
+    servedFps: Number(numbers.servedFps.toFixed(1)),
+    dropRate: Number(numbers.dropRate.toFixed(3)),
+    liveStreams: numbers.streams,
+  });
+  return new OverloadMonitor({
+    onEnter: (numbers) => {
+      gauge(1);
+      logger.warn(round(numbers), 'over capacity: live streams offer more frames than this worker serves; each stream is served its fair share of the newest frames and the rest are dropped (add workers, lower fps, or a smaller source)');
+    },
+    onLeave: ({ worstDropRate, ...numbers }) => {
+      gauge(0);
+      logger.info({ ...round(numbers), worstDropRate: Number(worstDropRate.toFixed(3)) }, 'back within capacity');
+    },
+  });
 }
 
 async function createEngine(config: PosestreamConfig): Promise<PoseEngine> {

@@ -14,6 +14,9 @@ import {
   replyRecord,
   streamReadReply,
   workerUtilisation,
+  workerOverCapacity,
+  encodeWorkerInfo,
+  takeNewestReply,
 } from '../../../../pipeline/redis/codec.js';
 import { WIRE_VERSION } from '../../../../pipeline/wire/v1.js';
 import { sampleMeta, sampleResult } from '../../../support/wire-samples.js';
@@ -43,6 +46,19 @@ describe('reply shapes', () => {
     expect(workerUtilisation({ utilisation: '0.500' })).toBe(0.5);
     expect(workerUtilisation(['utilization', '0.25'])).toBe(0.25);
     expect(workerUtilisation({})).toBeUndefined();
+  });
+
+  it('reads a worker\'s over-capacity flag from its info hash (absent from older workers)', () => {
+    const info = { processId: 'w', host: 'h', pid: 1, streams: [], utilisation: 1, inFlightBatches: 2, heldFrames: 8, workers: 1, ts: 0 };
+    expect(workerOverCapacity(encodeWorkerInfo({ ...info, overCapacity: true }))).toBe(1);
+    expect(workerOverCapacity(Object.entries(encodeWorkerInfo({ ...info, overCapacity: false })).flat())).toBe(0);
+    expect(workerOverCapacity(encodeWorkerInfo(info))).toBeUndefined();
+  });
+
+  it('reads take-newest replies: the kept entries and the count of dropped frames', () => {
+    expect(takeNewestReply([[['3-0', ['m', '{}']]], 2])).toEqual({ entries: [{ id: '3-0', fields: ['m', '{}'] }], dropped: 2 });
+    expect(takeNewestReply([[], 0])).toEqual({ entries: [], dropped: 0 });
+    expect(() => takeNewestReply(null)).toThrow(/take-newest/);
   });
 });
 

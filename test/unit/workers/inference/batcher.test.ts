@@ -4,14 +4,16 @@ import { Batcher } from '../../../../workers/inference/batcher.js';
 interface Item { id: string; eos?: boolean }
 
 /** A batcher whose timers and batch completions the test drives by hand. */
-function harness(options: { batchSize: number; maxWaitMs?: number; maxInFlight: number }) {
+function harness(options: { batchSize: number; maxWaitMs?: number; maxInFlight: number; maxQueuedFull?: number }) {
   const timers: Array<{ fn: () => void; ms: number; cleared: boolean }> = [];
   const runs: Array<{ batch: string[]; finish: () => void; fail: (e: Error) => void }> = [];
   const errors: unknown[] = [];
   const batcher = new Batcher<Item>({
     batchSize: options.batchSize,
-    maxWaitMs: options.maxWaitMs ?? 10,
+    maxWaitMs: options.maxWaitMs ?? 0,
     maxInFlight: options.maxInFlight,
+    ...(options.maxQueuedFull === undefined ? {} : { maxQueuedFull: options.maxQueuedFull }),
+    streamOf: (item) => item.id[0]!,
     isInferable: (item) => !item.eos,
     run: (batch) =>
       new Promise<void>((resolve, reject) => {
@@ -33,24 +35,48 @@ function harness(options: { batchSize: number; maxWaitMs?: number; maxInFlight: 
 }
 
 describe('Batcher', () => {
-  it('dispatches as soon as batchSize items are waiting', () => {
-    const h = harness({ batchSize: 3, maxInFlight: 2 });
+  it('maxWaitMs 0: what is ready leaves at once while a slot is free; while all are busy the next batch fills', async () => {
+    const h = harness({ batchSize: 3, maxInFlight: 1 });
+    h.batcher.add({ id: 'a0' });
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0']]);
+    for (const id of ['b0', 'a1', 'c0', 'b1']) h.batcher.add({ id });
+    expect(h.runs).toHaveLength(1);
+    h.runs[0]!.finish();
+    await h.settle();
+    // Round-robin across streams: one of each before a second of any.
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0'], ['b0', 'a1', 'c0']]);
+    expect(h.timers).toHaveLength(0);
+  });
+
+  it('maxWaitMs > 0: a full batch leaves at once, a partial one after maxWaitMs', () => {
+    const h = harness({ batchSize: 3, maxWaitMs: 7, maxInFlight: 2 });
     h.batcher.add({ id: 'a0' });
     h.batcher.add({ id: 'b0' });
     expect(h.runs).toHaveLength(0);
     h.batcher.add({ id: 'a1' });
     expect(h.runs.map((r) => r.batch)).toEqual([['a0', 'b0', 'a1']]);
     expect(h.timers[0]!.cleared).toBe(true);
+    h.batcher.add({ id: 'a2' });
+    h.batcher.add({ id: 'a3' });
+    expect(h.timers.filter((t) => !t.cleared).map((t) => t.ms)).toEqual([7]);
+    h.fireTimers();
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0', 'b0', 'a1'], ['a2', 'a3']]);
   });
 
-  it('dispatches a partial batch maxWaitMs after its first item arrived', () => {
-    const h = harness({ batchSize: 4, maxWaitMs: 7, maxInFlight: 1 });
+  it('maxQueuedFull: while every request is busy a full batch may wait in the engine, a partial one may not', async () => {
+    const h = harness({ batchSize: 2, maxInFlight: 1, maxQueuedFull: 1 });
+    expect(h.batcher.capacity).toBe(4);
     h.batcher.add({ id: 'a0' });
+    h.batcher.add({ id: 'b0' });
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0']]);
+    h.batcher.add({ id: 'c0' });
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0'], ['b0', 'c0']]);
     h.batcher.add({ id: 'a1' });
-    expect(h.timers).toHaveLength(1);
-    expect(h.timers[0]!.ms).toBe(7);
-    h.fireTimers();
-    expect(h.runs.map((r) => r.batch)).toEqual([['a0', 'a1']]);
+    h.batcher.add({ id: 'b1' });
+    expect(h.runs).toHaveLength(2);
+    h.runs[0]!.finish();
+    await h.settle();
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0'], ['b0', 'c0'], ['a1', 'b1']]);
   });
 
   it('never runs more than maxInFlight batches; the next starts when one finishes, in order', async () => {
@@ -81,19 +107,21 @@ describe('Batcher', () => {
     h.runs[0]!.finish();
     await waiting;
     expect(woke).toBe(true);
-    expect(h.batcher.capacity).toBe(2);
+    // a finished; c and d left together in its slot.
+    expect(h.runs.map((r) => r.batch)).toEqual([['a'], ['b'], ['c', 'd']]);
+    expect(h.batcher.capacity).toBe(1);
     h.batcher.add({ id: 'e' });
-    h.batcher.add({ id: 'f' });
     expect(h.batcher.size).toBe(4);
   });
 
-  it('an end-of-stream marker closes the batch it arrived in and takes no inference slot', () => {
-    const h = harness({ batchSize: 4, maxInFlight: 1 });
-    h.batcher.add({ id: 'a0' });
-    h.batcher.add({ id: 'a-eos', eos: true });
-    h.batcher.add({ id: 'b0' });
-    expect(h.runs.map((r) => r.batch)).toEqual([['a0', 'a-eos']]);
-    expect(h.batcher.size).toBe(3);
+  it('an end-of-stream marker leaves with its stream\'s frame before it and takes no inference slot', async () => {
+    const h = harness({ batchSize: 2, maxInFlight: 1 });
+    h.batcher.add({ id: 'x0' });
+    for (const item of [{ id: 'a0' }, { id: 'a-eos', eos: true }, { id: 'b0' }, { id: 'b1' }]) h.batcher.add(item);
+    h.runs[0]!.finish();
+    await h.settle();
+    expect(h.runs.map((r) => r.batch)).toEqual([['x0'], ['a0', 'a-eos', 'b0']]);
+    expect(h.batcher.size).toBe(4);
   });
 
   it('a failing run is reported and frees its slot', async () => {
@@ -106,8 +134,8 @@ describe('Batcher', () => {
     expect(h.runs.map((r) => r.batch)).toEqual([['a'], ['b']]);
   });
 
-  it('drain flushes the forming batch and waits for every batch', async () => {
-    const h = harness({ batchSize: 8, maxInFlight: 1 });
+  it('drain flushes a held partial batch and waits for every batch', async () => {
+    const h = harness({ batchSize: 8, maxWaitMs: 50, maxInFlight: 1 });
     h.batcher.add({ id: 'a' });
     let drained = false;
     const draining = h.batcher.drain().then(() => { drained = true; });

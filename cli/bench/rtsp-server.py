@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""Test RTSP server: serves an H.264 Annex-B file in an endless loop at rtsp://127.0.0.1:<port>/<mount>.
+"""RTSP server for tests and `bench capacity`: serves an H.264 Annex-B file in an endless loop at
+rtsp://127.0.0.1:<port>/<mount>, and with --cameras N also at /cam0 ... /cam<N-1>, each its own pipeline (its own
+clock phase, like independent cameras). Frames are paced in real time at --fps.
 
 Run with Debian's /usr/bin/python3 (GI bindings for gst-rtsp-server live there). Prints "READY <port>" on stdout
 once it accepts clients; exits on SIGTERM/SIGINT. Port 0 picks a free port.
@@ -31,28 +33,35 @@ def on_media_configure(_factory, media):
     pay.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, stamp_pts)
 
 
+def make_factory(h264, fps):
+    factory = GstRtspServer.RTSPMediaFactory()
+    location = h264.replace('"', '\\"')
+    factory.set_launch(
+        f'( multifilesrc location="{location}" loop=true '
+        f'caps="video/x-h264,stream-format=byte-stream,framerate={fps}/1" ! h264parse ! '
+        "rtph264pay name=pay0 pt=96 config-interval=1 )"
+    )
+    factory.set_shared(True)
+    factory.connect("media-configure", on_media_configure)
+    return factory
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--h264", required=True, help="H.264 Annex-B elementary stream file")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--mount", default="/stream")
     parser.add_argument("--fps", type=int, default=30)
+    parser.add_argument("--cameras", type=int, default=0, help="also serve /cam0 ... /cam<N-1>, one pipeline each")
     args = parser.parse_args()
 
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
-    factory = GstRtspServer.RTSPMediaFactory()
-    location = args.h264.replace('"', '\\"')
-    factory.set_launch(
-        f'( multifilesrc location="{location}" loop=true '
-        f'caps="video/x-h264,stream-format=byte-stream,framerate={args.fps}/1" ! h264parse ! '
-        "rtph264pay name=pay0 pt=96 config-interval=1 )"
-    )
-    factory.set_shared(True)
-    factory.connect("media-configure", on_media_configure)
-    server.get_mount_points().add_factory(args.mount, factory)
+    mounts = server.get_mount_points()
+    for mount in [args.mount] + [f"/cam{i}" for i in range(args.cameras)]:
+        mounts.add_factory(mount, make_factory(args.h264, args.fps))
     if server.attach(None) == 0:
         print(f"cannot listen on 127.0.0.1:{args.port}", file=sys.stderr, flush=True)
         return 1

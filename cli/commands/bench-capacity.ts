@@ -1,0 +1,49 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { repoRoot } from '../../pipeline/assets.js';
+import { PosestreamError } from '../../pipeline/errors.js';
+import { benchRedisTarget, positiveInt, positiveNumber, withPipelineBenchOptions } from '../bench/options.js';
+
+const HINTS = ['THROUGHPUT', 'LATENCY', 'CUMULATIVE_THROUGHPUT'];
+
+function hintOption(value: string): string {
+  const hint = value.toUpperCase();
+  if (!HINTS.includes(hint)) throw new PosestreamError('PS_CLI_BAD_OPTION', `--hint must be one of ${HINTS.join(', ')}, got ${value}`);
+  return hint;
+}
+
+/** `posestream bench capacity`: see cli/bench/capacity.ts. */
+export function registerBench(bench: Command): void {
+  withPipelineBenchOptions(
+    bench
+      .command('capacity')
+      .description('live RTSP cameras at --fps each, N growing until one falls under 95 % of its fps or p99 capture->result > 250 ms; then 1.5x that N')
+      .option('--source <720p|360p|file>', 'what each camera sends: the walking clip at 1280x720 or scaled to 640x360, or a video file', '720p')
+      .option('--fps <n>', 'frames per second per camera', '5')
+      .option('--max <n>', 'stop the sweep at this many cameras', '24')
+      .option('--step <n>', 'cameras added per step', '1')
+      .option('--seconds <n>', 'measured seconds per step', '20')
+      .option('--batch <n>', 'worker.batchSize (default: the config default)')
+      .option('--hint <THROUGHPUT|LATENCY>', 'model.hint (default: the config default)')
+      .option('--chart <file.png>', 'the chart (results/s and p99 vs cameras)', path.join(repoRoot, 'build', 'bench', 'capacity.png'))
+      .option('--no-chart', 'no chart'),
+  ).action(async (options: Record<string, string | boolean | undefined>) => {
+    const { runCapacityBench, formatCapacityBench } = await import('../bench/capacity.js');
+    const result = await runCapacityBench({
+      model: String(options.model),
+      source: String(options.source ?? '720p'),
+      fps: positiveNumber(options.fps, '--fps'),
+      max: positiveInt(options.max, '--max'),
+      step: positiveInt(options.step, '--step'),
+      seconds: positiveNumber(options.seconds, '--seconds'),
+      ...(options.batch === undefined ? {} : { batch: positiveInt(options.batch, '--batch') }),
+      ...(typeof options.hint === 'string' ? { hint: hintOption(options.hint) } : {}),
+      redis: benchRedisTarget(options),
+      ...(typeof options.chart === 'string' ? { chart: options.chart } : {}),
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatCapacityBench(result)}\n`);
+    // GStreamer/OpenVINO threads may outlive the roles; the numbers are printed, so leave.
+    setTimeout(() => process.exit(0), 1_000).unref();
+  });
+}
