@@ -84,6 +84,8 @@ export interface DecoderOptions {
   mode: 'live' | 'lossless';
   /** Files only: play again from the start at the end (inside the decoder, without a restart). */
   loop: boolean;
+  /** Non-live sources: deliver only frames whose media time is after this (ns): where a restarted stream resumes. */
+  startAfterNs?: number;
 }
 
 /**
@@ -114,5 +116,6 @@ export function decoderArgs(source: SourceDescription, options: DecoderOptions):
     '--mode', options.mode,
     '--format', 'rgb',
     ...(options.loop && !source.live ? ['--loop'] : []),
+    ...(options.startAfterNs !== undefined && !source.live ? ['--start-after-ns', String(Math.trunc(options.startAfterNs))] : []),
   ];
 }
