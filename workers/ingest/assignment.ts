@@ -81,6 +81,7 @@ export class StreamAssignment {
     this.lost.set(jobId, lost);
     try {
       const outcome = await runStream(job.data.streamId, { lost: lost.signal });
+      // fenced: a newer owner holds the stream and this process's lock on the job is gone; nothing to hand back.
       if (outcome === 'released' && !lost.signal.aborted) {
         // Back to wait, not completed: another ingest process (or this one, later) picks the stream up again.
         await job.moveToWait(token);
