@@ -138,7 +138,11 @@ export class FramePublisher {
     const sameSource = this.options.source === undefined || source === null || source === this.options.source;
     if (!sameSource || source === null) {
       // Positions from here on belong to these settings; an earlier position does not apply to them.
-      await this.retrying(() => this.redis.multi().hset(this.recordKey, 'source', this.options.source ?? '').hdel(this.recordKey, ...(sameSource ? [] : ['pts'])).exec(), signal);
+      await this.retrying(async () => {
+        const tx = this.redis.multi().hset(this.recordKey, 'source', this.options.source ?? '');
+        if (!sameSource) tx.hdel(this.recordKey, 'pts');
+        await tx.exec();
+      }, signal);
     }
     const nextSeq = seq === null ? await (this.options.initialSeq?.() ?? Promise.resolve(0)) : Number(seq);
     const afterPtsNs = sameSource && pts !== null && pts !== '' ? Number(pts) : undefined;
