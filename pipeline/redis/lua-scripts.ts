@@ -57,12 +57,14 @@ export function defineScripts<T extends RedisClient>(redis: T): T {
 /**
  * Redis names a failing script by its SHA1 ("OOM command not allowed ... script: 3f2a...", "NOSCRIPT"); an operator
  * cannot act on that. Returns the error with every script SHA1 in its message replaced by the script's file name
- * (the same object, so codes, causes and classes stay; a message without a hash is left alone).
+ * (the same object, so codes, causes and classes stay; a message without a hash is left alone). A hash that is not
+ * one of ours (e.g. BullMQ's) becomes `others` ("a BullMQ script").
  */
-export function nameScriptsIn<T>(error: T): T {
+export function nameScriptsIn<T>(error: T, others = 'a script of another library'): T {
   if (!(error instanceof Error)) return error;
   let message = error.message;
   for (const script of scripts.values()) message = message.replaceAll(script.sha1, script.file);
+  message = message.replace(/\b[0-9a-f]{40}\b/g, others);
   if (/NOSCRIPT/.test(message) && !/\.lua/.test(message)) message += ' (a posestream script was not loaded: it is re-sent on the next call)';
   if (message !== error.message) error.message = message;
   return error;
