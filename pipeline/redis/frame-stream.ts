@@ -194,22 +194,32 @@ export class FramePublisher {
     }
   }
 
-  /** The end marker is never trimmed away by a later frame: nothing follows it. */
+  /**
+   * The end marker is never trimmed away by a later frame: nothing follows it. Through the ingest record like a
+   * frame: refused when fenced, and written once per (last seq, reason), so a file restarted after its end was
+   * published (a crash before its state said `ended`) does not end twice. Resolves with '' when it was already there.
+   */
   async publishEnd(end: FrameEnd): Promise<string> {
     try {
+      // A stream stopped before its source ever opened has no token yet; the caller holds the stream's job.
+      if (this.token === 0 && this.options.owner !== undefined) await this.resume();
       return await this.retrying(async () => {
         await this.ensureGroup();
-        const { values } = await commit(this.redis, (tx) => tx.xadd(this.key, '*', ...encodeFrameEndFields(end)), this.losslessWait());
-        return String(values[0]);
+        return this.runPublish(`${end.lastSeq}:${end.reason}`, '', -1, encodeFrameEndFields(end));
       });
     } catch (error) {
       throw this.explain(error, `publishing the end of stream "${this.options.streamId}"`);
     }
   }
 
-  private async publishFrame(seq: number, ptsNs: number | undefined, fields: Array<string | Buffer>): Promise<string> {
+  private publishFrame(seq: number, ptsNs: number | undefined, fields: Array<string | Buffer>): Promise<string> {
     const maxlen = this.options.mode === 'live' ? this.options.liveQueueLength : 0;
-    const args = [this.token, seq, ptsNs === undefined ? '' : String(ptsNs), maxlen, FRAME_CONSUMER_GROUP, ...fields];
+    return this.runPublish(seq, ptsNs === undefined ? '' : String(ptsNs), maxlen, fields);
+  }
+
+  /** scripts/publish-frame-2.lua (maxlen: live MAXLEN, 0 lossless, -1 end marker), with WAIT for lossless replicas. */
+  private async runPublish(seq: number | string, pts: string, maxlen: number, fields: Array<string | Buffer>): Promise<string> {
+    const args = [this.token, seq, pts, maxlen, FRAME_CONSUMER_GROUP, ...fields];
     const wait = this.losslessWait();
     let reply: unknown;
     try {

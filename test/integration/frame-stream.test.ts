@@ -203,6 +203,12 @@ describe('createRedis', () => {
     await expect(second.publish(frame('rec', 5).meta, frame('rec', 5).pixels, undefined, 50)).rejects.toBeInstanceOf(IngestResyncError);
     expect(await second.resume()).toEqual({ seq: 4, afterPtsNs: 30 });
     expect(await redis.xlen(keys.frames('rec'))).toBe(4);
+    // One end marker per (last seq, reason): a file restarted after its end was published does not end twice.
+    const end = { v: 1 as const, kind: 'eos' as const, streamId: 'rec', lastSeq: 3, reason: 'eof' as const };
+    expect(await second.publishEnd(end)).not.toBe('');
+    expect(await second.publishEnd(end)).toBe('');
+    await expect(first.publishEnd(end)).rejects.toBeInstanceOf(IngestFencedError);
+    expect(await redis.xlen(keys.frames('rec'))).toBe(5);
 
     // Other source settings: the seqs go on, the position does not apply (the new source starts at its beginning).
     const third = new FramePublisher(redis, { ...options, source: 'clip-b' });

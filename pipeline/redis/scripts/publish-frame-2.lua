@@ -1,20 +1,27 @@
 -- Publishes one frame and records it in the stream's ingest record in the same atomic step, so the record is
 -- always exactly what Redis accepted (workers/ingest resumes from it: ARCHITECTURE.md, "Failure guarantees").
 -- KEYS[1] frames stream; KEYS[2] ingest record (hash: token, seq = next seq, pts = source position of the last
--- accepted frame in ns, source, owner).
+-- accepted frame in ns, source, owner, end = '<lastSeq>:<reason>' of an end marker published after the last frame).
 -- ARGV[1] the caller's fencing token; ARGV[2] the frame's seq; ARGV[3] its source position in ns ('' unknown);
--- ARGV[4] live: exact MAXLEN, lossless: 0; ARGV[5] consumer group; ARGV[6..] the entry's fields.
--- Returns {id, stale, length, accepted}: accepted 0 = this seq was already accepted (a retry of a publish whose
--- reply was lost), nothing written. Errors: PS_INGEST_FENCED (a newer owner took the stream), PS_INGEST_RESYNC
+-- ARGV[4] live: exact MAXLEN, lossless: 0, end marker: -1 (ARGV[2] = '<lastSeq>:<reason>'); ARGV[5] consumer
+-- group; ARGV[6..] the entry's fields.
+-- Returns {id, stale, length, accepted}: accepted 0 = this seq (or this end marker) was already accepted (a retry
+-- of a publish whose reply was lost, or a restarted file reaching its end again), nothing written. Errors: PS_INGEST_FENCED (a newer owner took the stream), PS_INGEST_RESYNC
 -- (lossless: the seq is past the record's next one, so Redis lost frames it had accepted; resume from the record).
 local frames, record = KEYS[1], KEYS[2]
 local token = tonumber(ARGV[1])
-local seq = tonumber(ARGV[2])
 local maxlen = tonumber(ARGV[4])
-local current = redis.call('HMGET', record, 'token', 'seq')
+local current = redis.call('HMGET', record, 'token', 'seq', 'end')
 if current[1] and tonumber(current[1]) > token then
   return redis.error_reply('PS_INGEST_FENCED ingest token ' .. ARGV[1] .. ' was superseded by ' .. current[1])
 end
+if maxlen < 0 then
+  if current[3] == ARGV[2] then return {'', 0, redis.call('XLEN', frames), 0} end
+  local endId = redis.call('XADD', frames, '*', unpack(ARGV, 6))
+  redis.call('HSET', record, 'token', ARGV[1], 'end', ARGV[2])
+  return {endId, 0, redis.call('XLEN', frames), 1}
+end
+local seq = tonumber(ARGV[2])
 local nextSeq = current[2] and tonumber(current[2])
 if nextSeq and seq < nextSeq then
   return {'', 0, redis.call('XLEN', frames), 0}
@@ -51,4 +58,5 @@ else
   id = redis.call('XADD', frames, '*', unpack(ARGV, 6))
 end
 redis.call('HSET', record, 'token', ARGV[1], 'seq', seq + 1, 'pts', ARGV[3])
+redis.call('HDEL', record, 'end')
 return {id, stale, redis.call('XLEN', frames), 1}
