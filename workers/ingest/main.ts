@@ -97,7 +97,8 @@ export async function startIngest(
       logger: streamLogger,
       metrics,
     });
-    job.lost.addEventListener('abort', () => runner.stop('released'), { once: true });
+    // A lost job may already run elsewhere: stop without reporting `pending` over the new owner's state.
+    job.lost.addEventListener('abort', () => runner.stop('released', { report: false }), { once: true });
     streamLogger.info({ url: stream.url, mode: stream.mode, origin: entry.origin }, 'stream started');
     const done = runner.run();
     const entryOfRun = { runner, stream, lost: job.lost, done };

@@ -70,7 +70,8 @@ export class StreamRunner {
   private geometry: FrameGeometry | undefined;
   private since = Date.now();
   private stopReason: StopReason | undefined;
-  private fenced = false;
+  /** The stream's job went to another process: its state is theirs to report. */
+  private quiet = false;
   private readonly abort = new AbortController();
   private readonly backoff: Backoff;
   private readonly streamId: string;
@@ -125,7 +126,6 @@ export class StreamRunner {
 
   /** A newer owner holds the stream: stop publishing at once, say so once, and leave its state to the new owner. */
   private fence(error: unknown): RunOutcome {
-    this.fenced = true;
     this.stopReason ??= 'released';
     this.abort.abort(new Error('stream fenced'));
     this.options.source.close();
@@ -135,8 +135,9 @@ export class StreamRunner {
   }
 
   /** Stops the stream; run() then publishes the end marker (removed/disabled) and resolves. */
-  stop(reason: StopReason): void {
+  stop(reason: StopReason, options: { report?: boolean } = {}): void {
     if (this.stopReason) return;
+    this.quiet = options.report === false;
     this.stopReason = reason;
     this.abort.abort(new Error(`stream ${reason}`));
     this.options.source.close();
@@ -253,7 +254,8 @@ export class StreamRunner {
         this.options.logger.warn({ reason: describeError(error) }, 'could not publish the end of a stopped stream');
       }
     }
-    await this.report(reason === 'released' ? 'pending' : 'stopped', reason === 'released' ? `released by ${this.options.owner}` : reason);
+    if (this.quiet) this.options.metrics?.streamUp.set({ stream_id: this.streamId }, 0);
+    else await this.report(reason === 'released' ? 'pending' : 'stopped', reason === 'released' ? `released by ${this.options.owner}` : reason);
     return reason;
   }
 
