@@ -2,7 +2,8 @@
  * Exactly-once lossless resume, end to end: a private redis-server (AOF, appendfsync always), `posestream ingest` and
  * `posestream worker` as child processes (real GStreamer decoder, real OpenVINO on the FP32 IR), one lossless file.
  * (a) kill -9 of the ingest mid-file and a new ingest process: it resumes from the stream's ingest record;
- * (b) Redis shut down mid-file for a few seconds and started again: the processes ride it out.
+ * (b) Redis shut down (or killed: with appendfsync always nothing it acknowledged is lost) mid-file for a few seconds
+ *     and started again: the processes ride it out.
  * Either way every frame yields exactly one result, seqs 0..N-1 in order, then one end-of-stream.
  */
 import { existsSync } from 'node:fs';
@@ -73,7 +74,10 @@ describe.skipIf(skipWithout('walkingVideo') || !existsSync(defaultModelPaths.fp3
     client.disconnect();
   });
 
-  it(`Redis shut down mid-file for ${OUTAGE_MS / 1000} s: the processes ride it out, nothing lost or doubled`, { timeout: 240_000 }, async () => {
+  it.each([
+    ['shut down', (redis: PrivateRedis) => redis.shutdown()],
+    ['killed (kill -9, appendfsync always)', (redis: PrivateRedis) => redis.kill()],
+  ] as const)(`Redis %s mid-file for ${OUTAGE_MS / 1000} s: the processes ride it out, nothing lost or doubled`, { timeout: 240_000 }, async (_how, stop) => {
     const redis = await privateRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
     servers.push(redis);
     await redis.start();
@@ -85,7 +89,7 @@ describe.skipIf(skipWithout('walkingVideo') || !existsSync(defaultModelPaths.fp3
       if (outage || r.get(STREAM)!.length < FAULT_AT) return;
       decodersBefore = decoderChildren(ingest.pid!);
       outage = (async () => {
-        await redis.shutdown();
+        await stop(redis);
         await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
         await redis.start();
       })();
