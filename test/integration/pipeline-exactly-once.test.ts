@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultModelPaths } from '../../pipeline/assets.js';
+import { FIELD } from '../../pipeline/redis/codec.js';
 import { keys } from '../../pipeline/redis/keys.js';
 import type { StreamResult } from '../../pipeline/wire/v1.js';
 import { assetPath, skipWithout } from '../support/assets.js';
@@ -103,5 +104,50 @@ describe.skipIf(skipWithout('walkingVideo') || !existsSync(defaultModelPaths.fp3
     // The source was held, not restarted: the same decoder process ran through the outage (it exits at EOF).
     expect(decodersBefore).toHaveLength(1);
     expect(ingest.output().stdout + ingest.output().stderr).not.toMatch(/stream source failed/);
+  });
+
+  // Opt-in (POSESTREAM_TEST_SNAPSHOT_RESTORE=1) until the worker side holds: the ingest goes back to the restored
+  // record (PS_INGEST_RESYNC) and re-reads the lost frames, but a worker that stayed up keeps its seq guard from
+  // before the restore and drops re-delivered frames as stale (seen: 8-16 results missing right after the snapshot
+  // in 3 of 6 runs). See ARCHITECTURE.md, "What Redis itself can lose".
+  it.skipIf(!process.env.POSESTREAM_TEST_SNAPSHOT_RESTORE)('Redis restarted from an older snapshot (its last writes lost): what it kept is exactly once; the lost frames are read from the source again', { timeout: 240_000 }, async () => {
+    // A consistent prefix of Redis's history, as a machine crash with AOF everysec leaves it: SAVE mid-file, let
+    // ~1.5 s of frames, results and acks happen, kill -9, start again from the snapshot.
+    const redis = await privateRedis(['--appendonly', 'no']);
+    servers.push(redis);
+    await redis.start();
+    const { worker, ingest } = await pipelineOn(redis);
+    children.push(worker, ingest);
+    let outage: Promise<void> | undefined;
+    let savedRecord: Array<string | null> = [];
+    // The collector sees results that were later lost and produced again: the guarantee is about what Redis holds.
+    await collectResults(redis.url, [STREAM], (r) => endedWithEos(r.get(STREAM)), 200_000, (r) => {
+      if (outage || r.get(STREAM)!.length < FAULT_AT) return;
+      outage = (async () => {
+        const client = redis.client();
+        await client.save();
+        savedRecord = await client.hmget(keys.ingestRecord(STREAM), 'seq');
+        client.disconnect();
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        await redis.kill();
+        await redis.start();
+      })();
+    });
+    await outage;
+    const client = redis.client();
+    const entries = (await client.xrange(keys.results(STREAM), '-', '+')) as Array<[string, string[]]>;
+    client.disconnect();
+    const kept = entries.map(([, fields]) => JSON.parse(fields[fields.indexOf(FIELD.result) + 1]!) as StreamResult);
+    const output = () => `${ingest.output().stderr.slice(-2_000)}\n${worker.output().stderr.slice(-2_000)}`;
+    expect(Number(savedRecord[0])).toBeLessThan(FRAMES);
+    if (process.env.POSESTREAM_TEST_SHOW_RESYNC) {
+      const seqs = poseSeqs(kept);
+      console.log(`saved record seq ${savedRecord[0]}; missing ${Array.from({ length: FRAMES }, (_, i) => i).filter((i) => !seqs.includes(i))}; doubled ${seqs.filter((q, i) => seqs.indexOf(q) !== i)}`);
+    }
+    expectExactlyOnce(kept, output);
+    // The ingest was ahead of the restored record and went back to it (from the source, not from 0).
+    expect(output()).toMatch(/no longer holds frames it had accepted/);
+    expect(running(ingest), output()).toBe(true);
+    expect(running(worker), output()).toBe(true);
   });
 });
