@@ -107,9 +107,10 @@ describe.skipIf(skipWithout('walkingVideo') || !existsSync(defaultModelPaths.fp3
   });
 
   // Opt-in (POSESTREAM_TEST_SNAPSHOT_RESTORE=1) until the worker side holds: the ingest goes back to the restored
-  // record (PS_INGEST_RESYNC) and re-reads the lost frames, but a worker that stayed up keeps its seq guard from
-  // before the restore and drops re-delivered frames as stale (seen: 8-16 results missing right after the snapshot
-  // in 3 of 6 runs). See ARCHITECTURE.md, "What Redis itself can lose".
+  // record (PS_INGEST_RESYNC) and re-reads the lost frames, but a worker that stayed up can commit frames it held
+  // across the restore ahead of restored ones, which it then drops as stale (8-16 results missing right after the
+  // snapshot: 3 of 6 runs; 1 of 5 since workers re-sync their streams on reconnect). ARCHITECTURE.md, "What Redis
+  // itself can lose".
   it.skipIf(!process.env.POSESTREAM_TEST_SNAPSHOT_RESTORE)('Redis restarted from an older snapshot (its last writes lost): what it kept is exactly once; the lost frames are read from the source again', { timeout: 240_000 }, async () => {
     // A consistent prefix of Redis's history, as a machine crash with AOF everysec leaves it: SAVE mid-file, let
     // ~1.5 s of frames, results and acks happen, kill -9, start again from the snapshot.
