@@ -33,7 +33,7 @@ import { commit, type ReplicaWait } from './transaction.js';
  * takes a new fencing token (the first time) and says where the source continues: right after the last position
  * Redis accepted, with the seq after it. A publish with a superseded token is refused (IngestFencedError), a seq
  * Redis already accepted is not written again (a retry of a publish whose reply was lost), and a lossless seq past
- * the record's (Redis lost frames it had accepted: killed with AOF everysec) is refused with IngestResyncError so
+ * the record's (Redis lost frames it had accepted: restored to an older state) is refused with IngestResyncError so
  * the source restarts from the record.
  */
 
@@ -82,7 +82,7 @@ export class IngestFencedError extends PosestreamError {
   }
 }
 
-/** Lossless: Redis lost frames it had accepted (restarted from an older AOF); the source must restart from the record. */
+/** Lossless: Redis lost frames it had accepted (restored to an older state); the source must restart from the record. */
 export class IngestResyncError extends PosestreamError {
   constructor(streamId: string, cause?: unknown) {
     super('PS_INGEST_RESYNC', `stream "${streamId}": Redis no longer holds frames it had accepted; resuming from its ingest record`, { cause, retryable: true });
