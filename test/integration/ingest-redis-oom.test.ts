@@ -27,8 +27,11 @@ describe.skipIf(skipWithout('walkingVideo') || !existsSync('/usr/bin/redis-serve
   let server: PrivateRedis | undefined;
   const cleanups: Array<() => Promise<void> | void> = [];
   afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-    await server?.kill();
+    try {
+      for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => undefined);
+    } finally {
+      await server?.kill();
+    }
   });
 
   it('keeps its decoders, drops and counts live frames, holds the lossless source until Redis accepts again', { timeout: 120_000 }, async () => {
