@@ -32,7 +32,7 @@ async function pipelineOn(redis: PrivateRedis) {
     redis: { url: redis.url },
     worker: { batchSize: 4, inferRequests: 1 },
   });
-  return { file, worker: spawnCli(['worker', '-c', file]), ingest: spawnCli(['ingest', '-c', file]) };
+  return { file, worker: spawnCli(['worker', '-c', file]), ingest: spawnCli(['ingest', '-c', file], process.env.POSESTREAM_TEST_SHOW_RESYNC ? { POSESTREAM_LOG_LEVEL: 'info' } : {}) };
 }
 
 function expectExactlyOnce(list: StreamResult[], stderr: () => string): void {
@@ -104,6 +104,7 @@ describe.skipIf(skipWithout('walkingVideo') || !existsSync(defaultModelPaths.fp3
     // The source was held, not restarted: the same decoder process ran through the outage (it exits at EOF).
     expect(decodersBefore).toHaveLength(1);
     expect(ingest.output().stdout + ingest.output().stderr).not.toMatch(/stream source failed/);
+    if (process.env.POSESTREAM_TEST_SHOW_RESYNC) console.log(ingest.output().stderr.split('\n').filter((line) => /stream (started|finished)|fenced|took this stream/.test(line)).join('\n'));
   });
 
   // Opt-in (POSESTREAM_TEST_SNAPSHOT_RESTORE=1) until the worker side holds: the ingest goes back to the restored
