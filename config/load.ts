@@ -54,7 +54,7 @@ const camelToEnv = (key: string): string => key.replace(/([a-z0-9])([A-Z])/g, '$
  * sequence or comma-separated (POSESTREAM_REDIS_CLUSTER=redis://a:7000,redis://b:7000).
  */
 export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const sections = ['redis', 'model', 'worker', 'ingest', 'results', 'gateway', 'sourcePolicy'] as const;
+  const sections = ['redis', 'model', 'worker', 'ingest', 'results', 'gateway', 'sourcePolicy', 'shutdown'] as const;
   const shapes = configObjectSchema.shape;
   const result: Record<string, unknown> = { ...raw };
   for (const section of sections) {

@@ -109,6 +109,17 @@ export const gatewaySchema = z
   })
   .strict();
 
+/** How a process stops (SIGINT/SIGTERM). */
+export const shutdownSchema = z
+  .object({
+    /**
+     * Longest a drain may take before the process exits 1 naming what it still held (which stays in Redis for the
+     * next owner): with Redis unreachable a drain would otherwise wait for it forever.
+     */
+    drainTimeoutSec: z.number().min(0.5).max(3_600).default(10),
+  })
+  .strict();
+
 export const configObjectSchema = z
   .object({
     redis: redisSchema.default(redisSchema.parse({})),
@@ -122,6 +133,7 @@ export const configObjectSchema = z
     sourcePolicy: sourcePolicySchema.default(sourcePolicySchema.parse({})),
     streams: z.array(streamSchema).default([]),
     notify: notifySchema.default(notifySchema.parse({})),
+    shutdown: shutdownSchema.default(shutdownSchema.parse({})),
   })
   .strict();
 

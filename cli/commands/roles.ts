@@ -10,10 +10,24 @@ import { reportCliError } from '../report-error.js';
 
 export type Role = 'ingest' | 'worker' | 'gateway' | 'notify';
 
-interface RunningRole {
-  role: Role;
+interface RoleHandle {
   stop(): Promise<void>;
 }
+
+interface RunningRole extends RoleHandle {
+  role: Role;
+}
+
+/**
+ * What a role that did not finish its drain leaves in Redis for the next owner, for the drain-timeout line (its
+ * details, e.g. ingest's streams, come from `detail`).
+ */
+const LEFT_IN_REDIS: Record<Role, string> = {
+  ingest: 'its streams move to another ingest process once their job locks expire and resume from their ingest records',
+  worker: 'frames it read and had not committed stay pending; the next owner of their streams claims them',
+  gateway: 'nothing: clients reconnect to another gateway',
+  notify: 'events not yet delivered stay pending in their sink groups and are delivered by the next notifier',
+};
 
 /**
  * Start order: the gateway first (users see the dashboard at once), then the notifier (its consumer groups exist
@@ -22,10 +36,11 @@ interface RunningRole {
 const START_ORDER: Role[] = ['gateway', 'notify', 'worker', 'ingest'];
 
 /**
- * Longest a drain may take. A role whose Redis is unreachable would otherwise wait for it forever (its last
- * commands retry until Redis returns); past this the process exits 1 and names what did not stop. Nothing is lost
- * by that: frames a worker held stay pending in Redis for the next owner, an ingest's jobs move after their lock
- * expires, and ingest's decoder processes were already stopped at the start of the drain.
+ * Longest a drain may take by default (config `shutdown.drainTimeoutSec`). A role whose Redis is unreachable would
+ * otherwise wait for it forever (its last commands retry until Redis returns); past this the process exits 1 and
+ * names what did not stop. Nothing is lost by that: frames a worker held stay pending in Redis for the next owner,
+ * an ingest's jobs move after their lock expires (and resume from their ingest records), and ingest's decoder
+ * processes were already stopped at the start of the drain.
  */
 export const DRAIN_TIMEOUT_MS = 10_000;
 
@@ -58,7 +73,8 @@ export function registerRoleCommands(program: Command): void {
 
 /**
  * Starts the roles, then waits for SIGINT/SIGTERM: the first drains (ingest stops, workers publish what they hold,
- * the gateway closes) and exits 0, or 1 when the drain did not finish within DRAIN_TIMEOUT_MS; a second signal kills
+ * the gateway closes) and exits 0, or 1 when the drain did not finish within shutdown.drainTimeoutSec (or a role
+ * stopped leaving something behind, e.g. a notifier that could not acknowledge); a second signal kills
  * the process at once (status 128 + signal number).
  */
 export async function runRoles(roles: Role[], configFile?: string): Promise<void> {
@@ -68,9 +84,12 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
   logger.info({ config: file, roles, redis: describeRedisTarget(config.redis) }, 'starting');
 
   const running: RunningRole[] = [];
+  const drainTimeoutMs = config.shutdown.drainTimeoutSec * 1000;
   /** Roles whose stop() has not returned yet, for the drain-timeout message. */
   const draining = new Set<Role>();
   let stopping: Promise<void> | undefined;
+  /** A role's stop() threw: it stopped, but left something for the next owner (the exit status says so). */
+  let unclean = false;
   const stopAll = (reason: string) => {
     stopping ??= (async () => {
       logger.info({ reason }, 'draining');
@@ -79,6 +98,7 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
         try {
           await handle.stop();
         } catch (error) {
+          unclean = true;
           logger.error({ role: handle.role, err: describeError(error) }, 'role did not stop cleanly');
         }
         draining.delete(handle.role);
@@ -90,14 +110,14 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
   const drain = async (reason: string): Promise<boolean> => {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), DRAIN_TIMEOUT_MS);
+      timer = setTimeout(() => resolve(false), drainTimeoutMs);
     });
     const finished = await Promise.race([stopAll(reason).then(() => true as const), timedOut]);
     clearTimeout(timer);
     if (!finished) {
       logger.error(
-        { pending: [...draining], timeoutMs: DRAIN_TIMEOUT_MS },
-        `drain did not finish within ${DRAIN_TIMEOUT_MS / 1000} s (is Redis reachable?); exiting: what these roles still held stays in Redis for the next owner`,
+        { pending: [...draining], left: Object.fromEntries([...draining].map((role) => [role, LEFT_IN_REDIS[role]])), timeoutMs: drainTimeoutMs },
+        `drain did not finish within ${drainTimeoutMs / 1000} s (is Redis reachable?); exiting: what these roles still held stays in Redis for the next owner`,
       );
     }
     return finished;
@@ -152,7 +172,7 @@ export async function runRoles(roles: Role[], configFile?: string): Promise<void
     startup.catch(() => undefined);
     logger.warn({ signal: first }, 'signal during startup; not waiting for the remaining roles');
   }
-  if (!(await drain(first))) {
+  if (!(await drain(first)) || unclean) {
     process.exitCode = 1;
     exitSoon();
     return;

@@ -339,8 +339,11 @@ export function takeNewestReply<F extends RedisValue = string>(reply: unknown): 
   return { entries: streamEntries<F>(reply[0]), dropped: Number(reply[1]) };
 }
 
-/** live-xadd: {id, stale (trimmed before any worker read them), depth (entries now in the stream)}. */
-export function liveXaddReply(reply: unknown): { id: string; stale: number; depth: number } {
-  if (!Array.isArray(reply) || reply.length < 3) return unexpected('live-xadd', reply);
-  return { id: String(reply[0]), stale: Number(reply[1]), depth: Number(reply[2]) };
+/**
+ * publish-frame: {id ('' when the seq was already accepted), stale (live: trimmed before any worker read them), depth
+ * (entries now in the stream), accepted (0: a repeated seq, nothing written)}.
+ */
+export function publishFrameReply(reply: unknown): { id: string; stale: number; depth: number; accepted: boolean } {
+  if (!Array.isArray(reply) || reply.length < 4) return unexpected('publish-frame', reply);
+  return { id: String(reply[0]), stale: Number(reply[1]), depth: Number(reply[2]), accepted: Number(reply[3]) === 1 };
 }

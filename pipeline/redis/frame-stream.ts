@@ -7,7 +7,7 @@ import {
   decodeFrameFields,
   encodeFrameEndFields,
   encodeFrameFields,
-  liveXaddReply,
+  publishFrameReply,
   pendingEntries,
   takeNewestReply,
   FIELD,
@@ -15,8 +15,9 @@ import {
   type RawStreamEntry,
 } from './codec.js';
 import { FRAME_CONSUMER_GROUP, keys, streamIdOfKey } from './keys.js';
-import { defineScripts, runScript } from './lua-scripts.js';
+import { defineScripts, nameScriptsIn, runScript } from './lua-scripts.js';
 import { execPerNode } from './per-node.js';
+import { describeError, PosestreamError } from '../errors.js';
 import { retryTransient } from './retry.js';
 import { StreamReads } from './stream-reads.js';
 import type { ReplicaGuard } from './replica-guard.js';
@@ -27,9 +28,16 @@ import { commit, type ReplicaWait } from './transaction.js';
  *
  * Bounds. live: XADD trims to exactly liveQueueLength entries (`MAXLEN =`; `~` only trims whole radix-tree nodes of
  * ~100 entries, which for 0.7 MB frames would be ~70 MB per stream), and entries trimmed before any worker read them
- * are counted as stale drops (scripts/live-xadd-1.lua). lossless: the publisher waits while XLEN >=
- * losslessQueueLength, which holds the GStreamer pull loop and through it the source. Workers XACK+XDEL what they
- * finish, so XLEN is "queued + in flight".
+ * are counted as stale drops. lossless: the publisher waits while XLEN >= losslessQueueLength, which holds the
+ * source. Workers XACK+XDEL what they finish, so XLEN is "queued + in flight".
+ *
+ * Resume and fencing. Every frame is published by scripts/publish-frame-2.lua, which also writes the stream's ingest
+ * record (keys.ingestRecord: next seq, source position, owner's fencing token) in the same atomic step. resume()
+ * takes a new fencing token (the first time) and says where the source continues: right after the last position
+ * Redis accepted, with the seq after it. A publish with a superseded token is refused (IngestFencedError), a seq
+ * Redis already accepted is not written again (a retry of a publish whose reply was lost), and a lossless seq past
+ * the record's (Redis lost frames it had accepted: restored to an older state) is refused with IngestResyncError so
+ * the source restarts from the record.
  */
 
 export interface FramePublisherOptions {
@@ -37,8 +45,21 @@ export interface FramePublisherOptions {
   mode: 'live' | 'lossless';
   liveQueueLength: number;
   losslessQueueLength: number;
+  /** The publishing process, written into the ingest record (for operators). */
+  owner?: string;
+  /**
+   * Fingerprint of the source settings (URL, fps, ...): a record written for other settings gives its seq but no
+   * position to skip to (the new source starts at its beginning).
+   */
+  source?: string;
+  /** The first seq of a stream that has no ingest record yet (default 0). */
+  initialSeq?: () => Promise<number>;
   /** Called with the number of frames a live XADD trimmed before any worker read them. */
   onStaleDrop?: (count: number) => void;
+  /** Live: a frame Redis refused for lack of memory (OOM) was dropped. */
+  onOomDrop?: () => void;
+  /** Redis refuses writes for lack of memory (true, once per spell) / accepts them again (false). */
+  onOom?: (refusing: boolean, error?: unknown) => void;
   /** Called after each frame with the entries now in the stream (queued + in flight). */
   onQueueDepth?: (depth: number) => void;
   /**
@@ -53,17 +74,85 @@ export interface FramePublisherOptions {
 /** take-newest reads at most this many unread entries of a live stream (ingest.liveQueueLength is at most 1000). */
 const TAKE_NEWEST_READ_LIMIT = 1000;
 
+/** Where a (re)started source continues: the seq of its next frame, and the last source position already in Redis. */
+export interface ResumePoint {
+  seq: number;
+  /** Skip every frame at or before this source position (ns); undefined: start at the source's beginning. */
+  afterPtsNs?: number;
+}
+
+/** A newer ingest took the stream (its fencing token is newer): this one must stop publishing it at once. */
+export class IngestFencedError extends PosestreamError {
+  constructor(streamId: string, cause?: unknown) {
+    super('PS_INGEST_FENCED', `stream "${streamId}" was taken over by another ingest process; this one stops publishing it`, { cause });
+  }
+}
+
+/** Lossless: Redis lost frames it had accepted (restored to an older state); the source must restart from the record. */
+export class IngestResyncError extends PosestreamError {
+  constructor(streamId: string, cause?: unknown) {
+    super('PS_INGEST_RESYNC', `stream "${streamId}": Redis no longer holds frames it had accepted; resuming from its ingest record`, { cause, retryable: true });
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const OOM = /\bOOM\b/;
+/** Lossless frames refused for memory are retried this often (the source waits). */
+const OOM_RETRY_MS = 500;
+
+export function isRedisOom(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    if (OOM.test(current.message)) return true;
+    current = current.cause;
+  }
+  return false;
+}
 
 export class FramePublisher {
   readonly key: string;
+  readonly recordKey: string;
   private groupReady = false;
+  /** This publisher's fencing token, taken by the first resume(); 0 = none yet. */
+  private token = 0;
+  private refusingForMemory = false;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly options: FramePublisherOptions,
   ) {
     this.key = keys.frames(options.streamId);
+    this.recordKey = keys.ingestRecord(options.streamId);
+  }
+
+  /**
+   * Where the source (re)starts, from the ingest record. The first call takes a new fencing token (so the previous
+   * owner, whatever became of it, can publish nothing more); later calls (a source restarted after a failure) only
+   * read, and throw IngestFencedError when a newer owner took the stream meanwhile.
+   */
+  async resume(signal?: AbortSignal): Promise<ResumePoint> {
+    const fields = ['token', 'seq', 'pts', 'source'] as const;
+    const read = await this.retrying(async () => {
+      if (this.token !== 0) return (await this.redis.hmget(this.recordKey, ...fields)) as Array<string | null>;
+      const { values } = await commit(this.redis, (tx) =>
+        tx.hincrby(this.recordKey, 'token', 1).hmget(this.recordKey, ...fields).hset(this.recordKey, 'owner', this.options.owner ?? ''),
+      );
+      this.token = Number(values[0]);
+      return values[1] as Array<string | null>;
+    }, signal);
+    const [token, seq, pts, source] = read;
+    if (Number(token ?? 0) > this.token) throw new IngestFencedError(this.options.streamId);
+    const sameSource = this.options.source === undefined || source === null || source === this.options.source;
+    if (!sameSource || source === null) {
+      // Positions from here on belong to these settings; an earlier position does not apply to them.
+      await this.retrying(async () => {
+        const tx = this.redis.multi().hset(this.recordKey, 'source', this.options.source ?? '');
+        if (!sameSource) tx.hdel(this.recordKey, 'pts');
+        await tx.exec();
+      }, signal);
+    }
+    const nextSeq = seq === null ? await (this.options.initialSeq?.() ?? Promise.resolve(0)) : Number(seq);
+    const afterPtsNs = sameSource && pts !== null && pts !== '' ? Number(pts) : undefined;
+    return { seq: nextSeq, ...(afterPtsNs === undefined ? {} : { afterPtsNs }) };
   }
 
   /**
@@ -82,40 +171,100 @@ export class FramePublisher {
   }
 
   /**
-   * A failing step is retried while the failure is transient (a cluster failover), so the source is held back rather
-   * than the stream restarted. A retry after a publish that was applied but not confirmed adds the frame twice; the
-   * worker publishes one result per seq and drops the second copy (counted as stale). `signal` ends the retries.
+   * Publishes a frame at source position `ptsNs` (undefined: unknown). A failing step is retried while the failure is
+   * transient (a cluster failover, Redis restarting), so the source is held back rather than the stream restarted;
+   * a retry after a publish that was applied but not confirmed is recognised by its seq and not written twice. When
+   * Redis refuses the write for memory (OOM), a lossless frame waits and is retried until Redis takes it; a live
+   * frame is dropped (onOomDrop) and publish resolves with ''. `signal` ends the retries. Errors name the step.
    */
-  async publish(meta: FrameMeta, pixels: Buffer, signal?: AbortSignal): Promise<string> {
+  async publish(meta: FrameMeta, pixels: Buffer, signal?: AbortSignal, ptsNs?: number): Promise<string> {
     const fields = encodeFrameFields(meta, pixels);
-    return this.retrying(async () => {
-      await this.ensureGroup();
-      return this.options.mode === 'lossless' ? this.publishLossless(fields) : this.publishLive(fields);
-    }, signal);
+    for (;;) {
+      try {
+        const id = await this.retrying(async () => {
+          await this.ensureGroup();
+          return this.publishFrame(meta.seq, ptsNs, fields);
+        }, signal);
+        this.memoryAccepted();
+        return id;
+      } catch (error) {
+        if (!isRedisOom(error)) throw this.explain(error, `publishing frame ${meta.seq} of stream "${this.options.streamId}"`);
+        this.memoryRefused(error);
+        if (this.options.mode === 'live') {
+          this.options.onOomDrop?.();
+          return '';
+        }
+        signal?.throwIfAborted();
+        await sleep(OOM_RETRY_MS);
+      }
+    }
   }
 
-  /** The end marker is never trimmed away by a later frame: nothing follows it. */
+  /**
+   * The end marker is never trimmed away by a later frame: nothing follows it. Through the ingest record like a
+   * frame: refused when fenced, and written once per (last seq, reason), so a file restarted after its end was
+   * published (a crash before its state said `ended`) does not end twice. Resolves with '' when it was already there.
+   */
   async publishEnd(end: FrameEnd): Promise<string> {
-    return this.retrying(async () => {
-      await this.ensureGroup();
-      const { values } = await commit(this.redis, (tx) => tx.xadd(this.key, '*', ...encodeFrameEndFields(end)), this.losslessWait());
-      return String(values[0]);
-    });
+    try {
+      // A stream stopped before its source ever opened has no token yet; the caller holds the stream's job.
+      if (this.token === 0 && this.options.owner !== undefined) await this.resume();
+      return await this.retrying(async () => {
+        await this.ensureGroup();
+        return this.runPublish(`${end.lastSeq}:${end.reason}`, '', -1, encodeFrameEndFields(end));
+      });
+    } catch (error) {
+      throw this.explain(error, `publishing the end of stream "${this.options.streamId}"`);
+    }
   }
 
-  private async publishLossless(fields: Array<string | Buffer>): Promise<string> {
-    const { values, replicated } = await commit(this.redis, (tx) => tx.xadd(this.key, '*', ...fields).xlen(this.key), this.losslessWait());
-    this.options.replicas?.settle(replicated);
-    this.options.onQueueDepth?.(Number(values[1]));
-    return String(values[0]);
+  private publishFrame(seq: number, ptsNs: number | undefined, fields: Array<string | Buffer>): Promise<string> {
+    const maxlen = this.options.mode === 'live' ? this.options.liveQueueLength : 0;
+    return this.runPublish(seq, ptsNs === undefined ? '' : String(ptsNs), maxlen, fields);
   }
 
-  private async publishLive(fields: Array<string | Buffer>): Promise<string> {
-    const reply = await runScript(this.redis, 'live-xadd', [this.key], [this.options.liveQueueLength, FRAME_CONSUMER_GROUP, ...fields]);
-    const { id, stale, depth } = liveXaddReply(reply);
+  /** scripts/publish-frame-2.lua (maxlen: live MAXLEN, 0 lossless, -1 end marker), with WAIT for lossless replicas. */
+  private async runPublish(seq: number | string, pts: string, maxlen: number, fields: Array<string | Buffer>): Promise<string> {
+    const args = [this.token, seq, pts, maxlen, FRAME_CONSUMER_GROUP, ...fields];
+    const wait = this.losslessWait();
+    let reply: unknown;
+    try {
+      if (wait && wait.replicas > 0) {
+        defineScripts(this.redis);
+        const { values, replicated } = await commit(this.redis, (tx) => runScript(tx, 'publish-frame', [this.key, this.recordKey], args), wait);
+        this.options.replicas?.settle(replicated);
+        reply = values[0];
+      } else {
+        reply = await runScript(this.redis, 'publish-frame', [this.key, this.recordKey], args);
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (message.includes('PS_INGEST_FENCED')) throw new IngestFencedError(this.options.streamId, error);
+      if (message.includes('PS_INGEST_RESYNC')) throw new IngestResyncError(this.options.streamId, error);
+      throw error;
+    }
+    const { id, stale, depth } = publishFrameReply(reply);
     if (stale > 0) this.options.onStaleDrop?.(stale);
     this.options.onQueueDepth?.(depth);
     return id;
+  }
+
+  private memoryRefused(error: unknown): void {
+    if (this.refusingForMemory) return;
+    this.refusingForMemory = true;
+    this.options.onOom?.(true, error);
+  }
+
+  private memoryAccepted(): void {
+    if (!this.refusingForMemory) return;
+    this.refusingForMemory = false;
+    this.options.onOom?.(false);
+  }
+
+  /** Names the operation, and the script by its file rather than its hash; our own errors pass unchanged. */
+  private explain(error: unknown, operation: string): unknown {
+    if (error instanceof PosestreamError) return error;
+    return new Error(`${operation}: ${describeError(nameScriptsIn(error))}`, { cause: error });
   }
 
   private losslessWait(): ReplicaWait | undefined {

@@ -22,6 +22,12 @@
  *   events       STREAM  event engine -> notifier/gateway: {e: PoseEvent JSON} (codec encodePoseEventFields),
  *                        retention by age. Consumer groups notifyGroup(kind), one per notifier sink kind.
  *   event-snapshot:<eventId>  STRING  annotated JPEG of an event's decisive frame, same retention as the event.
+ *   ingest       HASH    the ingest record: what Redis accepted of the stream's source, written by the same script as
+ *                        each frame's XADD (scripts/publish-frame-2.lua). Fields: token (fencing token of the current
+ *                        owner: HINCRBY at each acquisition; a publish with an older token is refused), seq (the next
+ *                        seq), pts (source position of the last accepted frame, ns; empty when unknown), source
+ *                        (fingerprint of the source settings the position belongs to), owner (process id). A
+ *                        (re)started ingest resumes the source right after `pts` with `seq` (exactly-once lossless).
  *
  * Global, `ps:v1:{_global}:<name>`:
  *   streams        HASH    id -> stream definition JSON: the registry of desired streams (config + REST).
@@ -45,6 +51,7 @@ export const keys = {
   lease: perStream('lease'),
   stageState: perStream('stage-state'),
   poseEvents: perStream('events'),
+  ingestRecord: perStream('ingest'),
   eventSnapshot: (streamId: string, eventId: string) => perStream(`event-snapshot:${eventId}`)(streamId),
   streams: globalKey('streams'),
   streamState: globalKey('stream-state'),

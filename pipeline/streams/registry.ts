@@ -125,6 +125,8 @@ export class StreamRegistry {
     const removed = await this.redis.hdel(keys.streams, id);
     if (removed === 0) return false;
     await this.redis.hdel(keys.streamState, id);
+    // A stream added again under this id starts its source from the beginning (its seqs and fencing token go on).
+    await this.redis.hdel(keys.ingestRecord(id), 'pts', 'source', 'end');
     await this.emit({ v: WIRE_VERSION, kind: 'stream-changed', streamId: id, change: 'removed', ts: Date.now() });
     return true;
   }

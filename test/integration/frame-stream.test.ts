@@ -3,7 +3,7 @@ import pino from 'pino';
 import { Writable } from 'node:stream';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRedis, type RedisClient } from '../../pipeline/redis/client.js';
-import { FrameConsumer, FramePublisher, type FrameDelivery } from '../../pipeline/redis/frame-stream.js';
+import { FrameConsumer, FramePublisher, IngestFencedError, IngestResyncError, type FrameDelivery } from '../../pipeline/redis/frame-stream.js';
 import { FRAME_CONSUMER_GROUP, keys } from '../../pipeline/redis/keys.js';
 import type { FrameMeta } from '../../pipeline/wire/v1.js';
 import { testRedisUrl } from '../support/env.js';
@@ -188,12 +188,12 @@ describe('frame streams on Redis', () => {
     await publisher.publish(frame('bad', 0).meta, frame('bad', 0).pixels);
     await redis.xadd(keys.frames('bad'), '*', 'm', '{"not":"a frame"}');
     await redis.xadd(keys.frames('bad'), '*', 'm', JSON.stringify({ ...frame('bad', 2).meta, kind: 'frame' }), 'px', Buffer.alloc(5));
-    await publisher.publish(frame('bad', 3).meta, frame('bad', 3).pixels);
+    await publisher.publish(frame('bad', 1).meta, frame('bad', 1).pixels);
     const consumer = new FrameConsumer(connection(), { consumer: 'w1', claimIdleMs: 1_000 });
     const bad: string[] = [];
     consumer.onBadEntry = (streamId, _entryId, error) => bad.push(`${streamId}: ${error.message}`);
     const deliveries = await consumer.read(['bad'], { count: 10, blockMs: 10 });
-    expect(deliveries.map((d) => (d.entry.kind === 'frame' ? d.entry.meta.seq : -1))).toEqual([0, 3]);
+    expect(deliveries.map((d) => (d.entry.kind === 'frame' ? d.entry.meta.seq : -1))).toEqual([0, 1]);
     expect(bad).toHaveLength(2);
     expect(bad[1]).toContain('5 pixel bytes, expected 6912');
     await ack(consumer, deliveries);
@@ -234,5 +234,38 @@ describe('createRedis', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.msg).toBe(`redis at redis://:***@127.0.0.1:${port}/0 unreachable: ECONNREFUSED; retrying`);
     expect(JSON.stringify(lines)).not.toContain('secret');
+  });
+
+  it('the ingest record: resume points, fencing of an older owner, repeated seqs written once, a lossless gap refused', async () => {
+    const options = { streamId: 'rec', mode: 'lossless' as const, liveQueueLength: 4, losslessQueueLength: 100, source: 'clip-a' };
+    const first = new FramePublisher(redis, { ...options, owner: 'ingest-1' });
+    expect(await first.resume()).toEqual({ seq: 0 });
+    for (let seq = 0; seq < 3; seq += 1) await first.publish(frame('rec', seq).meta, frame('rec', seq).pixels, undefined, seq * 10);
+    expect(await redis.hmget(keys.ingestRecord('rec'), 'seq', 'pts', 'token', 'owner', 'source')).toEqual(['3', '20', '1', 'ingest-1', 'clip-a']);
+    // A retry of a publish whose reply was lost: recognised by its seq, not written again.
+    expect(await first.publish(frame('rec', 2).meta, frame('rec', 2).pixels, undefined, 20)).toBe('');
+    expect(await redis.xlen(keys.frames('rec'))).toBe(3);
+
+    const second = new FramePublisher(redis, { ...options, owner: 'ingest-2' });
+    expect(await second.resume()).toEqual({ seq: 3, afterPtsNs: 20 });
+    await expect(first.publish(frame('rec', 3).meta, frame('rec', 3).pixels, undefined, 30)).rejects.toBeInstanceOf(IngestFencedError);
+    await expect(first.resume()).rejects.toMatchObject({ code: 'PS_INGEST_FENCED' });
+    await second.publish(frame('rec', 3).meta, frame('rec', 3).pixels, undefined, 30);
+    await expect(second.publish(frame('rec', 5).meta, frame('rec', 5).pixels, undefined, 50)).rejects.toBeInstanceOf(IngestResyncError);
+    expect(await second.resume()).toEqual({ seq: 4, afterPtsNs: 30 });
+    expect(await redis.xlen(keys.frames('rec'))).toBe(4);
+    // One end marker per (last seq, reason): a file restarted after its end was published does not end twice.
+    const end = { v: 1 as const, kind: 'eos' as const, streamId: 'rec', lastSeq: 3, reason: 'eof' as const };
+    expect(await second.publishEnd(end)).not.toBe('');
+    expect(await second.publishEnd(end)).toBe('');
+    await expect(first.publishEnd(end)).rejects.toBeInstanceOf(IngestFencedError);
+    expect(await redis.xlen(keys.frames('rec'))).toBe(5);
+
+    // Other source settings: the seqs go on, the position does not apply (the new source starts at its beginning).
+    const third = new FramePublisher(redis, { ...options, source: 'clip-b' });
+    expect(await third.resume()).toEqual({ seq: 4 });
+    // A stream without a record starts where the caller says (after what Redis still shows of an older run).
+    const fresh = new FramePublisher(redis, { ...options, streamId: 'rec-new', initialSeq: async () => 17 });
+    expect(await fresh.resume()).toEqual({ seq: 17 });
   });
 });

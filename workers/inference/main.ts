@@ -81,6 +81,13 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
   // A read that failed may have been applied with its reply lost (a cluster failover): its frames are pending for
   // this worker unseen, so the streams re-sync (their pending frames are claimed before new ones are read).
   reader.onReadFailed = (streamIds) => ownership.resync(streamIds);
+  // Redis came back after a lost connection (a restart may have restored an older state, and a blocking read is
+  // re-sent rather than failed): every owned stream is taken again from what Redis holds (guard, stages, pending).
+  let connected = readRedis.status === 'ready';
+  readRedis.on('ready', () => {
+    if (connected) ownership.resync(ownership.streams);
+    connected = true;
+  });
 
   const guard = new SeqGuard();
   // Stages read per-stream settings (tracking, ...) from the directory's current definitions.

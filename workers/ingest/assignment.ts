@@ -3,6 +3,7 @@ import type { RedisClient } from '../../pipeline/redis/client.js';
 import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import { BULL_PREFIX, INGEST_QUEUE } from '../../pipeline/redis/keys.js';
+import { nameScriptsIn } from '../../pipeline/redis/lua-scripts.js';
 import type { RunOutcome } from './stream-runner.js';
 
 /**
@@ -53,8 +54,10 @@ export class StreamAssignment {
       maxStalledCount: Number.MAX_SAFE_INTEGER,
       autorun: true,
     });
-    this.worker.on('error', (error) => logger.warn({ reason: describeError(error) }, 'stream assignment error'));
-    this.queue.on('error', (error) => logger.warn({ reason: describeError(error) }, 'stream queue error'));
+    // BullMQ's scripts renew job locks and move stalled jobs; Redis names a failing one by its SHA1 only.
+    const reason = (error: unknown) => describeError(nameScriptsIn(error, 'a BullMQ script'));
+    this.worker.on('error', (error) => logger.warn({ reason: reason(error) }, 'stream assignment (BullMQ job locks, stalled jobs) failed'));
+    this.queue.on('error', (error) => logger.warn({ reason: reason(error) }, 'stream queue (BullMQ) failed'));
     // The lock went to someone else (this process was stalled too long): stop the stream here, the new owner runs it.
     this.worker.on('lockRenewalFailed', (jobIds: string[]) => {
       for (const jobId of jobIds) this.lost.get(jobId)?.abort();
@@ -81,6 +84,7 @@ export class StreamAssignment {
     this.lost.set(jobId, lost);
     try {
       const outcome = await runStream(job.data.streamId, { lost: lost.signal });
+      // fenced: a newer owner holds the stream and this process's lock on the job is gone; nothing to hand back.
       if (outcome === 'released' && !lost.signal.aborted) {
         // Back to wait, not completed: another ingest process (or this one, later) picks the stream up again.
         await job.moveToWait(token);

@@ -35,6 +35,8 @@ export interface DecodedFrame {
   behindDrops: number;
   /** Media time in ms (stream time, increasing across loops), undefined when the source has none. */
   ptsMs: number | undefined;
+  /** The same media time in exact ns (the ingest record's source position; within 2^53 ns, ~104 days). */
+  ptsNs: number | undefined;
   pixels: Buffer;
 }
 
@@ -76,6 +78,7 @@ function parseFrameHeader(header: Buffer, payloadBytes: number): Omit<DecodedFra
     behindDrops: header.readUInt32LE(24),
     // Microsecond precision is plenty and keeps the JSON short.
     ptsMs: pts < 0n ? undefined : Number(pts / 1000n) / 1000,
+    ptsNs: pts < 0n ? undefined : Number(pts),
   };
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { buildDir } from '../../pipeline/assets.js';
 import { redactUrl } from '../../pipeline/obs/redact.js';
 import { DecoderErrorCode, DecoderMessageParser, DecoderProtocolError, type DecoderMessage, type PixelFormatName } from './decoder-protocol.js';
-import type { FrameSource, SourceEvent } from './frame-source.js';
+import type { FrameSource, SourceEvent, SourceStart } from './frame-source.js';
 import { decoderArgs, describeSource, type DecoderOptions, type SourceDescription } from './launch-string.js';
 
 /**
@@ -152,6 +152,7 @@ class DecoderRun {
           sourceWidth: frame.sourceWidth,
           sourceHeight: frame.sourceHeight,
           ...(frame.ptsMs === undefined ? {} : { ptsMs: frame.ptsMs }),
+          ...(frame.ptsNs === undefined ? {} : { ptsNs: frame.ptsNs }),
           capDrops: frame.capDrops,
           behindDrops: frame.behindDrops,
         });
@@ -205,12 +206,14 @@ export class DecoderFrameSource implements FrameSource {
     this.finite = !this.source.live;
   }
 
-  async open(): Promise<void> {
+  /** `from.afterPtsNs`: files only, the decoder delivers only frames after that media time (exactly; see decoder/). */
+  async open(from: SourceStart = {}): Promise<void> {
     this.close();
     if (this.source.filePath !== undefined && !existsSync(this.source.filePath)) {
       throw new SourceError(`no such file: ${this.source.filePath}`);
     }
-    const args = decoderArgs(this.source, { ...this.options, loop: this.options.loop ?? false });
+    const startAfterNs = this.source.live ? undefined : from.afterPtsNs;
+    const args = decoderArgs(this.source, { ...this.options, loop: this.options.loop ?? false, ...(startAfterNs === undefined ? {} : { startAfterNs }) });
     const child = spawn(this.options.decoderPath ?? DECODER_PATH, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const format = this.options.format === 'i420' ? 'i420' : 'rgb';
     this.run = new DecoderRun(child, this.url, this.options.mode === 'live', format, this.options.onInfo);

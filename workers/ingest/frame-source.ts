@@ -25,12 +25,20 @@ export interface SourceFrame extends FrameGeometry {
   arrivedAt: number;
   /** Media time of the frame, ms (stream time; keeps increasing across loops of a file); undefined if unknown. */
   ptsMs?: number;
+  /** The same media time in exact ns: where a restarted source resumes (the ingest record's position). */
+  ptsNs?: number;
   /** Frames dropped before this one since the previous frame: by the fps cap, and because ingest was behind. */
   capDrops: number;
   behindDrops: number;
 }
 
 export type SourceEvent = SourceFrame | { kind: 'eos' } | { kind: 'error'; message: string } | { kind: 'closed' };
+
+/** Where a (re)opened source starts: after the last frame Redis accepted (finite sources: files, downloads). */
+export interface SourceStart {
+  /** Deliver only frames whose media time is after this (ns). */
+  afterPtsNs?: number;
+}
 
 export interface FrameSource {
   /** Files and downloads end at EOS; for cameras (RTSP, V4L2, test patterns) an EOS is a failure to recover from. */
@@ -39,7 +47,7 @@ export interface FrameSource {
    * Starts (or restarts, after close()) the source. Rejects when it cannot even start (a readable reason); what
    * GStreamer finds wrong with the source arrives as an 'error' event from next().
    */
-  open(): Promise<void>;
+  open(from?: SourceStart): Promise<void>;
   /** The next frame, or why there is none. Never hangs past close(). A looping file never reports 'eos'. */
   next(): Promise<SourceEvent>;
   /** Stops whatever runs; a pending next() resolves with 'closed'. */

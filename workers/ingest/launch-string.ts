@@ -87,6 +87,8 @@ export interface DecoderOptions {
   mode: 'live' | 'lossless';
   /** Files only: play again from the start at the end (inside the decoder, without a restart). */
   loop: boolean;
+  /** Non-live sources: deliver only frames whose media time is after this (ns): where a restarted stream resumes. */
+  startAfterNs?: number;
 }
 
 /**
@@ -117,5 +119,6 @@ export function decoderArgs(source: SourceDescription, options: DecoderOptions):
     '--mode', options.mode,
     '--format', options.format === 'i420' ? 'i420' : 'rgb',
     ...(options.loop && !source.live ? ['--loop'] : []),
+    ...(options.startAfterNs !== undefined && !source.live ? ['--start-after-ns', String(Math.trunc(options.startAfterNs))] : []),
   ];
 }

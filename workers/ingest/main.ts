@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { RedisClient } from '../../pipeline/redis/client.js';
 import type { PosestreamConfig } from '../../config/schema.js';
@@ -39,11 +40,15 @@ export async function startIngest(
   await registry.seed(config.streams);
   const sourceGuard = createSourceGuard({ policy: config.sourcePolicy, redis: config.redis, gatewayHost: config.gateway.host });
 
-  const running = new Map<string, { runner: StreamRunner; stream: StreamConfig }>();
+  const running = new Map<string, { runner: StreamRunner; stream: StreamConfig; lost: AbortSignal; done: Promise<unknown> }>();
   let stopping = false;
 
   const runStream: RunStream = async (streamId, job) => {
     if (stopping) return 'released';
+    // This process lost the stream's job (a lock not renewed in time: Redis away, the process stalled) and got it
+    // back: the old run is stopping; the new one resumes from the ingest record once it has.
+    const previous = running.get(streamId);
+    if (previous?.lost.aborted) await previous.done;
     const entry = await registry.entry(streamId);
     const stream = entry?.stream;
     if (!entry || !stream || !stream.enabled || running.has(streamId)) return 'skipped';
@@ -67,13 +72,24 @@ export async function startIngest(
         mode: stream.mode,
         liveQueueLength: config.ingest.liveQueueLength,
         losslessQueueLength: config.ingest.losslessQueueLength,
+        owner: processId,
+        source: sourceFingerprint(stream),
+        // A stream without an ingest record (new, or from before records): after any seq still visible in Redis.
+        initialSeq: () => resumeSeq(redis, streamId),
         onStaleDrop: (count) => metrics?.framesDropped.inc({ stream_id: streamId, reason: 'stale' }, count),
+        onOomDrop: () => metrics?.framesDropped.inc({ stream_id: streamId, reason: 'redis_oom' }),
+        onOom: (refusing, error) => {
+          if (refusing) {
+            const what = stream.mode === 'live' ? 'live frames are dropped (counted as redis_oom)' : 'the lossless source waits';
+            streamLogger.warn({ reason: describeError(error) }, `redis refuses writes (out of memory): ${what} until it accepts them again`);
+          } else streamLogger.info('redis accepts frames again');
+        },
         onQueueDepth: (depth) => metrics?.queueDepth.set({ stream_id: streamId }, depth),
         ...redisGuards(redis, config, streamLogger, metrics),
       }),
       reportState: (state) => registry.reportState(state),
       owner: processId,
-      firstSeq: await resumeSeq(redis, streamId),
+      firstSeq: 0,
       stallTimeoutMs: config.ingest.stallTimeoutSec * 1000,
       backoff: {
         initialMs: config.ingest.backoffInitialMs,
@@ -83,15 +99,18 @@ export async function startIngest(
       logger: streamLogger,
       metrics,
     });
-    running.set(streamId, { runner, stream });
-    job.lost.addEventListener('abort', () => runner.stop('released'), { once: true });
+    // A lost job may already run elsewhere: stop without reporting `pending` over the new owner's state.
+    job.lost.addEventListener('abort', () => runner.stop('released', { report: false }), { once: true });
     streamLogger.info({ url: stream.url, mode: stream.mode, origin: entry.origin }, 'stream started');
+    const done = runner.run();
+    const entryOfRun = { runner, stream, lost: job.lost, done };
+    running.set(streamId, entryOfRun);
     try {
-      const outcome = await runner.run();
+      const outcome = await done;
       streamLogger.info({ outcome }, 'stream finished');
       return outcome;
     } finally {
-      running.delete(streamId);
+      if (running.get(streamId) === entryOfRun) running.delete(streamId);
     }
   };
 
@@ -170,6 +189,11 @@ function redisGuards(redis: RedisClient, config: PosestreamConfig, logger: Logge
       if (attempt === 1) logger.warn({ reason: describeError(error) }, 'publishing frames to redis failed; retrying (the source waits)');
     },
   };
+}
+
+/** Which source settings an ingest record's position belongs to (hashed: the URL may carry credentials). */
+export function sourceFingerprint(stream: StreamConfig): string {
+  return createHash('sha256').update(JSON.stringify(sourceSettings(stream))).digest('hex').slice(0, 16);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { FrameSource, SourceEvent } from './frame-source.js';
+import type { FrameSource, SourceEvent, SourceStart } from './frame-source.js';
 
 /**
  * A source added through the REST API, checked against the source policy right before every (re)open: the gateway
@@ -16,9 +16,9 @@ export class PolicyCheckedSource implements FrameSource {
     return this.inner.finite;
   }
 
-  async open(): Promise<void> {
+  async open(from?: SourceStart): Promise<void> {
     await this.check();
-    return this.inner.open();
+    return this.inner.open(from);
   }
 
   next(): Promise<SourceEvent> {

@@ -13,19 +13,38 @@ import type { FrameGeometry, FrameSource, SourceFrame } from './frame-source.js'
  *   starting -> (cannot open) -> error -(back-off)-> error | running
  *   running -> EOS -> ended (FrameEnd eof); a looping file never ends (its decoder seeks back to the start)
  *   any -> stop(removed | disabled) -> FrameEnd + stopped;  stop(released) -> pending (another process takes over)
+ *   any -> a publish refused as fenced (a newer owner took the stream) -> fenced: stops at once, reports nothing
+ *
+ * Every (re)open of the source starts where Redis's ingest record says (sink.resume): the next seq, and for a file
+ * the position after the last frame Redis accepted, so a restart never replays a frame nor skips one.
  *
  * Sources, the frame sink and the state reporter are interfaces so that the state machine is unit-tested with fakes
  * and runs with GStreamer and Redis in production.
  */
 
 export interface FrameSink {
+  /**
+   * Where the source (re)starts (the ingest record). Absent: seqs continue in memory from firstSeq and the source
+   * starts at its beginning. Throws IngestFencedError (code PS_INGEST_FENCED) when a newer owner took the stream.
+   */
+  resume?(signal?: AbortSignal): Promise<ResumePoint>;
   waitForRoom(signal?: AbortSignal): Promise<void>;
-  publish(meta: FrameMeta, pixels: Buffer): Promise<string>;
+  /** Resolves with the entry id, or '' when the frame was dropped (live, Redis out of memory). */
+  publish(meta: FrameMeta, pixels: Buffer, signal?: AbortSignal, ptsNs?: number): Promise<string>;
   publishEnd(end: FrameEnd): Promise<string>;
 }
 
 export type StopReason = 'removed' | 'disabled' | 'released';
-export type RunOutcome = 'ended' | StopReason;
+/** fenced: a newer owner took the stream; this runner stopped without reporting (the stream is theirs). */
+export type RunOutcome = 'ended' | StopReason | 'fenced';
+
+/** Where a (re)opened source starts: the seq of its next frame; for a file, after this media time (ns). */
+export interface ResumePoint {
+  seq: number;
+  afterPtsNs?: number;
+}
+
+const isFenced = (error: unknown) => (error as { code?: unknown } | undefined)?.code === 'PS_INGEST_FENCED';
 
 export interface StreamRunnerOptions {
   stream: StreamConfig;
@@ -33,7 +52,7 @@ export interface StreamRunnerOptions {
   sink: FrameSink;
   reportState: (state: StreamState) => Promise<void>;
   owner: string;
-  /** Sequence number of the first frame (continues where an earlier owner stopped). */
+  /** Sequence number of the first frame when the sink keeps no ingest record (sink.resume absent). */
   firstSeq: number;
   stallTimeoutMs: number;
   backoff: { initialMs: number; maxMs: number; healthyAfterMs: number };
@@ -51,6 +70,8 @@ export class StreamRunner {
   private geometry: FrameGeometry | undefined;
   private since = Date.now();
   private stopReason: StopReason | undefined;
+  /** The stream's job went to another process: its state is theirs to report. */
+  private quiet = false;
   private readonly abort = new AbortController();
   private readonly backoff: Backoff;
   private readonly streamId: string;
@@ -87,6 +108,7 @@ export class StreamRunner {
         }
       } catch (error) {
         this.options.source.close();
+        if (isFenced(error)) return this.fence(error);
         if (this.stopReason) break;
         const reason = describeError(error);
         this.restarts += 1;
@@ -102,9 +124,20 @@ export class StreamRunner {
     return this.finish(this.stopReason ?? 'released');
   }
 
+  /** A newer owner holds the stream: stop publishing at once, say so once, and leave its state to the new owner. */
+  private fence(error: unknown): RunOutcome {
+    this.stopReason ??= 'released';
+    this.abort.abort(new Error('stream fenced'));
+    this.options.source.close();
+    this.options.logger.warn({ reason: describeError(error) }, 'another ingest process took this stream over; stopped publishing it');
+    this.options.metrics?.streamUp.set({ stream_id: this.streamId }, 0);
+    return 'fenced';
+  }
+
   /** Stops the stream; run() then publishes the end marker (removed/disabled) and resolves. */
-  stop(reason: StopReason): void {
+  stop(reason: StopReason, options: { report?: boolean } = {}): void {
     if (this.stopReason) return;
+    this.quiet = options.report === false;
     this.stopReason = reason;
     this.abort.abort(new Error(`stream ${reason}`));
     this.options.source.close();
@@ -112,8 +145,15 @@ export class StreamRunner {
 
   /** Returns true at a real end of file (loop off); throws on failure or stall; returns false when stopped. */
   private async runSourceOnce(): Promise<boolean> {
-    const { source } = this.options;
-    await this.withStallTimeout(source.open(), 'no frame');
+    const { source, sink } = this.options;
+    let start = {};
+    if (sink.resume) {
+      const point = await sink.resume(this.abort.signal);
+      this.seq = point.seq;
+      if (source.finite && point.afterPtsNs !== undefined) start = { afterPtsNs: point.afterPtsNs };
+    }
+    if (this.stopReason) return false;
+    await this.withStallTimeout(source.open(start), 'no frame');
     let healthy = false;
     for (;;) {
       // Lossless back-pressure before the pull, not after: the frame is then taken fresh from the source, and its
@@ -168,9 +208,10 @@ export class StreamRunner {
       ...(frame.ptsMs === undefined ? {} : { ptsMs: frame.ptsMs }),
       format: frame.format ?? 'rgb24',
     };
+    // Live: a frame Redis refused (out of memory) keeps its seq: a gap in a live stream is a dropped frame.
     this.seq += 1;
-    await sink.publish(meta, frame.pixels);
-    metrics?.framesIngested.inc({ stream_id: this.streamId });
+    const id = await sink.publish(meta, frame.pixels, this.abort.signal, frame.ptsNs);
+    if (id !== '') metrics?.framesIngested.inc({ stream_id: this.streamId });
     // Dropped frames get no seq: a cap is not a loss, and a live stream that is behind skips to the newest frame.
     if (frame.capDrops > 0) metrics?.framesDropped.inc({ stream_id: this.streamId, reason: 'fps_cap' }, frame.capDrops);
     if (frame.behindDrops > 0) metrics?.framesDropped.inc({ stream_id: this.streamId, reason: 'ingest_behind' }, frame.behindDrops);
@@ -213,7 +254,8 @@ export class StreamRunner {
         this.options.logger.warn({ reason: describeError(error) }, 'could not publish the end of a stopped stream');
       }
     }
-    await this.report(reason === 'released' ? 'pending' : 'stopped', reason === 'released' ? `released by ${this.options.owner}` : reason);
+    if (this.quiet) this.options.metrics?.streamUp.set({ stream_id: this.streamId }, 0);
+    else await this.report(reason === 'released' ? 'pending' : 'stopped', reason === 'released' ? `released by ${this.options.owner}` : reason);
     return reason;
   }
 

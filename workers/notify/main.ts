@@ -104,7 +104,15 @@ export async function startNotifier(config: PosestreamConfig, options: NotifierO
         }
         for (const { sink } of running) await sink.close();
         await withDeadline(Promise.all(running.map(({ loop }) => loop.stopped())), STOP_TIMEOUT_MS);
+        // Without Redis the acknowledgements of what was delivered last may be missing: not a clean drain.
+        const reachable = redis.status === 'ready';
+        const unsettled = running.reduce((sum, { loop }) => sum + loop.pending, 0);
         redis.disconnect();
+        if (!reachable || unsettled > 0) {
+          throw new Error(
+            `notifier stopped with ${reachable ? `${unsettled} event(s) unsettled` : 'Redis unreachable'}: events not acknowledged stay pending in Redis and the next notifier delivers them (again)`,
+          );
+        }
         logger.info('notifier stopped');
       })();
       return stopping;

@@ -2,6 +2,7 @@
  * posestream-decode: one stream's decoder, as a child process of ingest (workers/ingest/decoder-source.ts).
  *
  *   posestream-decode --pipeline LAUNCH [--size 640] [--format rgb|i420] [--mode live|lossless] [--loop]
+ *                     [--start-after-ns N]
  *   posestream-decode --fit WxH [--fit WxH ...] [--size 640]     prints the fitted sizes (for tests)
  *
  * LAUNCH is a gst-launch description ending in `appsink name=sink` (optionally with a `videorate name=ratecap`
@@ -19,6 +20,12 @@
  * one converted while ingest was busy. Without a pipe on stdin (a manual run) every frame is sent. The main
  * thread runs the bus: errors (explained by source-streams.c when nothing was decoded) and the end of file (a
  * seek back to 0 to loop).
+ *
+ * Resuming (--start-after-ns N, files): only frames whose media time is after N are delivered, so a restarted
+ * stream continues exactly after the last frame Redis accepted (ingest's record). Exactness comes from dropping
+ * decoded frames by media time (and never one at or before a frame already delivered); speed from one accurate seek
+ * to N once the pipeline has prerolled (within the first pass of the file; later passes of a looping
+ * file are decoded and dropped).
  *
  * Lifetime: the process dies with its parent (PR_SET_PDEATHSIG) and exits when stdin (a pipe from ingest) closes
  * or stdout breaks; SIGTERM stops the pipeline first so that an RTSP camera gets its TEARDOWN.
@@ -50,6 +57,7 @@ typedef struct {
   GstVideoFormat format;
   gboolean lossless;
   gboolean loop;
+  gint64 start_after_ns; /* -1: deliver every frame */
 } Options;
 
 /* What the streaming thread hands to the writer thread, and the end of the run. Guarded by `lock`. */
@@ -76,7 +84,11 @@ typedef struct {
   gint64 last_gap_ns;
 } MediaClock;
 
-static Options options = {.size = 640, .format = GST_VIDEO_FORMAT_RGB};
+static Options options = {.size = 640, .format = GST_VIDEO_FORMAT_RGB, .start_after_ns = -1};
+/* Resuming: frames at or before this media time are dropped (streaming thread only); grows with each frame passed on,
+ * so a seek that lands before frames already delivered cannot deliver them twice. */
+static gint64 resume_after_ns = -1;
+static gboolean resume_seek_done;
 static Slot slot;
 static MediaClock media_clock = {.last_ns = -1};
 static GstElement *pipeline;
@@ -126,6 +138,13 @@ static GstFlowReturn on_new_sample(GstAppSink *sink, gpointer user_data) {
   g_atomic_int_set(&video_seen, 1);
   gint64 pts_ns = media_time_ns(sample);
   guint32 cap_drops = take_cap_drops();
+  if (resume_after_ns >= 0) {
+    if (pts_ns >= 0 && pts_ns <= resume_after_ns) {
+      gst_sample_unref(sample);
+      return GST_FLOW_OK; /* already in Redis before this run */
+    }
+    if (pts_ns >= 0) resume_after_ns = pts_ns;
+  }
 
   g_mutex_lock(&slot.lock);
   while (options.lossless && slot.sample && !slot.stopping) g_cond_wait(&slot.changed, &slot.lock);
@@ -223,10 +242,26 @@ static void rewind_to_start(void) {
   }
 }
 
+/* Resuming into a file: one accurate seek to the position (decoding restarts at the key frame before it; what
+ * precedes the position is dropped, not synced, so a live-paced file resumes at once). Only within the first pass,
+ * whose media time is the file's own. */
+static void seek_to_resume_position(void) {
+  if (resume_seek_done || options.start_after_ns <= 0) return;
+  resume_seek_done = TRUE;
+  gint64 duration = -1;
+  if (options.loop && (!gst_element_query_duration(pipeline, GST_FORMAT_TIME, &duration) || options.start_after_ns >= duration)) return;
+  if (!gst_element_seek_simple(pipeline, GST_FORMAT_TIME, GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE,
+                               options.start_after_ns))
+    fprintf(stderr, "posestream-decode: cannot seek to the resume position; decoding from the start and dropping\n");
+}
+
 static gboolean on_bus_message(GstBus *bus, GstMessage *message, gpointer user_data) {
   (void)bus;
   (void)user_data;
   switch (GST_MESSAGE_TYPE(message)) {
+    case GST_MESSAGE_ASYNC_DONE:
+      if (GST_MESSAGE_SRC(message) == GST_OBJECT(pipeline)) seek_to_resume_position();
+      break;
     case GST_MESSAGE_ERROR:
       report_error(message);
       break;
@@ -295,6 +330,7 @@ static void parse_options(int argc, char **argv) {
       {"pipeline", required_argument, NULL, 'p'}, {"size", required_argument, NULL, 's'},
       {"format", required_argument, NULL, 'f'},   {"mode", required_argument, NULL, 'm'},
       {"loop", no_argument, NULL, 'l'},           {"fit", required_argument, NULL, 'F'},
+      {"start-after-ns", required_argument, NULL, 'S'},
       {NULL, 0, NULL, 0},
   };
   GPtrArray *fit_sizes = g_ptr_array_new();
@@ -316,8 +352,14 @@ static void parse_options(int argc, char **argv) {
         options.lossless = strcmp(optarg, "lossless") == 0;
         break;
       case 'l': options.loop = TRUE; break;
+      case 'S': {
+        char *end = NULL;
+        options.start_after_ns = g_ascii_strtoll(optarg, &end, 10);
+        if (!end || *end || options.start_after_ns < 0) usage_error("--start-after-ns takes a media time in ns (0 or more)");
+        break;
+      }
       case 'F': g_ptr_array_add(fit_sizes, optarg); break;
-      default: usage_error("usage: posestream-decode --pipeline LAUNCH [--size N] [--format rgb|i420] [--mode live|lossless] [--loop]");
+      default: usage_error("usage: posestream-decode --pipeline LAUNCH [--size N] [--format rgb|i420] [--mode live|lossless] [--loop] [--start-after-ns N]");
     }
   }
   if (fit_sizes->len > 0) {
@@ -326,6 +368,7 @@ static void parse_options(int argc, char **argv) {
   }
   g_ptr_array_free(fit_sizes, TRUE);
   if (!options.launch) usage_error("--pipeline is required");
+  resume_after_ns = options.start_after_ns;
 }
 
 static void build_pipeline(void) {

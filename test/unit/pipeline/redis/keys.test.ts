@@ -7,7 +7,7 @@ const hashTag = (key: string) => /\{([^}]*)\}/.exec(key)?.[1];
 
 describe('key layout', () => {
   it('gives every key of a stream the stream id as hash tag, and the global keys one tag of their own', () => {
-    const perStream = [keys.frames, keys.results, keys.preview, keys.viewers, keys.lease, keys.stageState, keys.poseEvents].map((key) => key('cam-1'));
+    const perStream = [keys.frames, keys.results, keys.preview, keys.viewers, keys.lease, keys.stageState, keys.poseEvents, keys.ingestRecord].map((key) => key('cam-1'));
     perStream.push(keys.eventSnapshot('cam-1', 'cam-1:fall:3:120'));
     expect(new Set(perStream.map(hashTag))).toEqual(new Set(['cam-1']));
     expect(new Set(perStream).size).toBe(perStream.length);

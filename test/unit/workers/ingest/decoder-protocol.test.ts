@@ -61,8 +61,8 @@ function parseInChunks(bytes: Buffer, sizes: (index: number) => number): Decoder
 describe('DecoderMessageParser', () => {
   const expected: DecoderMessage[] = [
     { type: 'info', text: 'source 7x5 I420 -> 4x3 RGB' },
-    { type: 'frame', frame: { width: 4, height: 3, sourceWidth: 7, sourceHeight: 5, format: 'rgb', capDrops: 2, behindDrops: 1, ptsMs: 33.333, pixels: Buffer.alloc(36, 1) } },
-    { type: 'frame', frame: { width: 5, height: 3, sourceWidth: 10, sourceHeight: 6, format: 'rgb', capDrops: 0, behindDrops: 0, ptsMs: 4766.666, pixels: Buffer.alloc(45, 2) } },
+    { type: 'frame', frame: { width: 4, height: 3, sourceWidth: 7, sourceHeight: 5, format: 'rgb', capDrops: 2, behindDrops: 1, ptsMs: 33.333, ptsNs: 33_333_333, pixels: Buffer.alloc(36, 1) } },
+    { type: 'frame', frame: { width: 5, height: 3, sourceWidth: 10, sourceHeight: 6, format: 'rgb', capDrops: 0, behindDrops: 0, ptsMs: 4766.666, ptsNs: 4_766_666_666, pixels: Buffer.alloc(45, 2) } },
     { type: 'eos' },
   ];
 

@@ -4,8 +4,8 @@ import { configSchema } from '../../../../config/schema.js';
 import { createMetrics, type Metrics } from '../../../../pipeline/obs/metrics.js';
 import type { FrameEnd } from '../../../../pipeline/wire/v1.js';
 import type { FrameMeta, StreamState } from '../../../../pipeline/wire/v1.js';
-import type { FrameGeometry, FrameSource, SourceEvent } from '../../../../workers/ingest/frame-source.js';
-import { StreamRunner, type FrameSink } from '../../../../workers/ingest/stream-runner.js';
+import type { FrameGeometry, FrameSource, SourceEvent, SourceStart } from '../../../../workers/ingest/frame-source.js';
+import { StreamRunner, type FrameSink, type ResumePoint } from '../../../../workers/ingest/stream-runner.js';
 
 const geometry: FrameGeometry = { sourceWidth: 8, sourceHeight: 4, width: 4, height: 2 };
 
@@ -21,7 +21,10 @@ class ScriptedSource implements FrameSource {
     private readonly scripts: Array<Array<SourceEvent | 'hang'> | Error>,
   ) {}
 
-  async open(): Promise<void> {
+  starts: Array<SourceStart | undefined> = [];
+
+  async open(from?: SourceStart): Promise<void> {
+    this.starts.push(from);
     const script = this.scripts[this.opens++] ?? ['hang'];
     if (script instanceof Error) throw script;
     this.events = [...script];
@@ -94,6 +97,78 @@ function runnerFor(source: FrameSource, stream = streamOf({}), firstSeq = 0, met
   });
   return { runner, sink, states, names: () => states.map((state) => state.state) };
 }
+
+/** A sink with an ingest record: resume() answers from `points` in turn (then the last); publishes can be refused. */
+class RecordSink extends RecordingSink {
+  resumes = 0;
+  fenceAfter = Infinity;
+  constructor(private readonly points: Array<ResumePoint | Error>) {
+    super();
+  }
+  async resume(): Promise<ResumePoint> {
+    const point = this.points[Math.min(this.resumes++, this.points.length - 1)]!;
+    if (point instanceof Error) throw point;
+    return point;
+  }
+  override async publish(meta: FrameMeta): Promise<string> {
+    if (this.frames.length >= this.fenceAfter) throw Object.assign(new Error('taken over'), { code: 'PS_INGEST_FENCED' });
+    return super.publish(meta);
+  }
+}
+
+describe('StreamRunner with an ingest record', () => {
+  const runnerWith = (source: FrameSource, sink: RecordSink, stream = streamOf({})) => {
+    const states: StreamState[] = [];
+    const runner = new StreamRunner({
+      stream, source, sink, reportState: async (state) => void states.push(state), owner: 'ingest-test', firstSeq: 0,
+      stallTimeoutMs: 80, backoff: { initialMs: 5, maxMs: 20, healthyAfterMs: 1_000 }, logger: pino({ level: 'silent' }),
+    });
+    return { runner, states };
+  };
+
+  it('every (re)open starts where the record says: its seq, and a file after the position Redis accepted', async () => {
+    const source = new ScriptedSource(true, [[frame(), frame(), { kind: 'error', message: 'decoder died' }], [frame(), { kind: 'eos' }]]);
+    const sink = new RecordSink([{ seq: 40, afterPtsNs: 1_300_000_000 }, { seq: 42, afterPtsNs: 1_366_666_666 }]);
+    const { runner } = runnerWith(source, sink);
+    expect(await runner.run()).toBe('ended');
+    expect(source.starts).toEqual([{ afterPtsNs: 1_300_000_000 }, { afterPtsNs: 1_366_666_666 }]);
+    expect(sink.frames.map((meta) => meta.seq)).toEqual([40, 41, 42]);
+    expect(sink.ends).toEqual([{ v: 1, kind: 'eos', streamId: 'cam', lastSeq: 42, reason: 'eof' }]);
+  });
+
+  it('a camera continues the seq but not the position (its media time starts anew each session)', async () => {
+    const source = new ScriptedSource(false, [[frame(), 'hang']]);
+    const sink = new RecordSink([{ seq: 7, afterPtsNs: 99 }]);
+    const { runner } = runnerWith(source, sink, streamOf({ url: 'rtsp://cam/x' }));
+    const done = runner.run();
+    await waitFor(() => sink.frames.length === 1);
+    runner.stop('removed');
+    await done;
+    expect(source.starts).toEqual([{}]);
+    expect(sink.frames[0]!.seq).toBe(7);
+  });
+
+  it('fenced (a newer owner took the stream): stops at once, publishes no end and reports no state', async () => {
+    const source = new ScriptedSource(true, [[frame(), frame(), frame(), frame()]]);
+    const sink = new RecordSink([{ seq: 0 }]);
+    sink.fenceAfter = 2;
+    const { runner, states } = runnerWith(source, sink);
+    expect(await runner.run()).toBe('fenced');
+    expect(sink.frames).toHaveLength(2);
+    expect(sink.ends).toEqual([]);
+    expect(states.map((state) => state.state)).toEqual(['starting', 'running']);
+    expect(source.opens).toBe(1);
+    expect(source.closes).toBeGreaterThan(0);
+  });
+
+  it('fenced before the source opens (resume refused): same', async () => {
+    const source = new ScriptedSource(true, [[frame()]]);
+    const sink = new RecordSink([Object.assign(new Error('taken over'), { code: 'PS_INGEST_FENCED' })]);
+    const { runner } = runnerWith(source, sink);
+    expect(await runner.run()).toBe('fenced');
+    expect(source.opens).toBe(0);
+  });
+});
 
 describe('StreamRunner', () => {
   it('publishes frames with consecutive seq and ends a file with an eof marker', async () => {
