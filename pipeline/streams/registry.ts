@@ -16,6 +16,7 @@ import { runScript } from '../redis/lua-scripts.js';
 import { WIRE_VERSION, type RegistryEvent, type StreamState } from '../wire/v1.js';
 import {
   effectiveOrigin,
+  sourceSettings,
   parseStream,
   parseStreamPatch,
   type StreamConfig,
@@ -41,6 +42,11 @@ export interface RegistrySnapshot {
  * A config change (add, update, seed with a different definition) resets the stream's state to 'pending', which is
  * how an ended file stream is started again.
  */
+/** Whether two definitions differ in what the ingest runs (the same test the ingest uses to restart a source). */
+function sourceChanged(before: StreamConfig, after: StreamConfig): boolean {
+  return JSON.stringify(sourceSettings(before)) !== JSON.stringify(sourceSettings(after));
+}
+
 export class StreamRegistry {
   private readonly watchers = new Set<RedisClient>();
   /** id -> the stored text last warned about, so one bad entry is logged once, not on every read. */
@@ -144,7 +150,7 @@ export class StreamRegistry {
     const next = parseStream({ ...current, ...allowed });
     if (JSON.stringify(next) === JSON.stringify(current)) return current;
     await this.redis.hset(keys.streams, id, encodeStoredStream({ ...read.stored, stream: next }));
-    await this.changed(id, 'updated');
+    await this.changed(id, 'updated', sourceChanged(current, next));
     return next;
   }
 
@@ -161,7 +167,7 @@ export class StreamRegistry {
       if (unchanged && read.stored.origin === 'config') continue;
       await this.redis.hset(keys.streams, stream.id, encodeStoredStream({ stream, origin: 'config', extra: read?.ok ? read.stored.extra : {} }));
       // Only the origin was missing (an entry from before origins were recorded): nothing for readers to redo.
-      if (!unchanged) await this.changed(stream.id, previous === null ? 'added' : 'updated');
+      if (!unchanged) await this.changed(stream.id, previous === null ? 'added' : 'updated', !read?.ok || sourceChanged(read.stored.stream, stream));
     }
   }
 
@@ -229,8 +235,13 @@ export class StreamRegistry {
     this.watchers.clear();
   }
 
-  private async changed(id: string, change: 'added' | 'updated'): Promise<void> {
-    await this.reportState({ v: WIRE_VERSION, kind: 'state', streamId: id, state: 'pending', since: Date.now(), restarts: 0 });
+  /**
+   * `restartsSource`: the source settings changed, so the ingest restarts it and its state starts again at 'pending'.
+   * A change of tracking or event rules only (the ingest keeps the source running) leaves the state as it is: a
+   * 'pending' nobody would ever overwrite would hide a running stream.
+   */
+  private async changed(id: string, change: 'added' | 'updated', restartsSource = true): Promise<void> {
+    if (restartsSource) await this.reportState({ v: WIRE_VERSION, kind: 'state', streamId: id, state: 'pending', since: Date.now(), restarts: 0 });
     await this.emit({ v: WIRE_VERSION, kind: 'stream-changed', streamId: id, change, ts: Date.now() });
   }
 

@@ -3,6 +3,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../config/schema.js';
 import { createRedis } from '../../pipeline/redis/client.js';
 import { keys, LEGACY_KEYS } from '../../pipeline/redis/keys.js';
+import type { StreamPatch } from '../../pipeline/streams/definition.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import type { RegistryEvent } from '../../pipeline/wire/v1.js';
 import { testRedisUrl } from '../support/env.js';
@@ -12,6 +13,8 @@ const warnings: Array<{ streamId?: string; problem?: string }> = [];
 const registry = new StreamRegistry(redis, {
   logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line) as { streamId?: string }) }),
 });
+/** REST hands update() what the client sent; the registry parses it (defaults filled in there). */
+const asPatch = (patch: unknown) => patch as StreamPatch;
 const configStreams = (streams: unknown[]) => configSchema.parse({ model: { path: 'm' }, streams }).streams;
 
 async function waitFor(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
@@ -95,6 +98,17 @@ describe('StreamRegistry', () => {
     await waitFor(() => events.some((event) => event.kind === 'state' && event.state === 'stopped'));
     expect(events.some((event) => event.kind === 'stream-changed' && event.change === 'removed')).toBe(true);
     unwatch();
+  });
+
+  it('a change of rules only keeps the running state; a change of the source starts it again at pending', async () => {
+    await registry.add({ id: 'cam', url: 'test://ball' });
+    const running = { v: 1, kind: 'state', streamId: 'cam', state: 'running', since: Date.now(), restarts: 0, owner: 'ingest-1' } as const;
+    await registry.reportState(running);
+    await registry.update('cam', asPatch({ tracking: { enabled: false } }));
+    await registry.update('cam', asPatch({ events: { lines: [{ id: 'door', a: [0.5, 0], b: [0.5, 1] }] } }));
+    expect((await registry.states()).get('cam')).toMatchObject({ state: 'running' });
+    await registry.update('cam', { fps: 3 });
+    expect((await registry.states()).get('cam')).toMatchObject({ state: 'pending' });
   });
 
   it('keeps fields of newer versions through updates and seeds, and reports entries it cannot read', async () => {
