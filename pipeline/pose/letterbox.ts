@@ -90,6 +90,12 @@ export function letterboxTransform(
   return { scale, padX: leadingPad(size, width), padY: leadingPad(size, height), size, sourceWidth, sourceHeight };
 }
 
+function assertFitsInside(width: number, height: number, size: number): void {
+  if (width > size || height > size || width < 1 || height < 1) {
+    throw new RangeError(`frame ${width}x${height} does not fit inside ${size}x${size}`);
+  }
+}
+
 /**
  * Copy an already-fitted RGB24 frame (width x height, each <= size) into a size x size RGB canvas at dstOffset,
  * padded with 114. With `padded` true the caller vouches that the canvas pad already holds 114 for this exact
@@ -104,9 +110,7 @@ export function padInto(
   size = MODEL_INPUT_SIZE,
   padded = false,
 ): PadPlacement {
-  if (width > size || height > size || width < 1 || height < 1) {
-    throw new RangeError(`frame ${width}x${height} does not fit inside ${size}x${size}`);
-  }
+  assertFitsInside(width, height, size);
   const rowBytes = width * 3;
   if (src.length < rowBytes * height) {
     throw new RangeError(`frame buffer holds ${src.length} bytes, ${width}x${height} RGB24 needs ${rowBytes * height}`);
@@ -156,9 +160,7 @@ export function padI420Into(
   size = MODEL_INPUT_SIZE,
   padded = false,
 ): PadPlacement {
-  if (width > size || height > size || width < 1 || height < 1) {
-    throw new RangeError(`frame ${width}x${height} does not fit inside ${size}x${size}`);
-  }
+  assertFitsInside(width, height, size);
   if (size % 2 !== 0) throw new RangeError(`an I420 canvas needs an even size, got ${size}`);
   const { u: srcU, v: srcV, chromaWidth, chromaHeight } = i420Planes(width, height);
   if (src.length < frameBytes('i420', width, height)) {
