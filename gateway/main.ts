@@ -7,6 +7,7 @@ import { createRedis } from '../pipeline/redis/client.js';
 import type { ResultEntry } from '../pipeline/redis/codec.js';
 import { PoseEventReader } from '../pipeline/redis/event-stream.js';
 import { ResultReader } from '../pipeline/redis/result-stream.js';
+import { ConfigSeed } from '../pipeline/streams/config-seed.js';
 import { StreamRegistry } from '../pipeline/streams/registry.js';
 import { WIRE_VERSION } from '../pipeline/wire/v1.js';
 import { createSourceGuard } from '../pipeline/streams/source-guard.js';
@@ -73,7 +74,9 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   const previewConnection = createRedis(config.redis, { name: 'gateway-preview', logger });
   const registry = new StreamRegistry(redis, { logger });
   await registry.migrateLegacyLayout();
-  await registry.seed(config.streams);
+  const configSeed = new ConfigSeed(redis, registry, { streams: config.streams, by: `gateway-${process.pid}`, logger });
+  await configSeed.seed();
+  configSeed.start();
   const restRedis = createRedis(config.redis, { name: 'gateway-rest', logger, failFastMs: REST_REDIS_TIMEOUT_MS });
   const restRegistry = new StreamRegistry(restRedis, { logger });
   const sourceGuard = createSourceGuard({ policy: config.sourcePolicy, redis: config.redis, gatewayHost: host });
@@ -194,6 +197,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   const stop = () =>
     (stopping ??= (async () => {
       await hub.close();
+      configSeed.stop();
       catalog!.stop();
       sampler.stop();
       await follower.stop();

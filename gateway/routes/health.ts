@@ -1,11 +1,16 @@
 import type { RedisClient } from '../../pipeline/redis/client.js';
 import type { StreamRegistry } from '../../pipeline/streams/registry.js';
 import { describeError } from '../../pipeline/errors.js';
+import { processRedisHealth } from '../../pipeline/redis/health.js';
+import { redisOutOfMemory } from '../../pipeline/redis/memory.js';
+import { registryNotSeeded } from '../../pipeline/streams/config-seed.js';
 import { sendJson, type Route } from '../http.js';
 
 /**
  * /healthz: the process is up and serving HTTP (liveness; never touches Redis, so a Redis outage does not get the
- * gateway killed). /readyz: RedisClient answers and the registry is readable (readiness: route traffic here).
+ * gateway killed). /readyz (readiness: route traffic here): Redis answers, it has the registry (a Redis that came
+ * back empty is not ready until the config's streams are seeded again), it accepts writes (not at maxmemory), and
+ * the registry is readable. Not ready is 503 with the reason.
  */
 
 const READY_TIMEOUT_MS = 2_000;
@@ -33,7 +38,11 @@ export function healthRoutes(deps: { redis: RedisClient; registry: StreamRegistr
       public: true,
       async handle({ res }) {
         try {
+          const outage = processRedisHealth.current();
+          if (outage) throw new Error(`redis unreachable since ${new Date(outage.since).toISOString()}: ${outage.reason}`);
           await withTimeout(deps.redis.ping(), 'redis');
+          const problem = (await withTimeout(registryNotSeeded(deps.redis), 'redis')) ?? (await withTimeout(redisOutOfMemory(deps.redis), 'redis'));
+          if (problem) throw new Error(problem);
           const streams = await withTimeout(deps.registry.list(), 'the stream registry');
           sendJson(res, 200, { status: 'ready', streams: streams.length });
         } catch (error) {

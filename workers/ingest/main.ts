@@ -10,6 +10,7 @@ import { entrySeq, streamEntries } from '../../pipeline/redis/codec.js';
 import { FramePublisher, type FramePublisherOptions } from '../../pipeline/redis/frame-stream.js';
 import { keys } from '../../pipeline/redis/keys.js';
 import { ReplicaGuard } from '../../pipeline/redis/replica-guard.js';
+import { ConfigSeed } from '../../pipeline/streams/config-seed.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import { createSourceGuard } from '../../pipeline/streams/source-guard.js';
 import { StreamAssignment, type RunStream } from './assignment.js';
@@ -35,7 +36,10 @@ export async function startIngest(
   const redis = createRedis(config.redis, { name: 'ingest', logger });
   const registry = new StreamRegistry(redis, { logger });
   await registry.migrateLegacyLayout();
-  await registry.seed(config.streams);
+  // Seeds the config's streams now and again whenever Redis comes back without its data (config-seed.ts).
+  const configSeed = new ConfigSeed(redis, registry, { streams: config.streams, by: processId, logger });
+  await configSeed.seed();
+  configSeed.start();
   const sourceGuard = createSourceGuard({ policy: config.sourcePolicy, redis: config.redis, gatewayHost: config.gateway.host });
 
   const running = new Map<string, { runner: StreamRunner; stream: StreamConfig }>();
@@ -137,6 +141,7 @@ export async function startIngest(
     async stop() {
       if (stopping) return;
       stopping = true;
+      configSeed.stop();
       clearInterval(timer);
       unwatch();
       // Stop fetching first, then release the streams: their jobs go back to wait for another ingest process.
