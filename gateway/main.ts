@@ -8,6 +8,7 @@ import type { ResultEntry } from '../pipeline/redis/codec.js';
 import { PoseEventReader } from '../pipeline/redis/event-stream.js';
 import { ResultReader } from '../pipeline/redis/result-stream.js';
 import { ConfigSeed } from '../pipeline/streams/config-seed.js';
+import { ownerHeartbeats } from '../pipeline/streams/owner-liveness.js';
 import { StreamRegistry } from '../pipeline/streams/registry.js';
 import { WIRE_VERSION } from '../pipeline/wire/v1.js';
 import { createSourceGuard } from '../pipeline/streams/source-guard.js';
@@ -144,6 +145,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
 
   catalog = new StreamCatalog(registry, {
     logger,
+    ownerBeats: () => ownerHeartbeats(redis),
     onStreamsChanged: (ids) => {
       follower.setStreams(ids).catch((error: unknown) => logger.warn({ err: error }, 'following new result streams failed'));
       frameInterestChanged();

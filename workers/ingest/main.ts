@@ -11,6 +11,7 @@ import { FramePublisher, type FramePublisherOptions } from '../../pipeline/redis
 import { keys } from '../../pipeline/redis/keys.js';
 import { ReplicaGuard } from '../../pipeline/redis/replica-guard.js';
 import { ConfigSeed } from '../../pipeline/streams/config-seed.js';
+import { OwnerHeartbeat } from '../../pipeline/streams/owner-liveness.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import { createSourceGuard } from '../../pipeline/streams/source-guard.js';
 import { StreamAssignment, type RunStream } from './assignment.js';
@@ -41,6 +42,10 @@ export async function startIngest(
   await configSeed.seed();
   configSeed.start();
   const sourceGuard = createSourceGuard({ policy: config.sourcePolicy, redis: config.redis, gatewayHost: config.gateway.host });
+
+  // Our states name us as owner; readers show them stale/orphaned when this heartbeat stops (owner-liveness.ts).
+  const heartbeat = new OwnerHeartbeat(redis, processId, logger);
+  await heartbeat.start();
 
   const running = new Map<string, { runner: StreamRunner; stream: StreamConfig }>();
   let stopping = false;
@@ -148,6 +153,7 @@ export async function startIngest(
       const closing = assignment.close();
       for (const { runner } of running.values()) runner.stop('released');
       await closing;
+      await heartbeat.stop();
       await registry.close();
       for (const connection of [jobsRedis, redis]) await connection.quit().catch(() => connection.disconnect());
       logger.info('ingest stopped');
