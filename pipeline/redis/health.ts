@@ -72,7 +72,10 @@ function connectionErrorReason(error: unknown): string {
   return String(error);
 }
 
-/** Redis refused a write because it reached maxmemory (noeviction). */
+/** Redis refused a write because it reached maxmemory (noeviction); also when wrapped (a CommitError's cause). */
 export function isOutOfMemoryError(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('OOM ');
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth += 1) {
+    if (current.message.startsWith('OOM ') || current.message.includes(': OOM command not allowed')) return true;
+  }
+  return false;
 }

@@ -52,3 +52,10 @@ describe('error kinds', () => {
     expect(isOutOfMemoryError(refused())).toBe(false);
   });
 });
+
+describe('OOM inside a refused transaction', () => {
+  it('is found through the cause chain', () => {
+    const oom = new Error("OOM command not allowed when used memory > 'maxmemory'.");
+    expect(isOutOfMemoryError(new Error('transaction failed: x', { cause: oom }))).toBe(true);
+  });
+});
