@@ -152,20 +152,32 @@ const redisRestartEmpty: Scenario = {
       ctx.spawn('ingest');
       const flowing = await ctx.waitFor(120_000, async () => ((await ctx.resultCount('live')) > 0 ? true : undefined), 500);
       if (!flowing) return { name, ok: false, recovery_s: null, ...NO_COUNTS, note: `no results before the fault (logs in ${ctx.dir})` };
+      // /readyz is polled throughout: not ready while Redis is away and until the registry is seeded again.
+      const notReady = new Set<string>();
+      let polling = true;
+      const poller = (async () => {
+        while (polling) {
+          const ready = await ctx.get('/readyz', 2_500);
+          if (ready.status !== 200) notReady.add(String((ready.body as { reason?: string } | undefined)?.reason ?? ready.status).replace(/since \S+/, 'since ...'));
+          await sleep(100);
+        }
+      })();
       await ctx.redis.kill();
+      await sleep(1_000);
       ctx.redis.wipe();
       await ctx.redis.start();
       const restarted = Date.now();
-      let sawNotReady = false;
       const readyAgain = await ctx.waitFor(60_000, async () => {
         const ready = await ctx.get('/readyz');
-        if (ready.status !== 200) sawNotReady = true;
         const state = await ctx.streamState('live');
         return ready.status === 200 && state !== undefined ? true : undefined;
       }, 200);
+      polling = false;
+      await poller;
+      const sawNotReady = notReady.size > 0;
       const recovery = await secondsToNewResults(ctx, 'live', 0, restarted, 60_000);
       const ok = readyAgain === true && recovery !== null && sawNotReady;
-      const note = `${readyAgain ? 'stream listed again' : 'stream NOT listed again'}; /readyz ${sawNotReady ? 'was not ready, then ready' : 'never said not ready'}`;
+      const note = `${readyAgain ? 'stream listed again' : 'stream NOT listed again'}; /readyz ${sawNotReady ? `said not ready (${[...notReady].join(' | ')}), then ready` : 'never said not ready'}`;
       return { name, ok, recovery_s: recovery, ...NO_COUNTS, note };
     }),
 };
@@ -327,8 +339,9 @@ const redisOom: Scenario = {
       const count = countSeqs(await ctx.results('file'), clip.frames);
       const warnings = ctx.logLines('worker', /out of memory/).length;
       const readyAfter = (await ctx.get('/readyz')).status === 200;
-      const ok = reason !== undefined && readyAfter && ended && count.missing === 0 && count.duplicated === 0 && warnings <= 1;
-      const note = `/readyz: ${reason ?? 'never said out of memory'}; worker OOM warnings: ${warnings}; ${ended ? 'ended' : 'no end-of-stream'}`;
+      const ok = reason !== undefined && readyAfter && ended && count.missing === 0 && count.duplicated === 0 && count.beyond === 0 && warnings <= 1;
+      const beyond = count.beyond > 0 ? `; ${count.beyond} seqs beyond the file's last frame (restarted from 0?)` : '';
+      const note = `/readyz: ${reason ?? 'never said out of memory'}; worker OOM warnings: ${warnings}; ${ended ? 'ended' : 'no end-of-stream'}${beyond}`;
       return { name, ok, recovery_s: recovery, expected: count.expected, got: count.got, missing: count.missing, duplicated: count.duplicated, note };
     });
   },
