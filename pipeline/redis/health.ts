@@ -15,9 +15,12 @@ export class RedisHealth {
   private logger: Logger | undefined;
   private what = 'redis';
 
-  /** Where the warning and the recovery line go, and what to call Redis in them (the redacted URL). */
+  /**
+   * Where the warning and the recovery line go, and what to call Redis in them (the redacted URL): the latest
+   * connection's (every role of a process logs through the same root logger and uses the same Redis).
+   */
   configure(logger: Logger, what: string): void {
-    this.logger ??= logger.child({ component: 'redis-health' });
+    this.logger = logger;
     this.what = what;
   }
 
@@ -27,7 +30,7 @@ export class RedisHealth {
     this.failing.set(connection, reason);
     if (this.outage) return;
     this.outage = { since: Date.now(), reason };
-    this.logger?.warn({ reason, connection }, `${this.what} unreachable: ${reason}; retrying (logged once per outage)`);
+    this.logger?.warn({ reason, connection }, `${this.what} unreachable: ${reason}; retrying`);
   }
 
   /** A connection is ready (again). The outage ends when no connection is failing any more. */
