@@ -205,6 +205,33 @@ export class FaultContext {
     }
   }
 
+  /**
+   * What a WebSocket client that (re)connects now gets for a stream: subscribe to results `fromStart` and collect
+   * until the end-of-stream (or timeoutMs).
+   */
+  async wsResults(streamId: string, timeoutMs: number): Promise<StreamResult[]> {
+    const { default: WebSocket } = await import('ws');
+    const socket = new WebSocket(`${this.gatewayUrl.replace(/^http/, 'ws')}/ws`);
+    const results: StreamResult[] = [];
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        socket.terminate();
+        resolve(results);
+      };
+      const timer = setTimeout(done, timeoutMs);
+      socket.on('error', done);
+      socket.on('open', () => socket.send(JSON.stringify({ v: 1, type: 'subscribe', id: 'faults', streams: [streamId], channels: ['results'], fromStart: true })));
+      socket.on('message', (data, binary) => {
+        if (binary) return;
+        const message = JSON.parse(String(data)) as { type: string; result?: StreamResult };
+        if (message.type !== 'result' || !message.result) return;
+        results.push(message.result);
+        if (message.result.kind === 'eos') done();
+      });
+    });
+  }
+
   /** Waits for a lossless stream's end-of-stream result. */
   async waitForEnd(streamId: string, timeoutMs: number): Promise<boolean> {
     const ended = await this.waitFor(timeoutMs, async () => ((await this.results(streamId)).at(-1)?.kind === 'eos' ? true : undefined), 1_000);

@@ -70,7 +70,13 @@ async function secondsToNewResults(ctx: FaultContext, streamId: string, after: n
  * A lossless file through gateway + ingest + worker processes with `fault` applied once a quarter of its results are
  * in; then every frame must have exactly one result. `fault` returns when the fault is over (the recovery clock starts).
  */
-function losslessScenario(name: string, fault: (ctx: FaultContext, roles: Record<string, RoleProcess>) => Promise<string>, redis?: FaultConfig['redis']): Scenario {
+function losslessScenario(
+  name: string,
+  fault: (ctx: FaultContext, roles: Record<string, RoleProcess>) => Promise<string>,
+  redis?: FaultConfig['redis'],
+  /** Also count what a WebSocket client reconnecting after the end replays (fromStart). */
+  checkClient = false,
+): Scenario {
   return {
     name,
     fast: false,
@@ -87,8 +93,14 @@ function losslessScenario(name: string, fault: (ctx: FaultContext, roles: Record
         const recovery = await secondsToNewResults(ctx, 'file', before, faultOver, 120_000);
         const ended = await ctx.waitForEnd('file', 240_000);
         const count = countSeqs(await ctx.results('file'), clip.frames);
-        const ok = ended && count.missing === 0 && count.duplicated === 0 && count.beyond === 0 && count.got === clip.frames;
-        const problems = [!ended ? 'no end-of-stream' : '', count.beyond > 0 ? `${count.beyond} seqs beyond the file's last frame (restarted from 0?)` : ''].filter(Boolean);
+        const client = checkClient ? countSeqs(await ctx.wsResults('file', 30_000), clip.frames) : undefined;
+        const clientOk = !client || (client.got === count.got && client.missing === count.missing && client.ended);
+        const ok = ended && clientOk && count.missing === 0 && count.duplicated === 0 && count.beyond === 0 && count.got === clip.frames;
+        const problems = [
+          !ended ? 'no end-of-stream' : '',
+          count.beyond > 0 ? `${count.beyond} seqs beyond the file's last frame (restarted from 0?)` : '',
+          client ? `a WebSocket client reconnecting got ${client.got} results (${client.missing} missing, ${client.duplicated} duplicated${client.ended ? ', end-of-stream' : ', NO end-of-stream'})` : '',
+        ].filter(Boolean);
         return { name, ok, recovery_s: recovery, expected: count.expected, got: count.got, missing: count.missing, duplicated: count.duplicated, note: [note, ...problems].filter(Boolean).join('; ') };
       });
     },
@@ -136,8 +148,8 @@ const gatewayKill9 = losslessScenario('gateway-kill9', async (ctx, roles) => {
   await sleep(1_000);
   roles.gateway = ctx.spawn('gateway');
   const back = await ctx.waitFor(30_000, async () => ((await ctx.get('/readyz')).status === 200 ? true : undefined));
-  return back ? 'kill -9 of the gateway, restarted; results counted in Redis (what a reconnecting client replays)' : 'gateway did not come back ready within 30 s';
-});
+  return back ? 'kill -9 of the gateway, restarted' : 'gateway did not come back ready within 30 s';
+}, undefined, true);
 
 /** Row 3: Redis restarted without its data: the config's streams come back, /readyz is not ready until then. */
 const redisRestartEmpty: Scenario = {
