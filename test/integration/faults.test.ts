@@ -39,8 +39,8 @@ describe.skipIf(noModel || skipWithout('squatVideo'))('fault scenarios with a wo
     expect(outcome.note).toMatch(/\/readyz: redis out of memory: used [\d.]+ MB of maxmemory [\d.]+ MB/);
     expect(outcome.note).toMatch(/worker OOM warnings: [01];/);
     expect(outcome.recovery_s).not.toBeNull();
-    // Whether every lossless frame got exactly one result across the OOM depends on the ingest side (frames published
-    // while Redis refuses writes); the worker side commits nothing twice.
-    expect(outcome.duplicated).toBe(0);
+    expect(outcome.note).toMatch(/; ended/);
+    // Whether every lossless frame gets exactly one result across the OOM (outcome.ok) depends on the ingest side:
+    // a lossless source that waits instead of restarting its pipeline (issue 10 row 6, the ingest half).
   });
 });

@@ -42,7 +42,9 @@ export function losslessClip(): { file: string; frames: number } {
 export interface SeqCount {
   expected: number;
   got: number;
+  /** Frames (seqs 0..expected-1) without a result. */
   missing: number;
+  /** Results beyond one per frame (got = expected - missing + duplicated). */
   duplicated: number;
   /** Pose results whose seq is outside 0..expected-1 (a file started again from frame 0 with seq counting on). */
   beyond: number;
@@ -55,11 +57,13 @@ export function countSeqs(results: StreamResult[], expected: number): SeqCount {
   const unique = new Set(seqs);
   let missing = 0;
   for (let seq = 0; seq < expected; seq += 1) if (!unique.has(seq)) missing += 1;
+  const covered = expected - missing;
   return {
     expected,
     got: seqs.length,
     missing,
-    duplicated: seqs.length - unique.size,
+    // Results beyond one per frame: the same seq twice, or a frame inferred again under a new seq.
+    duplicated: seqs.length - covered,
     beyond: [...unique].filter((seq) => seq >= expected).length,
     ended: results.at(-1)?.kind === 'eos',
   };

@@ -76,6 +76,8 @@ function losslessScenario(
   redis?: FaultConfig['redis'],
   /** Also count what a WebSocket client reconnecting after the end replays (fromStart). */
   checkClient = false,
+  /** When the pipeline counts as recovered (default: new results after the fault); seconds since `since`. */
+  recovered?: (ctx: FaultContext, since: number) => Promise<number | null>,
 ): Scenario {
   return {
     name,
@@ -90,7 +92,7 @@ function losslessScenario(
         const before = await ctx.resultCount('file');
         const note = await fault(ctx, roles);
         const faultOver = Date.now();
-        const recovery = await secondsToNewResults(ctx, 'file', before, faultOver, 120_000);
+        const recovery = recovered ? await recovered(ctx, faultOver) : await secondsToNewResults(ctx, 'file', before, faultOver, 120_000);
         const ended = await ctx.waitForEnd('file', 240_000);
         const count = countSeqs(await ctx.results('file'), clip.frames);
         const client = checkClient ? countSeqs(await ctx.wsResults('file', 30_000), clip.frames) : undefined;
@@ -129,13 +131,21 @@ const redisKill9Always = losslessScenario(
   { appendfsync: 'always' },
 );
 
-const ingestKill9 = losslessScenario('ingest-kill9', async (ctx, roles) => {
-  const second = ctx.spawn('ingest');
-  await sleep(2_000);
-  roles.ingest!.kill('SIGKILL');
-  roles.ingest = second;
-  return 'kill -9 of the owning ingest; a second ingest takes the stream';
-});
+let killedIngest = '';
+const ingestKill9 = losslessScenario(
+  'ingest-kill9',
+  async (ctx, roles) => {
+    const second = ctx.spawn('ingest');
+    await sleep(2_000);
+    killedIngest = ingestIdOf(roles.ingest!);
+    roles.ingest!.kill('SIGKILL');
+    roles.ingest = second;
+    return 'kill -9 of the owning ingest; a second ingest takes the stream (recovered: running under it)';
+  },
+  undefined,
+  false,
+  async (ctx, since) => ((await waitRunning(ctx, 'file', 60_000, (owner) => owner !== killedIngest)) ? round1(ctx.elapsedS(since)) : null),
+);
 
 const workerKill9 = losslessScenario('worker-kill9', async (ctx, roles) => {
   roles.worker!.kill('SIGKILL');
