@@ -130,7 +130,7 @@ function createCluster(urls: string[], options: CreateRedisOptions): Cluster {
   };
   const cluster = new Cluster(nodes, clusterOptions);
   processRedisHealth.configure(options.logger, `redis cluster (${safeUrls.join(', ')})`);
-  const outage = new OutageLog(connectionId(options.name), { cluster: safeUrls });
+  const outage = new ClusterOutage(connectionId(options.name));
   log.debug({ cluster: safeUrls }, 'redis cluster connection opened');
   cluster.on('end', () => processRedisHealth.connectionClosed(outage.connection));
   cluster.on('error', (error: NodeJS.ErrnoException) => outage.down(error));
@@ -160,16 +160,13 @@ function reportHealth(redis: Redis, name: string): void {
  * A cluster client's failures for RedisHealth. For a cluster "down" means any node failing; the end is found by
  * polling `healthy` (no error seen for a whole check interval and the predicate true).
  */
-class OutageLog {
+class ClusterOutage {
   private isDown = false;
   private lastErrorAt = 0;
   private check: { everyMs: number; healthy: () => boolean } | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    readonly connection: string,
-    private readonly fields: Record<string, unknown>,
-  ) {}
+  constructor(readonly connection: string) {}
 
   whileDown(everyMs: number, healthy: () => boolean): void {
     this.check = { everyMs, healthy };
@@ -179,7 +176,7 @@ class OutageLog {
     this.lastErrorAt = Date.now();
     if (this.isDown) return;
     this.isDown = true;
-    processRedisHealth.connectionFailed(this.connection, node ? Object.assign(new Error(`node ${node}: ${error.code ?? error.message}`), { fields: this.fields }) : error);
+    processRedisHealth.connectionFailed(this.connection, node ? new Error(`node ${node}: ${error.code ?? error.message}`) : error);
     if (this.check) this.poll(this.check);
   }
 
