@@ -164,7 +164,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
 
   const server = createGatewayServer({
     routes: [
-      ...healthRoutes({ redis, registry }),
+      ...healthRoutes({ redis: restRedis, registry: restRegistry }),
       ...metricsRoutes({ metrics }),
       ...streamRoutes({ registry: restRegistry, catalog, stats, checkSource: sourceGuard.check }),
       ...mjpegRoutes({ catalog, viewers, metrics }),

@@ -22,6 +22,7 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   ]);
 }
 
+/** `redis` and `registry` should sit on the gateway's fail-fast connection: /readyz must answer at once in an outage. */
 export function healthRoutes(deps: { redis: RedisClient; registry: StreamRegistry }): Route[] {
   return [
     {
@@ -40,7 +41,9 @@ export function healthRoutes(deps: { redis: RedisClient; registry: StreamRegistr
         try {
           const outage = processRedisHealth.current();
           if (outage) throw new Error(`redis unreachable since ${new Date(outage.since).toISOString()}: ${outage.reason}`);
-          await withTimeout(deps.redis.ping(), 'redis');
+          await withTimeout(deps.redis.ping(), 'redis').catch((error: unknown) => {
+            throw new Error(`redis unreachable: ${describeError(error)}`);
+          });
           const problem = (await withTimeout(registryNotSeeded(deps.redis), 'redis')) ?? (await withTimeout(redisOutOfMemory(deps.redis), 'redis'));
           if (problem) throw new Error(problem);
           const streams = await withTimeout(deps.registry.list(), 'the stream registry');
