@@ -42,7 +42,9 @@ export function healthRoutes(deps: { redis: RedisClient; registry: StreamRegistr
           const outage = processRedisHealth.current();
           if (outage) throw new Error(`redis unreachable since ${new Date(outage.since).toISOString()}: ${outage.reason}`);
           await withTimeout(deps.redis.ping(), 'redis').catch((error: unknown) => {
-            throw new Error(`redis unreachable: ${describeError(error)}`);
+            // The fail-fast connection refuses commands at once while it is down (ioredis: "enableOfflineQueue").
+            const text = describeError(error);
+            throw new Error(`redis unreachable: ${/enableOfflineQueue/.test(text) ? 'no connection' : text}`);
           });
           const problem = (await withTimeout(registryNotSeeded(deps.redis), 'redis')) ?? (await withTimeout(redisOutOfMemory(deps.redis), 'redis'));
           if (problem) throw new Error(problem);
