@@ -44,7 +44,7 @@ export function healthRoutes(deps: { redis: RedisClient; registry: StreamRegistr
           await withTimeout(deps.redis.ping(), 'redis').catch((error: unknown) => {
             // The fail-fast connection refuses commands at once while it is down (ioredis: "enableOfflineQueue").
             const text = describeError(error);
-            throw new Error(`redis unreachable: ${/enableOfflineQueue/.test(text) ? 'no connection' : text}`);
+            throw new Error(`redis unreachable: ${/enableOfflineQueue|max retries per request/.test(text) ? 'no connection' : text}`);
           });
           const problem = (await withTimeout(registryNotSeeded(deps.redis), 'redis')) ?? (await withTimeout(redisOutOfMemory(deps.redis), 'redis'));
           if (problem) throw new Error(problem);
