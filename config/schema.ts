@@ -73,10 +73,18 @@ export const ingestSchema = z
   })
   .strict();
 
+export const RESULTS_RETENTION_DEFAULT = 3_000;
+export const RESULTS_MAX_AGE_SEC_DEFAULT = 600;
+
 export const resultsSchema = z
   .object({
-    /** Pose results kept per stream in Redis, so late watchers can replay. */
-    retention: z.number().int().min(10).max(1_000_000).default(10_000),
+    /**
+     * Pose results kept per stream in Redis, so late watchers can replay: at most this many, and none older than
+     * maxAgeSec. The defaults fit 16 live streams in 256 MB of Redis (ARCHITECTURE.md, "Redis memory";
+     * `posestream check-config` prints the estimate for a configuration).
+     */
+    retention: z.number().int().min(10).max(1_000_000).default(RESULTS_RETENTION_DEFAULT),
+    maxAgeSec: z.number().int().min(10).max(30 * 86_400).default(RESULTS_MAX_AGE_SEC_DEFAULT),
   })
   .strict();
 

@@ -7,6 +7,8 @@ import { createRedis } from '../pipeline/redis/client.js';
 import type { ResultEntry } from '../pipeline/redis/codec.js';
 import { PoseEventReader } from '../pipeline/redis/event-stream.js';
 import { ResultReader } from '../pipeline/redis/result-stream.js';
+import { ConfigSeed } from '../pipeline/streams/config-seed.js';
+import { ownerHeartbeats } from '../pipeline/streams/owner-liveness.js';
 import { StreamRegistry } from '../pipeline/streams/registry.js';
 import { WIRE_VERSION } from '../pipeline/wire/v1.js';
 import { createSourceGuard } from '../pipeline/streams/source-guard.js';
@@ -73,7 +75,9 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   const previewConnection = createRedis(config.redis, { name: 'gateway-preview', logger });
   const registry = new StreamRegistry(redis, { logger });
   await registry.migrateLegacyLayout();
-  await registry.seed(config.streams);
+  const configSeed = new ConfigSeed(redis, registry, { streams: config.streams, by: `gateway-${process.pid}`, logger });
+  await configSeed.seed();
+  configSeed.start();
   const restRedis = createRedis(config.redis, { name: 'gateway-rest', logger, failFastMs: REST_REDIS_TIMEOUT_MS });
   const restRegistry = new StreamRegistry(restRedis, { logger });
   const sourceGuard = createSourceGuard({ policy: config.sourcePolicy, redis: config.redis, gatewayHost: host });
@@ -143,6 +147,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
 
   catalog = new StreamCatalog(registry, {
     logger,
+    ownerBeats: () => ownerHeartbeats(redis),
     onStreamsChanged: (ids) => {
       follower.setStreams(ids).catch((error: unknown) => logger.warn({ err: error }, 'following new result streams failed'));
       frameInterestChanged();
@@ -161,7 +166,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
 
   const server = createGatewayServer({
     routes: [
-      ...healthRoutes({ redis, registry }),
+      ...healthRoutes({ redis: restRedis, registry: restRegistry }),
       ...metricsRoutes({ metrics }),
       ...streamRoutes({ registry: restRegistry, catalog, stats, checkSource: sourceGuard.check }),
       ...mjpegRoutes({ catalog, viewers, metrics }),
@@ -196,6 +201,7 @@ export async function startGateway(config: PosestreamConfig, options: GatewayOpt
   const stop = () =>
     (stopping ??= (async () => {
       await hub.close();
+      configSeed.stop();
       catalog!.stop();
       sampler.stop();
       await follower.stop();

@@ -33,14 +33,14 @@ export function runProcess(command: string, args: string[]): Promise<ProcessRun>
 export type RoleProcess = ChildProcess & { tail(): string };
 
 /**
- * `posestream <role> --config <file>` as a child process (log level warn). Its output goes to `logFile` when given,
- * else the last 4 KB of stderr are kept for error messages (tail()).
+ * `posestream <role> --config <file>` as a child process (log level warn unless given, JSON lines). Its output is
+ * appended to `logFile` when given, else the last 4 KB of stderr are kept for error messages (tail()).
  */
-export function spawnRole(role: string, configFile: string, options: { logFile?: string } = {}): RoleProcess {
-  const log = options.logFile ? openSync(options.logFile, 'w') : undefined;
+export function spawnRole(role: string, configFile: string, options: { logFile?: string; logLevel?: string } = {}): RoleProcess {
+  const log = options.logFile ? openSync(options.logFile, 'a') : undefined;
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'posestream.cjs'), role, '--config', configFile], {
     cwd: repoRoot,
-    env: { ...process.env, POSESTREAM_LOG_LEVEL: 'warn' },
+    env: { ...process.env, POSESTREAM_LOG_LEVEL: options.logLevel ?? 'warn', POSESTREAM_LOG_FORMAT: 'json' },
     stdio: log === undefined ? ['ignore', 'ignore', 'pipe'] : ['ignore', log, log],
   });
   let tail = '';

@@ -151,6 +151,8 @@ export async function runFallEval(options: FallEvalOptions): Promise<FallEvalRep
   const redisUrl = evalDatabase(base.redis.url, options.redis);
   const config = fallEvalConfig(base, clips, { redisUrl, parallel: options.parallel, ...(options.model ? { model: options.model } : {}), ...(options.rules ? { rules: options.rules } : {}) });
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  // Connection trouble surfaces as the failing command's error; the event would otherwise be an unhandled one.
+  redis.on('error', () => undefined);
   try {
     await redis.connect();
   } catch (error) {

@@ -89,6 +89,8 @@ async function runPipeline(options: TrackEvalOptions, log: (line: string) => voi
   });
   const redis = new Redis(options.redisUrl);
   const logger = createLogger('eval', 'warn');
+  // Connection trouble surfaces as the failing command's error; the event would otherwise be an unhandled one.
+  redis.on('error', () => undefined);
   const results: PoseResult[] = [];
   try {
     await redis.flushdb();

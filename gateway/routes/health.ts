@@ -1,11 +1,16 @@
 import type { RedisClient } from '../../pipeline/redis/client.js';
 import type { StreamRegistry } from '../../pipeline/streams/registry.js';
 import { describeError } from '../../pipeline/errors.js';
+import { processRedisHealth } from '../../pipeline/redis/health.js';
+import { redisOutOfMemory } from '../../pipeline/redis/memory.js';
+import { registryNotSeeded } from '../../pipeline/streams/config-seed.js';
 import { sendJson, type Route } from '../http.js';
 
 /**
  * /healthz: the process is up and serving HTTP (liveness; never touches Redis, so a Redis outage does not get the
- * gateway killed). /readyz: RedisClient answers and the registry is readable (readiness: route traffic here).
+ * gateway killed). /readyz (readiness: route traffic here): Redis answers, it has the registry (a Redis that came
+ * back empty is not ready until the config's streams are seeded again), it accepts writes (not at maxmemory), and
+ * the registry is readable. Not ready is 503 with the reason.
  */
 
 const READY_TIMEOUT_MS = 2_000;
@@ -17,6 +22,7 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   ]);
 }
 
+/** `redis` and `registry` should sit on the gateway's fail-fast connection: /readyz must answer at once in an outage. */
 export function healthRoutes(deps: { redis: RedisClient; registry: StreamRegistry }): Route[] {
   return [
     {
@@ -33,7 +39,15 @@ export function healthRoutes(deps: { redis: RedisClient; registry: StreamRegistr
       public: true,
       async handle({ res }) {
         try {
-          await withTimeout(deps.redis.ping(), 'redis');
+          const outage = processRedisHealth.current();
+          if (outage) throw new Error(`redis unreachable since ${new Date(outage.since).toISOString()}: ${outage.reason}`);
+          await withTimeout(deps.redis.ping(), 'redis').catch((error: unknown) => {
+            // The fail-fast connection refuses commands at once while it is down (ioredis: "enableOfflineQueue").
+            const text = describeError(error);
+            throw new Error(`redis unreachable: ${/enableOfflineQueue|max retries per request/.test(text) ? 'no connection' : text}`);
+          });
+          const problem = (await withTimeout(registryNotSeeded(deps.redis), 'redis')) ?? (await withTimeout(redisOutOfMemory(deps.redis), 'redis'));
+          if (problem) throw new Error(problem);
           const streams = await withTimeout(deps.registry.list(), 'the stream registry');
           sendJson(res, 200, { status: 'ready', streams: streams.length });
         } catch (error) {

@@ -1,6 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from '../obs/logger.js';
 import { redactUrl } from '../obs/redact.js';
+import { processRedisHealth } from './health.js';
 
 export type { Cluster, Redis };
 
@@ -91,9 +92,9 @@ function createSingle(url: string, options: CreateRedisOptions): Redis {
     // A replica promoted/demoted under us answers READONLY: reconnecting finds the new primary.
     reconnectOnError: (error) => error.message.startsWith('READONLY'),
   });
-  const outage = new OutageLog(log, `redis at ${safeUrl}`, { url: safeUrl });
-  redis.on('error', (error: NodeJS.ErrnoException) => outage.down(error));
-  redis.on('ready', () => outage.up());
+  log.debug({ url: safeUrl }, 'redis connection opened');
+  processRedisHealth.configure(options.logger, `redis at ${safeUrl}`);
+  reportHealth(redis, options.name);
   return redis;
 }
 
@@ -128,7 +129,10 @@ function createCluster(urls: string[], options: CreateRedisOptions): Cluster {
     },
   };
   const cluster = new Cluster(nodes, clusterOptions);
-  const outage = new OutageLog(log, `redis cluster (${safeUrls.join(', ')})`, { cluster: safeUrls });
+  processRedisHealth.configure(options.logger, `redis cluster (${safeUrls.join(', ')})`);
+  const outage = new ClusterOutage(connectionId(options.name));
+  log.debug({ cluster: safeUrls }, 'redis cluster connection opened');
+  cluster.on('end', () => processRedisHealth.connectionClosed(outage.connection));
   cluster.on('error', (error: NodeJS.ErrnoException) => outage.down(error));
   cluster.on('node error', (error: NodeJS.ErrnoException, node: string) => outage.down(error, node));
   // A node failing is over when every master in the (refreshed) slot map answers again: after a failover the dead
@@ -137,21 +141,32 @@ function createCluster(urls: string[], options: CreateRedisOptions): Cluster {
   return cluster;
 }
 
+let connectionCount = 0;
+/** A unique name per connection for RedisHealth (several connections share a role name). */
+function connectionId(name: string): string {
+  connectionCount += 1;
+  return `${name}#${connectionCount}`;
+}
+
+/** Feeds one single-instance connection's events to the process's RedisHealth (which logs the outage once). */
+function reportHealth(redis: Redis, name: string): void {
+  const id = connectionId(name);
+  redis.on('error', (error: Error) => processRedisHealth.connectionFailed(id, error));
+  redis.on('ready', () => processRedisHealth.connectionReady(id));
+  redis.on('end', () => processRedisHealth.connectionClosed(id));
+}
+
 /**
- * One warning when an outage starts, one line when it ends. For a cluster "down" means any node failing; the end is
- * found by polling `healthy` (no error seen for a whole check interval and the predicate true).
+ * A cluster client's failures for RedisHealth. For a cluster "down" means any node failing; the end is found by
+ * polling `healthy` (no error seen for a whole check interval and the predicate true).
  */
-class OutageLog {
+class ClusterOutage {
   private isDown = false;
   private lastErrorAt = 0;
   private check: { everyMs: number; healthy: () => boolean } | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(
-    private readonly log: Logger,
-    private readonly what: string,
-    private readonly fields: Record<string, unknown>,
-  ) {}
+  constructor(readonly connection: string) {}
 
   whileDown(everyMs: number, healthy: () => boolean): void {
     this.check = { everyMs, healthy };
@@ -161,9 +176,7 @@ class OutageLog {
     this.lastErrorAt = Date.now();
     if (this.isDown) return;
     this.isDown = true;
-    const reason = error.code ?? error.message;
-    const where = node ? `${this.what}: node ${node}` : this.what;
-    this.log.warn({ ...this.fields, ...(node ? { node } : {}), reason }, `${where} unreachable: ${reason}; retrying`);
+    processRedisHealth.connectionFailed(this.connection, node ? new Error(`node ${node}: ${error.code ?? error.message}`) : error);
     if (this.check) this.poll(this.check);
   }
 
@@ -172,7 +185,7 @@ class OutageLog {
     this.isDown = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.log.info(this.fields, `${this.what} reachable again`);
+    processRedisHealth.connectionReady(this.connection);
   }
 
   private poll(check: { everyMs: number; healthy: () => boolean }): void {
@@ -188,10 +201,16 @@ class OutageLog {
 
 /**
  * Another connection with the same settings (for a blocking read that must not hold up other commands). Its errors
- * are the original's outage, which that one logs; here they are only kept from surfacing as unhandled events.
+ * feed the process's RedisHealth like the original's (one outage, logged once); a cluster duplicate's are the
+ * original's outage, only kept from surfacing as unhandled events.
  */
 export function duplicateClient(client: RedisClient): RedisClient {
-  const duplicate = isCluster(client) ? client.duplicate() : client.duplicate();
-  duplicate.on('error', () => undefined);
+  if (isCluster(client)) {
+    const duplicate = client.duplicate();
+    duplicate.on('error', () => undefined);
+    return duplicate;
+  }
+  const duplicate = client.duplicate();
+  reportHealth(duplicate, `${client.options.connectionName ?? 'redis'}-duplicate`);
   return duplicate;
 }

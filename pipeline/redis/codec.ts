@@ -12,6 +12,8 @@ import {
   streamStateSchema,
   type FrameEnd,
   type FrameMeta,
+  type Keypoint,
+  type Person,
   type PoseEvent,
   type PoseResult,
   type RegistryEvent,
@@ -190,9 +192,39 @@ export interface PreviewFrame {
 
 /** XADD fields of a result and, when a frame is given, of its preview entry (the result is serialised once). */
 export function encodeResultEntry(result: StreamResult, preview?: PreviewFrame): { result: string[]; preview?: Array<string | Buffer> } {
-  const text = JSON.stringify(result);
+  const text = JSON.stringify(result.kind === 'pose' ? roundedResult(result) : result);
   if (!preview) return { result: [FIELD.result, text] };
   return { result: [FIELD.result, text], preview: [FIELD.result, text, FIELD.meta, JSON.stringify(preview.meta), FIELD.pixels, preview.pixels] };
+}
+
+const round = (value: number, decimals: number) => {
+  const scale = 10 ** decimals;
+  return Math.round(value * scale) / scale;
+};
+const roundKeypoint = ([x, y, score]: Keypoint): Keypoint => [round(x, 1), round(y, 1), round(score, 3)];
+const roundPerson = (person: Person): Person => ({
+  ...person,
+  box: [round(person.box[0], 1), round(person.box[1], 1), round(person.box[2], 1), round(person.box[3], 1)],
+  score: round(person.score, 3),
+  keypoints: person.keypoints.map(roundKeypoint),
+  ...(person.smoothedKeypoints ? { smoothedKeypoints: person.smoothedKeypoints.map(roundKeypoint) } : {}),
+  ...(person.trackAgeMs !== undefined ? { trackAgeMs: Math.round(person.trackAgeMs) } : {}),
+});
+
+/**
+ * A result as stored: coordinates to 0.1 px, scores to 3 decimals, timings to 0.01 ms, times to whole ms. Detection
+ * is not more precise than that, and full doubles cost about 2.5× the bytes (results are most of Redis's memory).
+ */
+export function roundedResult(result: PoseResult): PoseResult {
+  const timings = Object.fromEntries(Object.entries(result.timings).map(([name, ms]) => [name, round(ms, 2)])) as PoseResult['timings'];
+  return {
+    ...result,
+    captureTs: Math.round(result.captureTs),
+    publishedTs: Math.round(result.publishedTs),
+    ...(result.ptsMs !== undefined ? { ptsMs: round(result.ptsMs, 1) } : {}),
+    persons: result.persons.map(roundPerson),
+    timings,
+  };
 }
 
 export function decodeResultFields(fields: readonly string[]): StreamResult {

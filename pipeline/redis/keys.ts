@@ -36,6 +36,11 @@
  *   workers        ZSET    inference process id -> last heartbeat (ms); members not seen for worker.claimIdleMs are
  *                          dead. Workers size their fair share of streams from it.
  *   worker:<pid>   HASH    per-process heartbeat and utilisation, TTL WORKER_INFO_TTL_SEC.
+ *   seeded         STRING  written right after the config's streams were seeded ({by, at} JSON). A Redis that lost
+ *                          its data (restarted without persistence, FLUSHALL) has no marker: the roles that seed
+ *                          (gateway, ingest) notice within SEED_CHECK_MS and seed again; /readyz is not ready meanwhile.
+ *   ingests        ZSET    ingest process id -> last heartbeat (ms). A stream state written by an ingest names it as
+ *                          owner; the gateway shows the stream stale/orphaned when the owner's heartbeat is old.
  */
 export const KEY_PREFIX = 'ps:v1:';
 
@@ -58,6 +63,8 @@ export const keys = {
   events: globalKey('events'),
   workers: globalKey('workers'),
   workerInfo: (processId: string) => globalKey(`worker:${processId}`),
+  seedMarker: globalKey('seeded'),
+  ingests: globalKey('ingests'),
 } as const;
 
 /** The stream id of a per-stream key (its hash tag), e.g. for the key names XREAD replies carry. */

@@ -11,21 +11,34 @@ import { StreamReads } from './stream-reads.js';
  * result + frame pairs only while somebody watches frames, so the gateway can draw a result on exactly its frame.
  */
 
+/** Results older than the age bound are trimmed at most this often per stream (XTRIM MINID ~ in the commit). */
+export const AGE_TRIM_INTERVAL_MS = 5_000;
+
 export class ResultPublisher {
   readonly retention: number;
+  readonly maxAgeMs: number | undefined;
+  private readonly trimmedAt = new Map<string, number>();
 
-  constructor(options: { retention: number }) {
+  /** `retention`: results kept per stream (count bound); `maxAgeSec`: none older than this (age bound). */
+  constructor(options: { retention: number; maxAgeSec?: number }) {
     this.retention = options.retention;
+    this.maxAgeMs = options.maxAgeSec === undefined ? undefined : options.maxAgeSec * 1000;
   }
 
   /**
    * Appends the result (and the preview entry) to the caller's MULTI, so it commits together with the frame ack.
-   * Results use approximate trimming (cheap, small entries); previews use exact trimming because `~` keeps whole
+   * Results use approximate trimming (cheap, small entries) by count at every XADD and by age (entry ids are Redis
+   * milliseconds) every AGE_TRIM_INTERVAL_MS per stream; previews use exact trimming because `~` keeps whole
    * 100-entry stream nodes, which for frame-sized entries would be ~90 MB per stream instead of PREVIEW_LENGTH.
    */
-  addInto(multi: ChainableCommander, result: StreamResult, preview?: PreviewFrame): void {
+  addInto(multi: ChainableCommander, result: StreamResult, preview?: PreviewFrame, now = Date.now()): void {
     const fields = encodeResultEntry(result, result.kind === 'pose' ? preview : undefined);
-    multi.xadd(keys.results(result.streamId), 'MAXLEN', '~', this.retention, '*', ...fields.result);
+    const key = keys.results(result.streamId);
+    multi.xadd(key, 'MAXLEN', '~', this.retention, '*', ...fields.result);
+    if (this.maxAgeMs !== undefined && now - (this.trimmedAt.get(result.streamId) ?? 0) >= AGE_TRIM_INTERVAL_MS) {
+      this.trimmedAt.set(result.streamId, now);
+      multi.xtrim(key, 'MINID', '~', `${now - this.maxAgeMs}-0`);
+    }
     if (fields.preview) multi.xadd(keys.preview(result.streamId), 'MAXLEN', PREVIEW_LENGTH, '*', ...fields.preview);
   }
 }

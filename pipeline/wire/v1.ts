@@ -97,7 +97,13 @@ export type EndOfStream = z.infer<typeof endOfStreamSchema>;
 export const streamResultSchema = z.discriminatedUnion('kind', [poseResultSchema, endOfStreamSchema]);
 export type StreamResult = z.infer<typeof streamResultSchema>;
 
-export const STREAM_STATES = ['pending', 'starting', 'running', 'reconnecting', 'error', 'ended', 'stopped'] as const;
+/**
+ * What ingest reports, plus two states only readers derive (pipeline/streams/owner-liveness.ts): `stale`, the owner
+ * of a starting/running/reconnecting stream has not sent a heartbeat for a few seconds; `orphaned`, long enough that
+ * it is taken for dead (the stream moves to another ingest process shortly after). `reason` says since when.
+ */
+export const STREAM_STATES = ['pending', 'starting', 'running', 'reconnecting', 'error', 'ended', 'stopped', 'stale', 'orphaned'] as const;
+export type StreamStateName = (typeof STREAM_STATES)[number];
 export const streamStateSchema = z.object({
   v: z.literal(WIRE_VERSION),
   kind: z.literal('state'),

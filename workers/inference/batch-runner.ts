@@ -1,4 +1,5 @@
 import type { ChainableCommander } from 'ioredis';
+import { isOutOfMemoryError } from '../../pipeline/redis/health.js';
 import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
 import type { Metrics } from '../../pipeline/obs/metrics.js';
@@ -168,9 +169,13 @@ export class BatchRunner {
         try {
           const { replicated } = await commit(deps.redis, (tx) => group.forEach((part) => this.writePart(tx, part)), guarded?.waitFor(keys.frames(group[0]!.streamId)));
           guarded?.settle(replicated);
+          if (this.outOfMemory) {
+            this.outOfMemory = false;
+            deps.logger.info('redis accepts results again');
+          }
           return { group, ok: true };
         } catch (error) {
-          deps.logger.error({ err: describeError(error), streams: group.map((part) => part.streamId), frames }, 'publishing a batch failed; its streams re-sync');
+          this.reportCommitFailure(error, group, frames);
           return { group, ok: false };
         }
       }),
@@ -178,6 +183,24 @@ export class BatchRunner {
     const failed = outcomes.filter((outcome) => !outcome.ok).flatMap((outcome) => outcome.group.map((part) => part.streamId));
     if (failed.length > 0) deps.onCommitFailed(failed);
     return outcomes.filter((outcome) => outcome.ok).flatMap((outcome) => outcome.group);
+  }
+
+  /** True while Redis refuses commits for lack of memory (logged once per spell, not once per batch). */
+  private outOfMemory = false;
+
+  /**
+   * An OOM refusal (Redis at maxmemory, noeviction) is one warning until a commit succeeds again: the frames stay
+   * pending and are committed once Redis has room, nothing is lost. Any other failure is logged each time.
+   */
+  private reportCommitFailure(error: unknown, group: StreamPart[], frames: number): void {
+    const streams = group.map((part) => part.streamId);
+    if (!isOutOfMemoryError(error)) {
+      this.deps.logger.error({ err: describeError(error), streams, frames }, 'publishing a batch failed; its streams re-sync');
+      return;
+    }
+    if (this.outOfMemory) return;
+    this.outOfMemory = true;
+    this.deps.logger.warn({ streams, frames }, 'redis is out of memory (maxmemory): results are not committed; their frames stay pending and are retried until redis has room');
   }
 
   /** The replica guard when the group holds a lossless stream. */

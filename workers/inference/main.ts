@@ -101,7 +101,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     redis,
     engine,
     ack: reader,
-    publisher: new ResultPublisher({ retention: config.results.retention }),
+    publisher: new ResultPublisher({ retention: config.results.retention, maxAgeSec: config.results.maxAgeSec }),
     viewers: new ViewerCheck(redis),
     confirmOwned: (ids) => ownership.confirm(ids),
     guard,

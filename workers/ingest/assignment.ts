@@ -2,6 +2,7 @@ import { Queue, WaitingError, Worker, type ConnectionOptions, type Job } from 'b
 import type { RedisClient } from '../../pipeline/redis/client.js';
 import { describeError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/obs/logger.js';
+import { isConnectionError } from '../../pipeline/redis/health.js';
 import { BULL_PREFIX, INGEST_QUEUE } from '../../pipeline/redis/keys.js';
 import { nameScriptsIn } from '../../pipeline/redis/lua-scripts.js';
 import type { RunOutcome } from './stream-runner.js';
@@ -54,10 +55,15 @@ export class StreamAssignment {
       maxStalledCount: Number.MAX_SAFE_INTEGER,
       autorun: true,
     });
-    // BullMQ's scripts renew job locks and move stalled jobs; Redis names a failing one by its SHA1 only.
-    const reason = (error: unknown) => describeError(nameScriptsIn(error, 'a BullMQ script'));
-    this.worker.on('error', (error) => logger.warn({ reason: reason(error) }, 'stream assignment (BullMQ job locks, stalled jobs) failed'));
-    this.queue.on('error', (error) => logger.warn({ reason: reason(error) }, 'stream queue (BullMQ) failed'));
+    // BullMQ's own connections (duplicates of ours) report a Redis outage here once per attempt; the outage itself
+    // is logged once by the process's RedisHealth (fed by our connections), so those are not repeated. BullMQ's
+    // scripts renew job locks and move stalled jobs; Redis names a failing one by its SHA1 only.
+    const warn = (what: string) => (error: Error) => {
+      if (isConnectionError(error)) logger.debug({ reason: describeError(error) }, what);
+      else logger.warn({ reason: describeError(nameScriptsIn(error, 'a BullMQ script')) }, what);
+    };
+    this.worker.on('error', warn('stream assignment (BullMQ job locks, stalled jobs) failed'));
+    this.queue.on('error', warn('stream queue (BullMQ) failed'));
     // The lock went to someone else (this process was stalled too long): stop the stream here, the new owner runs it.
     this.worker.on('lockRenewalFailed', (jobIds: string[]) => {
       for (const jobId of jobIds) this.lost.get(jobId)?.abort();

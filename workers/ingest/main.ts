@@ -12,6 +12,8 @@ import { entrySeq, streamEntries } from '../../pipeline/redis/codec.js';
 import { FramePublisher, type FramePublisherOptions } from '../../pipeline/redis/frame-stream.js';
 import { keys } from '../../pipeline/redis/keys.js';
 import { ReplicaGuard } from '../../pipeline/redis/replica-guard.js';
+import { ConfigSeed } from '../../pipeline/streams/config-seed.js';
+import { OwnerHeartbeat } from '../../pipeline/streams/owner-liveness.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
 import { createSourceGuard } from '../../pipeline/streams/source-guard.js';
 import { StreamAssignment, type RunStream } from './assignment.js';
@@ -37,8 +39,15 @@ export async function startIngest(
   const redis = createRedis(config.redis, { name: 'ingest', logger });
   const registry = new StreamRegistry(redis, { logger });
   await registry.migrateLegacyLayout();
-  await registry.seed(config.streams);
+  // Seeds the config's streams now and again whenever Redis comes back without its data (config-seed.ts).
+  const configSeed = new ConfigSeed(redis, registry, { streams: config.streams, by: processId, logger });
+  await configSeed.seed();
+  configSeed.start();
   const sourceGuard = createSourceGuard({ policy: config.sourcePolicy, redis: config.redis, gatewayHost: config.gateway.host });
+
+  // Our states name us as owner; readers show them stale/orphaned when this heartbeat stops (owner-liveness.ts).
+  const heartbeat = new OwnerHeartbeat(redis, processId, logger);
+  await heartbeat.start();
 
   const running = new Map<string, { runner: StreamRunner; stream: StreamConfig; lost: AbortSignal; done: Promise<unknown> }>();
   let stopping = false;
@@ -158,12 +167,14 @@ export async function startIngest(
     async stop() {
       if (stopping) return;
       stopping = true;
+      configSeed.stop();
       clearInterval(timer);
       unwatch();
       // Stop fetching first, then release the streams: their jobs go back to wait for another ingest process.
       const closing = assignment.close();
       for (const { runner } of running.values()) runner.stop('released');
       await closing;
+      await heartbeat.stop();
       await registry.close();
       for (const connection of [jobsRedis, redis]) await connection.quit().catch(() => connection.disconnect());
       logger.info('ingest stopped');

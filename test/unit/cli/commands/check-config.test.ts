@@ -35,3 +35,21 @@ describe('check-config output', () => {
     expect(JSON.parse(text).redis).toEqual({ cluster: ['redis://:***@10.0.0.1:7000', 'redis://:***@10.0.0.2:7000'], losslessReplicas: 1, replicaWaitMs: 1_000 });
   });
 });
+
+describe('check-config memory estimate', () => {
+  it('prints each stream with its frames, results, events and preview, and the total', async () => {
+    const { configMemoryEstimate, formatMemoryEstimate } = await import('../../../../cli/commands/check-config.js');
+    const config = parseConfig(
+      ['model: {path: /m.xml}', 'streams:', '  - {id: door, url: "rtsp://10.0.0.7/s"}', '  - {id: clip, url: /v.mp4, mode: lossless}'].join('\n'),
+      '/etc/posestream.yaml',
+      {},
+    );
+    const estimate = configMemoryEstimate(config);
+    const text = formatMemoryEstimate(estimate);
+    expect(text).toMatch(/^\s+door\s+live\s+2\.6 MB\s+[\d.]+ MB\s+[\d.]+ MB\s+2\.6 MB\s+[\d.]+ MB$/m);
+    expect(text).toMatch(/^\s+clip\s+lossless\s+21\.1 MB/m);
+    expect(text).toContain(`total ${(estimate.total / 1024 / 1024).toFixed(1)} MB`);
+    // A lossless stream's 32 queued frames cost more than a live stream's 4.
+    expect(estimate.streams[1]!.total).toBeGreaterThan(estimate.streams[0]!.total);
+  });
+});

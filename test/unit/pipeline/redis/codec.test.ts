@@ -144,3 +144,24 @@ describe('compareEntryIds', () => {
     expect(compareEntryIds('1795749908620-1', '1795749908620-0')).toBe(1);
   });
 });
+
+describe('stored results are rounded', () => {
+  it('keeps coordinates to 0.1 px, scores to 3 decimals, timings to 0.01 ms', async () => {
+    const { encodeResultEntry } = await import('../../../../pipeline/redis/codec.js');
+    const { sampleResult } = await import('../../../support/wire-samples.js');
+    const kp = Array.from({ length: 17 }, () => [12.3456, 78.9012, 0.987654] as [number, number, number]);
+    const result = {
+      ...sampleResult,
+      captureTs: 1000.4,
+      timings: { ...sampleResult.timings, inferMs: 10.12345 },
+      persons: [{ box: [1.26, 2.24, 3.35, 4.44] as [number, number, number, number], score: 0.98765, keypoints: kp, smoothedKeypoints: kp }],
+    };
+    const stored = JSON.parse(encodeResultEntry(result).result[1]!);
+    expect(stored.captureTs).toBe(1000);
+    expect(stored.timings.inferMs).toBe(10.12);
+    expect(stored.persons[0].box).toEqual([1.3, 2.2, 3.4, 4.4]);
+    expect(stored.persons[0].score).toBe(0.988);
+    expect(stored.persons[0].keypoints[0]).toEqual([12.3, 78.9, 0.988]);
+    expect(stored.persons[0].smoothedKeypoints[16]).toEqual([12.3, 78.9, 0.988]);
+  });
+});

@@ -45,3 +45,22 @@ describe('ResultPublisher.addInto', () => {
     expect(calls).toHaveLength(1);
   });
 });
+
+describe('ResultPublisher age bound', () => {
+  it('trims by age (XTRIM MINID ~) at most once per interval per stream', () => {
+    const calls: unknown[][] = [];
+    const multi = {
+      xadd: (...args: unknown[]) => (calls.push(['xadd', ...args]), multi),
+      xtrim: (...args: unknown[]) => (calls.push(['xtrim', ...args]), multi),
+    } as unknown as ChainableCommander;
+    const publisher = new ResultPublisher({ retention: 500, maxAgeSec: 60 });
+    publisher.addInto(multi, result, undefined, 100_000);
+    publisher.addInto(multi, result, undefined, 101_000);
+    publisher.addInto(multi, result, undefined, 106_000);
+    const trims = calls.filter((c) => c[0] === 'xtrim');
+    expect(trims).toEqual([
+      ['xtrim', keys.results('cam1'), 'MINID', '~', '40000-0'],
+      ['xtrim', keys.results('cam1'), 'MINID', '~', '46000-0'],
+    ]);
+  });
+});
