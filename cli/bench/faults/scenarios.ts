@@ -1,10 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { assetPath, buildDir, repoRoot } from '../../../pipeline/assets.js';
 import { PosestreamError } from '../../../pipeline/errors.js';
 import { freePort, stopChild, type RoleProcess } from '../processes.js';
+import { annexB, launchRtspServer } from '../rtsp-server.js';
 import { countSeqs, FaultContext, losslessClip, sleep, type FaultConfig } from './context.js';
 
 /**
@@ -378,30 +378,10 @@ const redisOom: Scenario = {
   },
 };
 
-/** The clip as an H.264 Annex-B stream for the RTSP test server (made once with ffmpeg). */
-function annexBClip(): string {
-  const target = path.join(buildDir, 'faults', 'walking.h264');
-  if (existsSync(target)) return target;
-  mkdirSync(path.dirname(target), { recursive: true });
-  const made = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-i', assetPath('walkingVideo'), '-an', '-c:v', 'copy', '-bsf:v', 'h264_mp4toannexb', target], { encoding: 'utf8' });
-  if (made.status !== 0) throw new PosestreamError('PS_BENCH_TOOL_FAILED', `ffmpeg could not extract the H.264 stream: ${made.stderr}`);
-  return target;
-}
-
+/** The shared RTSP test server (cli/bench/rtsp-server.ts) looping the walking clip, on `port`. */
 async function startRtspServer(port: number): Promise<ChildProcess> {
-  const child = spawn('/usr/bin/python3', [path.join(repoRoot, 'test', 'support', 'rtsp-server.py'), '--h264', annexBClip(), '--port', String(port)], { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new PosestreamError('PS_BENCH_TOOL_FAILED', 'the RTSP test server did not start within 10 s')), 10_000);
-    let output = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      if (/READY \d+/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return child;
+  const clip = annexB(assetPath('walkingVideo'), path.join(buildDir, 'faults', 'walking.h264'));
+  return (await launchRtspServer(clip, { port })).child;
 }
 
 /** RTSP camera away for 10 s: the live stream reconnects and results flow again. */
