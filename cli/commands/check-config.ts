@@ -51,6 +51,7 @@ export function withSecretsMasked(config: PosestreamConfig): unknown {
 export function configMemoryEstimate(config: PosestreamConfig): MemoryEstimate {
   return estimateRedisMemory(config.streams, {
     inputSize: config.model.inputSize,
+    inputFormat: config.model.inputFormat,
     liveQueueLength: config.ingest.liveQueueLength,
     losslessQueueLength: config.ingest.losslessQueueLength,
     resultsRetention: config.results.retention,

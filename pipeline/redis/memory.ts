@@ -1,3 +1,4 @@
+import { frameBytes, frameFormatOf, type ModelInputFormat } from '../image/i420.js';
 import type { StreamConfig } from '../streams/definition.js';
 import { KEYPOINT_COUNT, WIRE_VERSION, type Keypoint, type PoseResult } from '../wire/v1.js';
 import { isCluster, type RedisClient } from './client.js';
@@ -35,6 +36,8 @@ export const DEFAULT_MEMORY_ASSUMPTIONS: MemoryAssumptions = { personsPerFrame: 
 
 export interface MemorySettings {
   inputSize: number;
+  /** How frames travel (`model.inputFormat`): I420 is half the bytes of RGB. */
+  inputFormat: ModelInputFormat;
   liveQueueLength: number;
   losslessQueueLength: number;
   resultsRetention: number;
@@ -61,10 +64,10 @@ export interface MemoryEstimate {
   frameBytes: number;
 }
 
-/** Bytes of one fitted RGB frame entry (the frames and preview streams hold these). */
-export function frameEntryBytes(inputSize: number): number {
+/** Bytes of one fitted frame entry in the format frames travel in (the frames and preview streams hold these). */
+export function frameEntryBytes(inputSize: number, inputFormat: ModelInputFormat): number {
   const height = Math.round(inputSize * ASSUMED_ASPECT);
-  return inputSize * height * 3 + FRAME_META_BYTES + STREAM_ENTRY_OVERHEAD_BYTES;
+  return frameBytes(frameFormatOf(inputFormat), inputSize, height) + FRAME_META_BYTES + STREAM_ENTRY_OVERHEAD_BYTES;
 }
 
 /** Bytes of one stored pose result with `persons` persons, measured by encoding a typical one as the worker does. */
@@ -106,7 +109,7 @@ export function estimateRedisMemory(
   settings: MemorySettings,
   assumptions: MemoryAssumptions = DEFAULT_MEMORY_ASSUMPTIONS,
 ): MemoryEstimate {
-  const frameBytes = frameEntryBytes(settings.inputSize);
+  const frameBytes = frameEntryBytes(settings.inputSize, settings.inputFormat);
   const resultBytes = resultEntryBytes(assumptions.personsPerFrame);
   const perStream = streams.map((stream): StreamMemory => {
     const queued = stream.mode === 'lossless' ? settings.losslessQueueLength : settings.liveQueueLength;

@@ -46,8 +46,9 @@ describe('check-config memory estimate', () => {
     );
     const estimate = configMemoryEstimate(config);
     const text = formatMemoryEstimate(estimate);
-    expect(text).toMatch(/^\s+door\s+live\s+2\.6 MB\s+[\d.]+ MB\s+[\d.]+ MB\s+2\.6 MB\s+[\d.]+ MB$/m);
-    expect(text).toMatch(/^\s+clip\s+lossless\s+21\.1 MB/m);
+    // I420 frames (the default): 4 x ~0.33 MB live, 32 x lossless.
+    expect(text).toMatch(/^\s+door\s+live\s+1\.3 MB\s+[\d.]+ MB\s+[\d.]+ MB\s+1\.3 MB\s+[\d.]+ MB$/m);
+    expect(text).toMatch(/^\s+clip\s+lossless\s+10\.6 MB/m);
     expect(text).toContain(`total ${(estimate.total / 1024 / 1024).toFixed(1)} MB`);
     // A lossless stream's 32 queued frames cost more than a live stream's 4.
     expect(estimate.streams[1]!.total).toBeGreaterThan(estimate.streams[0]!.total);

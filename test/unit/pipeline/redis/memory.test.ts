@@ -7,6 +7,7 @@ const MB = 1024 * 1024;
 function settingsOf(config: ReturnType<typeof configSchema.parse>) {
   return {
     inputSize: config.model.inputSize,
+    inputFormat: config.model.inputFormat,
     liveQueueLength: config.ingest.liveQueueLength,
     losslessQueueLength: config.ingest.losslessQueueLength,
     resultsRetention: config.results.retention,
@@ -23,8 +24,11 @@ describe('estimateRedisMemory', () => {
     const [live, lossless] = estimate.streams;
     expect(live!.frames).toBe(4 * estimate.frameBytes);
     expect(lossless!.frames).toBe(32 * estimate.frameBytes);
-    // 640 x 360 RGB plus metadata.
-    expect(estimate.frameBytes).toBeGreaterThan(640 * 360 * 3);
+    // 640 x 360 I420 (the default format) plus metadata; RGB is twice the pixels.
+    expect(estimate.frameBytes).toBeGreaterThan(640 * 360 * 1.5);
+    expect(estimate.frameBytes).toBeLessThan(640 * 360 * 1.6);
+    const rgb = estimateRedisMemory([{ id: 'a', mode: 'live' }], { ...settingsOf(defaults), inputFormat: 'rgb' });
+    expect(rgb.frameBytes).toBeGreaterThan(640 * 360 * 3);
     expect(estimate.total).toBeCloseTo(estimate.base + live!.total + lossless!.total, 6);
   });
 
