@@ -23,8 +23,9 @@ const reader = createRedis(testRedisUrl(DB), { name: 'test-reader', logger });
 const registry = new StreamRegistry(redis);
 let stopIngest: (() => Promise<void>) | undefined;
 
+/** RGB frames (not the I420 default): the lossless case compares them byte for byte with GStreamer's own RGB. */
 function configWith(streams: unknown[], ingest: Record<string, unknown> = {}): PosestreamConfig {
-  return configSchema.parse({ redis: { url: testRedisUrl(DB) }, model: { path: 'unused.xml' }, ingest: { stallTimeoutSec: 5, ...ingest }, streams });
+  return configSchema.parse({ redis: { url: testRedisUrl(DB) }, model: { path: 'unused.xml', inputFormat: 'rgb' }, ingest: { stallTimeoutSec: 5, ...ingest }, streams });
 }
 
 const waitForState = (streamId: string, predicate: (state: StreamState) => boolean, timeoutMs: number) =>
