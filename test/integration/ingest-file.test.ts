@@ -14,7 +14,7 @@ import type { StreamState } from '../../pipeline/wire/v1.js';
 import { startIngest } from '../../workers/ingest/main.js';
 import { assetPath, skipWithout } from '../support/assets.js';
 import { testArtifactsDir, testRedisUrl } from '../support/env.js';
-import { waitForStreamState } from '../support/wait.js';
+import { waitForStreamState, waitUntil } from '../support/wait.js';
 
 const DB = 12;
 const logger = pino({ level: process.env.POSESTREAM_TEST_LOG ?? 'silent' });
@@ -168,6 +168,26 @@ describe.skipIf(skipWithout('walkingVideo'))('ingest of files', () => {
     // The 30 fps pattern capped to 5: about 5 of every 6 frames are dropped by the cap, and counted.
     expect(capDrops / (capDrops + cappedTotal)).toBeGreaterThan(0.7);
     expect((await registry.states()).get('walk')).toMatchObject({ state: 'running', restarts: 0 });
+  });
+
+  it('live: a looping file that played past its end plays on after its ingest restarts (seq continues)', async () => {
+    const config = configWith([{ id: 'walk', url: assetPath('walkingVideo'), loop: true }]);
+    const first = await startIngest(config, { logger, processId: 'ingest-loop-1' });
+    stopIngest = first.stop;
+    // Past the 4.8 s clip's end: the recorded media time is beyond the file's duration.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    await first.stop();
+    const lastSeq = Number(await redis.hget(keys.ingestRecord('walk'), 'seq'));
+    expect(lastSeq).toBeGreaterThan(144);
+    const second = await startIngest(config, { logger, processId: 'ingest-loop-2' });
+    stopIngest = second.stop;
+    const consumer = new FrameConsumer(reader, { consumer: 'loop-test', claimIdleMs: 10_000 });
+    const frames = await waitUntil(async () => {
+      const batch = await consumer.read(['walk'], { count: 8, blockMs: 1_000 });
+      const fresh = batch.flatMap((d) => (d.entry.kind === 'frame' && d.entry.meta.seq >= lastSeq ? [d.entry.meta.seq] : []));
+      return fresh.length > 0 ? fresh : undefined;
+    }, 10_000, 'frames after the restart');
+    expect(Math.min(...frames)).toBeGreaterThanOrEqual(lastSeq);
   });
 
   it('a bad URL fails only its own stream, with the reason; the others flow', async () => {

@@ -212,7 +212,9 @@ export class DecoderFrameSource implements FrameSource {
     if (this.source.filePath !== undefined && !existsSync(this.source.filePath)) {
       throw new SourceError(`no such file: ${this.source.filePath}`);
     }
-    const startAfterNs = this.source.live ? undefined : from.afterPtsNs;
+    // A looping file's media time keeps growing across loops (the decoder offsets each pass), so a recorded position
+    // may lie past the file's end: a looping file starts its next pass from the beginning instead (seq continues).
+    const startAfterNs = this.source.live || this.options.loop ? undefined : from.afterPtsNs;
     const args = decoderArgs(this.source, { ...this.options, loop: this.options.loop ?? false, ...(startAfterNs === undefined ? {} : { startAfterNs }) });
     const child = spawn(this.options.decoderPath ?? DECODER_PATH, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const format = this.options.format === 'i420' ? 'i420' : 'rgb';
