@@ -39,10 +39,12 @@ export function healthRoutes(deps: { redis: RedisClient; registry: StreamRegistr
       public: true,
       async handle({ res }) {
         try {
-          const outage = processRedisHealth.current();
-          if (outage) throw new Error(`redis unreachable since ${new Date(outage.since).toISOString()}: ${outage.reason}`);
+          // The ping decides (the fail-fast connection refuses commands at once while it is down: ioredis
+          // "enableOfflineQueue"); the process's RedisHealth only says since when. It is not asked first: on a cluster
+          // it can stay "down" after a failover while every slot is served again.
           await withTimeout(deps.redis.ping(), 'redis').catch((error: unknown) => {
-            // The fail-fast connection refuses commands at once while it is down (ioredis: "enableOfflineQueue").
+            const outage = processRedisHealth.current();
+            if (outage) throw new Error(`redis unreachable since ${new Date(outage.since).toISOString()}: ${outage.reason}`);
             const text = describeError(error);
             throw new Error(`redis unreachable: ${/enableOfflineQueue|max retries per request/.test(text) ? 'no connection' : text}`);
           });

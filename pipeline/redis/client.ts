@@ -137,7 +137,11 @@ function createCluster(urls: string[], options: CreateRedisOptions): Cluster {
   cluster.on('node error', (error: NodeJS.ErrnoException, node: string) => outage.down(error, node));
   // A node failing is over when every master in the (refreshed) slot map answers again: after a failover the dead
   // master is no longer in it, after a restart it is back. ioredis has no event for that, so it is polled.
-  outage.whileDown(CLUSTER_RECOVERY_CHECK_MS, () => cluster.status === 'ready' && cluster.nodes('master').every((node) => node.status === 'ready'));
+  outage.whileDown(
+    CLUSTER_RECOVERY_CHECK_MS,
+    () => cluster.status === 'ready' && cluster.nodes('master').every((node) => node.status === 'ready'),
+    () => new Set(cluster.nodes('master').map((node) => `${node.options.host}:${node.options.port}`)),
+  );
   return cluster;
 }
 
@@ -162,18 +166,19 @@ function reportHealth(redis: Redis, name: string): void {
  */
 class ClusterOutage {
   private isDown = false;
-  private lastErrorAt = 0;
-  private check: { everyMs: number; healthy: () => boolean } | undefined;
+  /** When each node (by "host:port"; '' for the cluster client itself) last reported an error. */
+  private readonly lastErrorAt = new Map<string, number>();
+  private check: { everyMs: number; healthy: () => boolean; masters: () => Set<string> } | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(readonly connection: string) {}
 
-  whileDown(everyMs: number, healthy: () => boolean): void {
-    this.check = { everyMs, healthy };
+  whileDown(everyMs: number, healthy: () => boolean, masters: () => Set<string>): void {
+    this.check = { everyMs, healthy, masters };
   }
 
   down(error: NodeJS.ErrnoException, node?: string): void {
-    this.lastErrorAt = Date.now();
+    this.lastErrorAt.set(node ?? '', Date.now());
     if (this.isDown) return;
     this.isDown = true;
     processRedisHealth.connectionFailed(this.connection, node ? new Error(`node ${node}: ${error.code ?? error.message}`) : error);
@@ -185,14 +190,28 @@ class ClusterOutage {
     this.isDown = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.lastErrorAt.clear();
     processRedisHealth.connectionReady(this.connection);
   }
 
-  private poll(check: { everyMs: number; healthy: () => boolean }): void {
+  /**
+   * Quiet for a whole interval: no error from the cluster client or from a node that serves slots now. A master
+   * killed and failed over keeps erroring while ioredis retries it (until it is back as a replica, or for good):
+   * it no longer serves anything, so it does not keep the outage open.
+   */
+  private quietSince(everyMs: number, masters: Set<string>): boolean {
+    const now = Date.now();
+    for (const [node, at] of this.lastErrorAt) {
+      if ((node === '' || masters.has(node)) && now - at < everyMs) return false;
+    }
+    return true;
+  }
+
+  private poll(check: { everyMs: number; healthy: () => boolean; masters: () => Set<string> }): void {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.isDown) return;
-      if (Date.now() - this.lastErrorAt >= check.everyMs && check.healthy()) this.up();
+      if (check.healthy() && this.quietSince(check.everyMs, check.masters())) this.up();
       else this.poll(check);
     }, check.everyMs);
     this.timer.unref();

@@ -210,10 +210,15 @@ describe.skipIf(skip)('redis cluster failover', () => {
     });
 
     it('keeps the gateway ready and serving the stream list', async () => {
+      let lastReason = '';
       const ready = await waitUntil(async () => {
         const response = await fetch(`${gatewayUrl}/readyz`);
-        return response.status === 200 ? ((await response.json()) as { streams: number }) : undefined;
-      }, 20_000, 'gateway /readyz 200');
+        const body = (await response.json()) as { streams: number; reason?: string };
+        lastReason = body.reason ?? '';
+        return response.status === 200 ? body : undefined;
+      }, 20_000, 'gateway /readyz 200').catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}; last reason: ${lastReason}`);
+      });
       expect(ready.streams).toBe(1);
     });
   });
