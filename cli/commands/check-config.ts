@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/load.js';
 import type { PosestreamConfig } from '../../config/schema.js';
 import { redactSecrets, urlOrigin } from '../../pipeline/obs/redact.js';
 import { describeRedisTarget } from '../../pipeline/redis/client.js';
-import { estimateRedisMemory, formatBytes, type MemoryEstimate } from '../../pipeline/redis/memory.js';
+import { estimateRedisMemory, formatBytes, type MemoryEstimate, type MemorySettings } from '../../pipeline/redis/memory.js';
 
 /** The effective configuration as printed: secrets masked, and every URL password gone (the one redaction point). */
 export function printableConfig(config: PosestreamConfig): string {
@@ -49,7 +49,12 @@ export function withSecretsMasked(config: PosestreamConfig): unknown {
 
 /** The Redis memory a configuration needs with every bound reached (pipeline/redis/memory.ts). */
 export function configMemoryEstimate(config: PosestreamConfig): MemoryEstimate {
-  return estimateRedisMemory(config.streams, {
+  return estimateRedisMemory(config.streams, memorySettingsOf(config));
+}
+
+/** The settings of a configuration that bound what Redis holds. */
+export function memorySettingsOf(config: PosestreamConfig): MemorySettings {
+  return {
     inputSize: config.model.inputSize,
     inputFormat: config.model.inputFormat,
     liveQueueLength: config.ingest.liveQueueLength,
@@ -57,7 +62,7 @@ export function configMemoryEstimate(config: PosestreamConfig): MemoryEstimate {
     resultsRetention: config.results.retention,
     resultsMaxAgeSec: config.results.maxAgeSec,
     eventsRetentionSec: config.events.retentionSec,
-  });
+  };
 }
 
 export function formatMemoryEstimate(estimate: MemoryEstimate): string {

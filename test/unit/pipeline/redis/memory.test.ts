@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { memorySettingsOf } from '../../../../cli/commands/check-config.js';
 import { configSchema } from '../../../../config/schema.js';
 import { estimateRedisMemory, parseInfo, resultEntryBytes } from '../../../../pipeline/redis/memory.js';
 
 const MB = 1024 * 1024;
 
-function settingsOf(config: ReturnType<typeof configSchema.parse>) {
-  return {
-    inputSize: config.model.inputSize,
-    inputFormat: config.model.inputFormat,
-    liveQueueLength: config.ingest.liveQueueLength,
-    losslessQueueLength: config.ingest.losslessQueueLength,
-    resultsRetention: config.results.retention,
-    resultsMaxAgeSec: config.results.maxAgeSec,
-    eventsRetentionSec: config.events.retentionSec,
-  };
-}
+const settingsOf = memorySettingsOf;
 
 describe('estimateRedisMemory', () => {
   const defaults = configSchema.parse({ model: { path: 'm.xml' } });
