@@ -15,6 +15,10 @@ import { REDIS_URL_OR_CLUSTER, redisSchema, resolveRedisConfig } from './redis.j
 export const MODEL_BACKENDS = ['openvino'] as const;
 export type ModelBackend = (typeof MODEL_BACKENDS)[number];
 
+/** model.hint: OpenVINO's performance hints, and ADAPTIVE (both compiled, chosen per batch by the load). */
+export const MODEL_HINTS = ['ADAPTIVE', 'THROUGHPUT', 'LATENCY', 'CUMULATIVE_THROUGHPUT'] as const;
+export type ModelHint = (typeof MODEL_HINTS)[number];
+
 export const modelSchema = z
   .object({
     /** A YOLOv8-pose model file the backend reads (OpenVINO: IR .xml with its .bin, or ONNX). */
@@ -35,8 +39,12 @@ export const modelSchema = z
     iou: z.number().gt(0).max(1).default(0.7),
     maxDetections: z.number().int().min(1).max(1000).default(100),
     // OpenVINO only (workers/inference/backends/openvino/settings.ts):
-    /** PERFORMANCE_HINT. */
-    hint: z.enum(['THROUGHPUT', 'LATENCY', 'CUMULATIVE_THROUGHPUT']).default('THROUGHPUT'),
+    /**
+     * PERFORMANCE_HINT, or ADAPTIVE: the worker compiles the model for LATENCY and for THROUGHPUT and runs each batch
+     * on the one that fits the load (workers/inference/adaptive-engine.ts): a lone camera gets its result about one
+     * single-request latency after capture, a full worker the throughput model's frames/s.
+     */
+    hint: z.enum(MODEL_HINTS).default('ADAPTIVE'),
     /** Model compilation cache; makes restarts (and GPU starts) fast. */
     cacheDir: z.string().min(1).default('build/ov-cache'),
   })

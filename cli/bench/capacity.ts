@@ -243,21 +243,28 @@ function benchMedia(source: string): { label: string; h264: string } {
   return { label: path.basename(file), h264: annexB(file, path.join(dir, `${path.basename(file, path.extname(file))}.h264`), { reencode: true }) };
 }
 
-/** Median of one-frame inferences on an engine compiled for latency (LATENCY hint, batch 1, one request). */
+/**
+ * Median of one-frame inferences (letterbox, request, decode) on an engine compiled for latency (LATENCY hint,
+ * batch 1, one request) with the pipeline's input format, so the same graph (colour conversion included) is timed.
+ */
 async function singleInferenceMs(config: PosestreamConfig): Promise<number> {
   const { PoseEngine } = await import('../../workers/inference/pose-engine.js');
   const { backendSettings } = await import('../../workers/inference/backends/index.js');
   const { readFittedImage } = await import('../../pipeline/image/read-image.js');
+  const { frameFormatOf, rgbToI420 } = await import('../../pipeline/image/i420.js');
+  const format = frameFormatOf(config.model.inputFormat);
   const engine = await PoseEngine.create({
     modelPath: config.model.path,
     device: config.model.device,
     maxBatch: 1,
     inputSize: config.model.inputSize,
+    inputFormat: format,
     settings: backendSettings({ ...config.model, hint: 'LATENCY' }),
   });
   try {
     const image = await readFittedImage(assetPath('busImage'), config.model.inputSize);
-    const frame = { pixels: image.pixels, width: image.width, height: image.height, sourceWidth: image.sourceWidth, sourceHeight: image.sourceHeight };
+    const pixels = format === 'i420' ? rgbToI420(image.pixels, image.width, image.height) : image.pixels;
+    const frame = { pixels, format, width: image.width, height: image.height, sourceWidth: image.sourceWidth, sourceHeight: image.sourceHeight };
     const times: number[] = [];
     for (let i = 0; i < 45; i += 1) {
       const started = performance.now();

@@ -1,14 +1,14 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { MODEL_HINTS } from '../../config/schema.js';
 import { repoRoot } from '../../pipeline/assets.js';
 import { PosestreamError } from '../../pipeline/errors.js';
 import { benchRedisTarget, positiveInt, positiveNumber, withPipelineBenchOptions } from '../bench/options.js';
 
-const HINTS = ['THROUGHPUT', 'LATENCY', 'CUMULATIVE_THROUGHPUT'];
 
 function hintOption(value: string): string {
   const hint = value.toUpperCase();
-  if (!HINTS.includes(hint)) throw new PosestreamError('PS_CLI_BAD_OPTION', `--hint must be one of ${HINTS.join(', ')}, got ${value}`);
+  if (!(MODEL_HINTS as readonly string[]).includes(hint)) throw new PosestreamError('PS_CLI_BAD_OPTION', `--hint must be one of ${MODEL_HINTS.join(', ')}, got ${value}`);
   return hint;
 }
 
@@ -24,7 +24,7 @@ export function registerBench(bench: Command): void {
       .option('--step <n>', 'cameras added per step', '1')
       .option('--seconds <n>', 'measured seconds per step', '20')
       .option('--batch <n>', 'worker.batchSize (default: the config default)')
-      .option('--hint <THROUGHPUT|LATENCY>', 'model.hint (default: the config default)')
+      .option('--hint <ADAPTIVE|THROUGHPUT|LATENCY>', 'model.hint (default: the config default)')
       .option('--chart <file.png>', 'the chart (results/s and p99 vs cameras)', path.join(repoRoot, 'build', 'bench', 'capacity.png'))
       .option('--no-chart', 'no chart'),
   ).action(async (options: Record<string, string | boolean | undefined>) => {

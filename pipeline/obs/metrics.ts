@@ -22,6 +22,7 @@ export function createMetrics(registry: Registry = new Registry()) {
     streamRestarts: new Counter({ name: 'posestream_stream_restarts_total', help: 'Source pipeline restarts', labelNames: ['stream_id'], registers: [registry] }),
     batchSize: new Histogram({ name: 'posestream_batch_frames', help: 'Frames per inference batch', buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32], registers: [registry] }),
     workerOverCapacity: new Gauge({ name: 'posestream_worker_over_capacity', help: '1 while the worker drops live frames because it cannot serve every frame offered (workers/inference/overload-monitor.ts)', labelNames: ['worker'], registers: [registry] }),
+    workerEngineMode: new Gauge({ name: 'posestream_worker_engine_mode', help: 'model.hint ADAPTIVE: 1 while the worker runs the model compiled for throughput, 0 for latency (workers/inference/adaptive-engine.ts)', labelNames: ['worker'], registers: [registry] }),
     workerUtilisation: new Gauge({ name: 'posestream_worker_utilisation_ratio', help: 'Share of time the worker had inference in flight', labelNames: ['worker'], registers: [registry] }),
     wsClients: new Gauge({ name: 'posestream_ws_clients', help: 'Connected WebSocket clients', registers: [registry] }),
     wsDropped: new Counter({ name: 'posestream_ws_dropped_messages_total', help: 'Messages dropped for slow WebSocket clients', labelNames: ['channel'], registers: [registry] }),

@@ -20,7 +20,8 @@ import { FrameScheduler } from './frame-scheduler.js';
 export interface BatcherOptions<T> {
   batchSize: number;
   maxWaitMs: number;
-  maxInFlight: number;
+  /** Batches in flight at most; a function when it changes at run time (AdaptiveEngine's requests follow its mode). */
+  maxInFlight: number | (() => number);
   /** Extra batches in flight when they are full (default 0). */
   maxQueuedFull?: number;
   /** Which stream an item belongs to (the unit of fairness and of ordering). */
@@ -49,7 +50,7 @@ export class Batcher<T> {
   private readonly clearTimer: (handle: unknown) => void;
 
   constructor(private readonly options: BatcherOptions<T>) {
-    if (options.batchSize < 1 || options.maxInFlight < 1) throw new RangeError('batchSize and maxInFlight must be >= 1');
+    if (options.batchSize < 1 || this.maxInFlight() < 1) throw new RangeError('batchSize and maxInFlight must be >= 1');
     this.waiting = new FrameScheduler<T>({ streamOf: options.streamOf, ...(options.isInferable ? { isInferable: options.isInferable } : {}) });
     this.setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
     this.clearTimer = options.clearTimer ?? ((handle) => clearTimeout(handle as NodeJS.Timeout));
@@ -67,7 +68,12 @@ export class Batcher<T> {
 
   /** How many more items the caller may add before this process holds more than its bound. */
   get capacity(): number {
-    return Math.max(0, (this.options.maxInFlight + (this.options.maxQueuedFull ?? 0)) * this.options.batchSize - this.size);
+    return Math.max(0, (this.maxInFlight() + (this.options.maxQueuedFull ?? 0)) * this.options.batchSize - this.size);
+  }
+
+  private maxInFlight(): number {
+    const { maxInFlight } = this.options;
+    return typeof maxInFlight === 'number' ? maxInFlight : Math.max(1, maxInFlight());
   }
 
   add(item: T): void {
@@ -111,13 +117,13 @@ export class Batcher<T> {
 
   /** A request is free, or a full batch may wait in the engine behind the busy ones. */
   private hasSlot(): boolean {
-    if (this.running < this.options.maxInFlight) return true;
-    return this.running < this.options.maxInFlight + (this.options.maxQueuedFull ?? 0) && this.waiting.inferable >= this.options.batchSize;
+    if (this.running < this.maxInFlight()) return true;
+    return this.running < this.maxInFlight() + (this.options.maxQueuedFull ?? 0) && this.waiting.inferable >= this.options.batchSize;
   }
 
   /** maxWaitMs > 0: a partial batch waits at most that long from when it could have left. */
   private armHold(): void {
-    const holding = this.options.maxWaitMs > 0 && this.waiting.inferable > 0 && this.running < this.options.maxInFlight;
+    const holding = this.options.maxWaitMs > 0 && this.waiting.inferable > 0 && this.running < this.maxInFlight();
     if (holding && this.timer === undefined) {
       this.timer = this.setTimer(() => {
         this.timer = undefined;

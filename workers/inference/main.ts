@@ -11,7 +11,7 @@ import { ReplicaGuard } from '../../pipeline/redis/replica-guard.js';
 import { ResultPublisher, ResultReader, ViewerCheck } from '../../pipeline/redis/result-stream.js';
 import type { ResultStage } from '../../pipeline/stages/result-stage.js';
 import { StreamRegistry } from '../../pipeline/streams/registry.js';
-import { backendSettings } from './backends/index.js';
+import { backendSettings, type EngineProfile } from './backends/index.js';
 import { BatchRunner } from './batch-runner.js';
 import { Batcher } from './batcher.js';
 import { BusyClock } from './busy-clock.js';
@@ -19,7 +19,8 @@ import { WorkerHeartbeat } from './heartbeat.js';
 import { HeldFrames } from './held-frames.js';
 import { OverloadMonitor, type OverloadNumbers } from './overload-monitor.js';
 import { Periodic } from './periodic.js';
-import { PoseEngine, type PoseInference } from './pose-engine.js';
+import { PoseEngine, blankFrame, type PoseInference } from './pose-engine.js';
+import { AdaptiveEngine } from './adaptive-engine.js';
 import { SeqGuard } from './result-builder.js';
 import { ResultStages } from './result-stages.js';
 import { configuredStages } from './stages.js';
@@ -61,8 +62,8 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
   const { batchSize, maxBatchWaitMs, claimIdleMs } = config.worker;
   const leaseMs = claimIdleMs;
 
-  const engine = options.engine ?? (await createEngine(config));
-  logger.info({ model: config.model.path, device: engine.device, precision: engine.precision, requests: engine.requests, batchSize }, 'inference engine ready');
+  const engine = options.engine ?? (await createEngine(config, { logger, processId, ...(options.metrics ? { metrics: options.metrics } : {}) }));
+  logger.info({ model: config.model.path, hint: config.model.hint, device: engine.device, precision: engine.precision, requests: engine.mostRequests ?? engine.requests, batchSize }, 'inference engine ready');
 
   const redis = createRedis(config.redis, { name: 'worker', logger });
   const readRedis = createRedis(config.redis, { name: 'worker-read', logger });
@@ -128,7 +129,8 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     // One batch per infer request: whatever is ready leaves at once while a request is free (a lone camera's frame
     // is inferred on arrival), and while all are busy frames gather here into the next, fuller batch; full batches
     // may also wait in the engine's queue, so under full load no request idles while a batch publishes.
-    maxInFlight: Math.min(engine.requests, engine.capacity),
+    // A function: an AdaptiveEngine's requests follow its mode.
+    maxInFlight: () => Math.min(engine.requests, engine.capacity),
     maxQueuedFull: Math.max(0, engine.capacity - engine.requests),
     streamOf: (d) => d.streamId,
     isInferable: (d) => d.entry.kind === 'frame',
@@ -225,7 +227,7 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     get streams() {
       return ownership.streams;
     },
-    engine: { precision: engine.precision, device: engine.device, requests: engine.requests, maxBatch: engine.maxBatch },
+    engine: { precision: engine.precision, device: engine.device, requests: engine.mostRequests ?? engine.requests, maxBatch: engine.maxBatch },
     stop: () =>
       (stopping ??= (async () => {
         await idleClaims.stop();
@@ -273,19 +275,39 @@ function overloadMonitor(processId: string, logger: Logger, metrics: Metrics | u
   });
 }
 
-async function createEngine(config: PosestreamConfig): Promise<PoseEngine> {
+/**
+ * config.model as an engine. model.hint ADAPTIVE compiles it twice (latency: one request; throughput: the runtime's
+ * optimal requests or worker.inferRequests) behind an AdaptiveEngine; any other hint compiles it once.
+ */
+async function createEngine(config: PosestreamConfig, report: { logger: Logger; processId: string; metrics?: Metrics }): Promise<PoseInference> {
   const { model } = config;
-  return PoseEngine.create({
-    modelPath: model.path,
-    backend: model.backend,
-    device: model.device,
-    maxBatch: config.worker.batchSize,
-    // Ingest fits frames inside the same size (workers/ingest/main.ts), so every frame fits the model's input.
-    inputSize: model.inputSize,
-    // The format ingest publishes (workers/ingest/main.ts), so frames go to the model as they are.
-    inputFormat: frameFormatOf(model.inputFormat),
-    ...(config.worker.inferRequests === undefined ? {} : { inferRequests: config.worker.inferRequests }),
-    decode: { confidence: model.confidence, iou: model.iou, maxDetections: model.maxDetections },
-    settings: backendSettings(model),
+  const inputFormat = frameFormatOf(model.inputFormat);
+  const compile = (profile: EngineProfile, inferRequests: number | undefined) =>
+    PoseEngine.create({
+      modelPath: model.path,
+      backend: model.backend,
+      device: model.device,
+      maxBatch: config.worker.batchSize,
+      // Ingest fits frames inside the same size (workers/ingest/main.ts), so every frame fits the model's input.
+      inputSize: model.inputSize,
+      // The format ingest publishes (workers/ingest/main.ts), so frames go to the model as they are.
+      inputFormat,
+      ...(inferRequests === undefined ? {} : { inferRequests }),
+      decode: { confidence: model.confidence, iou: model.iou, maxDetections: model.maxDetections },
+      settings: backendSettings(model, profile),
+    });
+  const throughput = await compile('throughput', config.worker.inferRequests);
+  if (model.hint !== 'ADAPTIVE') return throughput;
+  const latency = await compile('latency', 1);
+  const { logger, processId, metrics } = report;
+  metrics?.workerEngineMode.set({ worker: processId }, 0);
+  return AdaptiveEngine.create({
+    latency,
+    throughput,
+    probe: blankFrame(inputFormat, throughput.inputSize),
+    onSwitch: (mode, load) => {
+      metrics?.workerEngineMode.set({ worker: processId }, mode === 'throughput' ? 1 : 0);
+      logger.info({ mode, load: Number(load.toFixed(2)) }, `inference switched to the model compiled for ${mode}`);
+    },
   });
 }

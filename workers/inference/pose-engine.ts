@@ -64,8 +64,10 @@ export interface EngineResult {
 /** What a worker needs of an engine: PoseEngine, or a test or benchmark's own (no instanceof checks anywhere). */
 export interface PoseInference {
   infer(frames: EngineFrame[]): Promise<EngineResult>;
-  /** Infer requests in parallel. */
+  /** Infer requests in parallel (now: an AdaptiveEngine's follow its mode). */
   readonly requests: number;
+  /** The most `requests` ever is, when it changes at run time (AdaptiveEngine); else `requests`. */
+  readonly mostRequests?: number;
   /** Calls that may be in flight at once (beyond that infer() rejects PS_ENGINE_BUSY). */
   readonly capacity: number;
   /** Frames per infer() call at most. */
@@ -74,6 +76,11 @@ export interface PoseInference {
   readonly precision: string;
   readonly device: string;
   dispose(): Promise<void>;
+}
+
+/** A mid-grey frame filling the whole input: what engines are warmed up and timed with. */
+export function blankFrame(format: FrameFormat, size: number): EngineFrame {
+  return { pixels: new Uint8Array(frameBytes(format, size, size)).fill(128), format, width: size, height: size, sourceWidth: size, sourceHeight: size };
 }
 
 interface BufferSlot {

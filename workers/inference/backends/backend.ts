@@ -14,6 +14,12 @@ import type { FrameFormat } from '../../../pipeline/image/i420.js';
  */
 export type InputFormat = FrameFormat;
 
+/**
+ * What a compilation is for: 'latency' (one request finishes as soon as possible) or 'throughput' (most frames/s).
+ * model.hint ADAPTIVE compiles both (workers/inference/adaptive-engine.ts); each backend maps them to its own knobs.
+ */
+export type EngineProfile = 'latency' | 'throughput';
+
 export interface BackendRequest {
   modelPath: string;
   device: string;

@@ -1,8 +1,8 @@
 import type { ModelBackend, PosestreamConfig } from '../../../config/schema.js';
-import type { BackendRequest, PoseBackend } from './backend.js';
+import type { BackendRequest, EngineProfile, PoseBackend } from './backend.js';
 import { openVinoSettings, type OpenVinoSettings } from './openvino/settings.js';
 
-export type { BackendDescription, BackendRequest, InputFormat, PoseBackend } from './backend.js';
+export type { BackendDescription, BackendRequest, EngineProfile, InputFormat, PoseBackend } from './backend.js';
 
 /** Runtime-specific settings, each backend's under its name. */
 export interface BackendSettings {
@@ -21,7 +21,10 @@ export function compileBackend(name: ModelBackend, request: BackendRequest, sett
   return BACKENDS[name](request, settings);
 }
 
-/** The runtime-specific settings the config holds for the chosen backend. */
-export function backendSettings(model: PosestreamConfig['model']): BackendSettings {
-  return { openvino: openVinoSettings(model) };
+/**
+ * The runtime-specific settings the config holds for the chosen backend; `profile` picks the latency or the
+ * throughput compilation when model.hint is ADAPTIVE (ignored otherwise).
+ */
+export function backendSettings(model: PosestreamConfig['model'], profile: EngineProfile = 'throughput'): BackendSettings {
+  return { openvino: openVinoSettings(model, profile) };
 }

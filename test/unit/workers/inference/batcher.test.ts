@@ -4,7 +4,7 @@ import { Batcher } from '../../../../workers/inference/batcher.js';
 interface Item { id: string; eos?: boolean }
 
 /** A batcher whose timers and batch completions the test drives by hand. */
-function harness(options: { batchSize: number; maxWaitMs?: number; maxInFlight: number; maxQueuedFull?: number }) {
+function harness(options: { batchSize: number; maxWaitMs?: number; maxInFlight: number | (() => number); maxQueuedFull?: number }) {
   const timers: Array<{ fn: () => void; ms: number; cleared: boolean }> = [];
   const runs: Array<{ batch: string[]; finish: () => void; fail: (e: Error) => void }> = [];
   const errors: unknown[] = [];
@@ -35,6 +35,26 @@ function harness(options: { batchSize: number; maxWaitMs?: number; maxInFlight: 
 }
 
 describe('Batcher', () => {
+  it('maxInFlight as a function is read before each dispatch (an engine whose requests follow its mode)', async () => {
+    let limit = 1;
+    const h = harness({ batchSize: 2, maxInFlight: () => limit });
+    h.batcher.add({ id: 'a0' });
+    h.batcher.add({ id: 'b0' });
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0']]);
+    limit = 2;
+    h.batcher.add({ id: 'c0' });
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0'], ['b0', 'c0']]);
+    limit = 1;
+    h.runs[0]!.finish();
+    await h.settle();
+    h.batcher.add({ id: 'a1' });
+    // One batch still runs and the limit is 1 again: a1 waits.
+    expect(h.runs).toHaveLength(2);
+    h.runs[1]!.finish();
+    await h.settle();
+    expect(h.runs.map((r) => r.batch)[2]).toEqual(['a1']);
+  });
+
   it('maxWaitMs 0: what is ready leaves at once while a slot is free; while all are busy the next batch fills', async () => {
     const h = harness({ batchSize: 3, maxInFlight: 1 });
     h.batcher.add({ id: 'a0' });

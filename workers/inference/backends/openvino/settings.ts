@@ -1,4 +1,5 @@
 import type { PosestreamConfig } from '../../../../config/schema.js';
+import type { EngineProfile } from '../backend.js';
 
 /**
  * The options only OpenVINO has, in one place. In the config they are `model.hint` and `model.cacheDir` (kept where
@@ -11,6 +12,8 @@ export interface OpenVinoSettings {
   cacheDir?: string;
 }
 
-export function openVinoSettings(model: PosestreamConfig['model']): OpenVinoSettings {
-  return { hint: model.hint, cacheDir: model.cacheDir };
+/** model.hint ADAPTIVE compiles one model per profile, each with the hint of that name. */
+export function openVinoSettings(model: PosestreamConfig['model'], profile: EngineProfile): OpenVinoSettings {
+  const hint = model.hint === 'ADAPTIVE' ? (profile === 'latency' ? 'LATENCY' : 'THROUGHPUT') : model.hint;
+  return { hint, cacheDir: model.cacheDir };
 }
