@@ -129,9 +129,10 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     // One batch per infer request: whatever is ready leaves at once while a request is free (a lone camera's frame
     // is inferred on arrival), and while all are busy frames gather here into the next, fuller batch; full batches
     // may also wait in the engine's queue, so under full load no request idles while a batch publishes.
-    // A function: an AdaptiveEngine's requests follow its mode.
+    // A function: an AdaptiveEngine's requests follow its mode. The queued full batches count from its most
+    // requests, so the batches in flight never exceed engine.capacity in either mode (beyond it infer() rejects).
     maxInFlight: () => Math.min(engine.requests, engine.capacity),
-    maxQueuedFull: Math.max(0, engine.capacity - engine.requests),
+    maxQueuedFull: Math.max(0, engine.capacity - (engine.mostRequests ?? engine.requests)),
     streamOf: (d) => d.streamId,
     isInferable: (d) => d.entry.kind === 'frame',
     run: async (batch) => {
