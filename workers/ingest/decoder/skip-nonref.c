@@ -72,27 +72,26 @@ static guint pending_frames(GstVideoDecoder *decoder) {
   return count;
 }
 
-/* While skipping, each 2 s of media time must have decoded at least the cap's worth of frames. */
-static void check_decoded_rate_locked(GstClockTime pts) {
-  if (!skipping_locked() || !GST_CLOCK_TIME_IS_VALID(pts)) return;
+/* While skipping, each 2 s of media time must have decoded at least the cap's worth of frames. Returns the info
+ * message to send (outside the lock: a write to the pipe may block) when skipping stops, else NULL. */
+static char *check_decoded_rate_locked(GstClockTime pts) {
+  if (!skipping_locked() || !GST_CLOCK_TIME_IS_VALID(pts)) return NULL;
   if (!GST_CLOCK_TIME_IS_VALID(state.window_start) || pts < state.window_start) {
     state.window_start = pts;
     state.window_frames = 1;
-    return;
+    return NULL;
   }
   GstClockTime span = pts - state.window_start;
   if (span < CHECK_WINDOW_NS) {
     state.window_frames += 1;
-    return;
+    return NULL;
   }
   double rate = state.window_frames / ((double)span / GST_SECOND);
   state.window_start = pts;
   state.window_frames = 1;
-  if (rate >= state.cap_fps * CAP_SHARE) return;
+  if (rate >= state.cap_fps * CAP_SHARE) return NULL;
   state.given_up = TRUE;
-  char *text = g_strdup_printf("decoding every frame: without its non-reference frames the stream decodes %.1f fps, under the cap of %g fps", rate, state.cap_fps);
-  psd_send_info(text);
-  g_free(text);
+  return g_strdup_printf("decoding every frame: without its non-reference frames the stream decodes %.1f fps, under the cap of %g fps", rate, state.cap_fps);
 }
 
 /* Each decoded frame: what the decoder let go since (in - out - pending) was skipped if skipping was on. */
@@ -108,8 +107,10 @@ static GstPadProbeReturn on_decoder_output(GstPad *pad, GstPadProbeInfo *info, g
     if (skipping_locked()) state.skipped += gone - state.gone_accounted;
     state.gone_accounted = gone;
   }
-  check_decoded_rate_locked(GST_BUFFER_PTS(buffer));
+  char *gave_up = check_decoded_rate_locked(GST_BUFFER_PTS(buffer));
   g_mutex_unlock(&state.lock);
+  if (gave_up) psd_send_info(gave_up);
+  g_free(gave_up);
   return GST_PAD_PROBE_OK;
 }
 
