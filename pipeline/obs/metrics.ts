@@ -13,7 +13,7 @@ export function createMetrics(registry: Registry = new Registry()) {
   return {
     registry,
     framesIngested: new Counter({ name: 'posestream_frames_ingested_total', help: 'Frames published by ingest', labelNames: ['stream_id'], registers: [registry] }),
-    framesDropped: new Counter({ name: 'posestream_frames_dropped_total', help: 'Frames dropped, by reason (stale: trimmed from a live queue unread or older than a published one; superseded: a newer live frame was read instead; ingest_behind, fps_cap, corrupt, infer_error, ...)', labelNames: ['stream_id', 'reason'], registers: [registry] }),
+    framesDropped: new Counter({ name: 'posestream_frames_dropped_total', help: 'Frames dropped, by reason (stale: trimmed from a live queue unread or older than a published one; superseded: a newer live frame was read instead; ingest_behind, fps_cap, fps_cap_undecoded (non-reference frames left undecoded under the cap), corrupt, infer_error, ...)', labelNames: ['stream_id', 'reason'], registers: [registry] }),
     results: new Counter({ name: 'posestream_results_total', help: 'Pose results published', labelNames: ['stream_id'], registers: [registry] }),
     persons: new Counter({ name: 'posestream_persons_detected_total', help: 'Persons in published results', labelNames: ['stream_id'], registers: [registry] }),
     stageDuration: new Histogram({ name: 'posestream_stage_duration_seconds', help: 'Per-frame time in each stage (decode, queue, infer, post, gateway, total)', labelNames: ['stream_id', 'stage'], buckets: latencyBuckets, registers: [registry] }),

@@ -28,6 +28,15 @@ export function resolutionChangeClip(): string {
   return joined;
 }
 
+/**
+ * The walking clip as an H.264 Annex-B stream with B-frames (x264 -bf 2: with its default B-pyramid, one in three
+ * frames is a non-reference B-frame), for an RTSP camera that has them. cli/bench/rtsp-server.ts's annexB() makes
+ * the usual camera stream, without B-frames.
+ */
+export function bFramesAnnexBClip(): string {
+  return ffmpeg('walking_720p_bf2.h264', ['-i', assetPath('walkingVideo'), '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '2', '-g', '30', '-pix_fmt', 'yuv420p', '-bsf:v', 'h264_mp4toannexb', '-f', 'h264']);
+}
+
 /** Two seconds of a sine tone in AAC, no video at all. */
 export function audioOnlyFile(): string {
   return ffmpeg('sine-audio-only.m4a', ['-f', 'lavfi', '-i', 'sine=duration=2', '-c:a', 'aac', '-f', 'mp4']);

@@ -33,6 +33,8 @@ export interface DecodedFrame {
   capDrops: number;
   /** Decoded frames dropped since the previous frame because ingest was behind (live mode). */
   behindDrops: number;
+  /** Frames left undecoded since the previous frame (non-reference frames under an fps cap; 0 from older decoders). */
+  skipDrops: number;
   /** Media time in ms (stream time, increasing across loops), undefined when the source has none. */
   ptsMs: number | undefined;
   /** The same media time in exact ns (the ingest record's source position; within 2^53 ns, ~104 days). */
@@ -76,6 +78,7 @@ function parseFrameHeader(header: Buffer, payloadBytes: number): Omit<DecodedFra
     format,
     capDrops: header.readUInt32LE(20),
     behindDrops: header.readUInt32LE(24),
+    skipDrops: header.readUInt32LE(28),
     // Microsecond precision is plenty and keeps the JSON short.
     ptsMs: pts < 0n ? undefined : Number(pts / 1000n) / 1000,
     ptsNs: pts < 0n ? undefined : Number(pts),

@@ -155,6 +155,7 @@ class DecoderRun {
           ...(frame.ptsNs === undefined ? {} : { ptsNs: frame.ptsNs }),
           capDrops: frame.capDrops,
           behindDrops: frame.behindDrops,
+          skipDrops: frame.skipDrops,
         });
         // A frame nobody asked for yet waits in Node, alone: stop reading the pipe until next() takes it.
         if (this.events.length > 0) this.child.stdout!.pause();

@@ -30,6 +30,8 @@ export interface SourceFrame extends FrameGeometry {
   /** Frames dropped before this one since the previous frame: by the fps cap, and because ingest was behind. */
   capDrops: number;
   behindDrops: number;
+  /** Frames dropped before decoding since the previous frame: non-reference frames skipped under an fps cap. */
+  skipDrops?: number;
 }
 
 export type SourceEvent = SourceFrame | { kind: 'eos' } | { kind: 'error'; message: string } | { kind: 'closed' };

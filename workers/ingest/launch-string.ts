@@ -102,7 +102,7 @@ export interface DecoderOptions {
  *   the frames (back-pressure from the Redis bound reaches the demuxer). caps=video/x-raw: system memory.
  */
 export function decoderLaunch(source: SourceDescription, options: Pick<DecoderOptions, 'fps' | 'mode'>): string {
-  const rate = options.fps === undefined ? [] : ['!', 'videorate', `name=${RATE_CAP}`, 'drop-only=true', `max-rate=${Math.max(1, Math.ceil(options.fps))}`];
+  const rate = options.fps === undefined ? [] : ['!', 'videorate', `name=${RATE_CAP}`, 'drop-only=true', `max-rate=${capMaxRate(options.fps)}`];
   const sync = options.mode === 'live' && !source.live;
   return launchString([
     ...source.tokens,
@@ -111,8 +111,29 @@ export function decoderLaunch(source: SourceDescription, options: Pick<DecoderOp
   ]);
 }
 
+/** The cap videorate applies: whole fps, rounded up. */
+function capMaxRate(fps: number): number {
+  return Math.max(1, Math.ceil(fps));
+}
+
+/** Source rate, as a multiple of the cap, from which a live stream skips non-reference frames before decoding. */
+export const SKIP_NONREF_RATE_FACTOR = 2;
+
+/**
+ * Live streams whose fps cap is well below the source rate leave non-reference frames (B-frames, typically)
+ * undecoded: the cap would drop most frames anyway, after paying for their decoding. Returns the source rate (fps)
+ * from which the decoder skips them (it compares it with the negotiated caps framerate, and decodes every frame again
+ * when what it decodes falls under the cap; decoder/skip-nonref.h), or undefined: lossless streams (every frame the
+ * cap keeps must be the same on a replay) and uncapped ones decode every frame.
+ */
+export function skipNonReferenceFromFps(options: Pick<DecoderOptions, 'fps' | 'mode'>): number | undefined {
+  if (options.mode !== 'live' || options.fps === undefined) return undefined;
+  return SKIP_NONREF_RATE_FACTOR * capMaxRate(options.fps);
+}
+
 /** Command-line arguments of posestream-decode for one run of a stream (see workers/ingest/decoder/). */
 export function decoderArgs(source: SourceDescription, options: DecoderOptions): string[] {
+  const skipFrom = skipNonReferenceFromFps(options);
   return [
     '--pipeline', decoderLaunch(source, options),
     '--size', String(options.inputSize),
@@ -120,5 +141,6 @@ export function decoderArgs(source: SourceDescription, options: DecoderOptions):
     '--format', options.format === 'i420' ? 'i420' : 'rgb',
     ...(options.loop && !source.live ? ['--loop'] : []),
     ...(options.startAfterNs !== undefined && !source.live ? ['--start-after-ns', String(Math.trunc(options.startAfterNs))] : []),
+    ...(skipFrom === undefined ? [] : ['--skip-nonref-from-fps', String(skipFrom)]),
   ];
 }

@@ -215,6 +215,8 @@ export class StreamRunner {
     // Dropped frames get no seq: a cap is not a loss, and a live stream that is behind skips to the newest frame.
     if (frame.capDrops > 0) metrics?.framesDropped.inc({ stream_id: this.streamId, reason: 'fps_cap' }, frame.capDrops);
     if (frame.behindDrops > 0) metrics?.framesDropped.inc({ stream_id: this.streamId, reason: 'ingest_behind' }, frame.behindDrops);
+    // Frames the cap would have dropped after decoding them, left undecoded (non-reference frames; launch-string.ts).
+    if (frame.skipDrops) metrics?.framesDropped.inc({ stream_id: this.streamId, reason: 'fps_cap_undecoded' }, frame.skipDrops);
     metrics?.stageDuration.observe({ stream_id: this.streamId, stage: 'decode' }, meta.decodeMs / 1000);
   }
 

@@ -14,7 +14,7 @@ static void report_size_change(FrameWriter *writer, const GstVideoInfo *in, int 
   writer->source_height = GST_VIDEO_INFO_HEIGHT(in);
 }
 
-gboolean frame_writer_send(FrameWriter *writer, GstSample *sample, gint64 pts_ns, guint32 cap_drops, guint32 behind_drops) {
+gboolean frame_writer_send(FrameWriter *writer, GstSample *sample, gint64 pts_ns, const FrameDrops *drops) {
   GstVideoInfo in;
   GstCaps *caps = gst_sample_get_caps(sample);
   if (!caps || !gst_video_info_from_caps(&in, caps)) return FALSE;
@@ -36,8 +36,9 @@ gboolean frame_writer_send(FrameWriter *writer, GstSample *sample, gint64 pts_ns
       .source_width = (uint32_t)GST_VIDEO_INFO_WIDTH(&in),
       .source_height = (uint32_t)GST_VIDEO_INFO_HEIGHT(&in),
       .format = writer->format == GST_VIDEO_FORMAT_I420 ? PSD_FORMAT_I420 : PSD_FORMAT_RGB,
-      .cap_drops = cap_drops,
-      .behind_drops = behind_drops,
+      .cap_drops = drops->cap,
+      .behind_drops = drops->behind,
+      .skip_drops = drops->skipped,
       .pts_ns = pts_ns,
   };
   psd_send_frame(writer->message, &info, pixels);

@@ -19,7 +19,12 @@ typedef struct {
   int source_width, source_height;
 } FrameWriter;
 
+/* Frames dropped before this one since the previous frame message, by reason (protocol.h). */
+typedef struct {
+  guint32 cap, behind, skipped;
+} FrameDrops;
+
 /* FALSE when the sample has no video caps or GStreamer cannot convert it. */
-gboolean frame_writer_send(FrameWriter *self, GstSample *sample, gint64 pts_ns, guint32 cap_drops, guint32 behind_drops);
+gboolean frame_writer_send(FrameWriter *self, GstSample *sample, gint64 pts_ns, const FrameDrops *drops);
 
 #endif

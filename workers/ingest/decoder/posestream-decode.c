@@ -2,7 +2,7 @@
  * posestream-decode: one stream's decoder, as a child process of ingest (workers/ingest/decoder-source.ts).
  *
  *   posestream-decode --pipeline LAUNCH [--size 640] [--format rgb|i420] [--mode live|lossless] [--loop]
- *                     [--start-after-ns N]
+ *                     [--start-after-ns N] [--skip-nonref-from-fps F]
  *   posestream-decode --fit WxH [--fit WxH ...] [--size 640]     prints the fitted sizes (for tests)
  *
  * LAUNCH is a gst-launch description ending in `appsink name=sink` (optionally with a `videorate name=ratecap`
@@ -27,6 +27,9 @@
  * to N once the pipeline has prerolled (within the first pass of the file; later passes of a looping
  * file are decoded and dropped).
  *
+ * Skipping (--skip-nonref-from-fps F, with an fps cap): while the source rate is at least F fps, the libav decoder
+ * leaves non-reference frames undecoded, as long as what it decodes still meets the cap (skip-nonref.h).
+ *
  * Lifetime: the process dies with its parent (PR_SET_PDEATHSIG) and exits when stdin (a pipe from ingest) closes
  * or stdout breaks; SIGTERM stops the pipeline first so that an RTSP camera gets its TEARDOWN.
  */
@@ -49,6 +52,7 @@
 #include "fit.h"
 #include "frame-writer.h"
 #include "protocol.h"
+#include "skip-nonref.h"
 #include "source-streams.h"
 
 typedef struct {
@@ -58,6 +62,7 @@ typedef struct {
   gboolean lossless;
   gboolean loop;
   gint64 start_after_ns; /* -1: deliver every frame */
+  double skip_nonref_from_fps; /* 0: decode every frame */
 } Options;
 
 /* What the streaming thread hands to the writer thread, and the end of the run. Guarded by `lock`. */
@@ -68,6 +73,7 @@ typedef struct {
   gint64 sample_pts_ns;
   guint32 cap_drops;    /* since the last frame message */
   guint32 behind_drops; /* since the last frame message */
+  guint32 skip_drops;   /* since the last frame message: non-reference frames left undecoded */
   gboolean stopping;    /* SIGTERM: the streaming thread must not wait any more */
   gboolean on_request;  /* live mode: a frame is converted and sent only when ingest asked for one */
   guint requests;       /* frames ingest asked for (one byte each on stdin) and has not received yet */
@@ -138,6 +144,7 @@ static GstFlowReturn on_new_sample(GstAppSink *sink, gpointer user_data) {
   g_atomic_int_set(&video_seen, 1);
   gint64 pts_ns = media_time_ns(sample);
   guint32 cap_drops = take_cap_drops();
+  guint32 skip_drops = skip_nonref_take_skipped();
   if (resume_after_ns >= 0) {
     if (pts_ns >= 0 && pts_ns <= resume_after_ns) {
       gst_sample_unref(sample);
@@ -160,6 +167,7 @@ static GstFlowReturn on_new_sample(GstAppSink *sink, gpointer user_data) {
   slot.sample = sample;
   slot.sample_pts_ns = pts_ns;
   slot.cap_drops += cap_drops;
+  slot.skip_drops += skip_drops;
   g_cond_broadcast(&slot.changed);
   g_mutex_unlock(&slot.lock);
   return GST_FLOW_OK;
@@ -181,13 +189,13 @@ static gpointer writer_main(gpointer user_data) {
     if (slot.on_request) slot.requests -= 1;
     GstSample *sample = slot.sample;
     gint64 pts_ns = slot.sample_pts_ns;
-    guint32 cap_drops = slot.cap_drops, behind = slot.behind_drops;
+    FrameDrops drops = {.cap = slot.cap_drops, .behind = slot.behind_drops, .skipped = slot.skip_drops};
     slot.sample = NULL;
-    slot.cap_drops = slot.behind_drops = 0;
+    slot.cap_drops = slot.behind_drops = slot.skip_drops = 0;
     g_cond_broadcast(&slot.changed);
     g_mutex_unlock(&slot.lock);
 
-    gboolean sent = frame_writer_send(&writer, sample, pts_ns, cap_drops, behind);
+    gboolean sent = frame_writer_send(&writer, sample, pts_ns, &drops);
     gst_sample_unref(sample);
     if (!sent) {
       psd_send_error(PSD_ERROR_GSTREAMER, "cannot convert the decoded frame to the model input");
@@ -330,7 +338,7 @@ static void parse_options(int argc, char **argv) {
       {"pipeline", required_argument, NULL, 'p'}, {"size", required_argument, NULL, 's'},
       {"format", required_argument, NULL, 'f'},   {"mode", required_argument, NULL, 'm'},
       {"loop", no_argument, NULL, 'l'},           {"fit", required_argument, NULL, 'F'},
-      {"start-after-ns", required_argument, NULL, 'S'},
+      {"start-after-ns", required_argument, NULL, 'S'}, {"skip-nonref-from-fps", required_argument, NULL, 'K'},
       {NULL, 0, NULL, 0},
   };
   GPtrArray *fit_sizes = g_ptr_array_new();
@@ -358,8 +366,14 @@ static void parse_options(int argc, char **argv) {
         if (!end || *end || options.start_after_ns < 0) usage_error("--start-after-ns takes a media time in ns (0 or more)");
         break;
       }
+      case 'K': {
+        char *end = NULL;
+        options.skip_nonref_from_fps = g_ascii_strtod(optarg, &end);
+        if (!end || *end || !(options.skip_nonref_from_fps > 0)) usage_error("--skip-nonref-from-fps takes a frame rate (more than 0)");
+        break;
+      }
       case 'F': g_ptr_array_add(fit_sizes, optarg); break;
-      default: usage_error("usage: posestream-decode --pipeline LAUNCH [--size N] [--format rgb|i420] [--mode live|lossless] [--loop] [--start-after-ns N]");
+      default: usage_error("usage: posestream-decode --pipeline LAUNCH [--size N] [--format rgb|i420] [--mode live|lossless] [--loop] [--start-after-ns N] [--skip-nonref-from-fps F]");
     }
   }
   if (fit_sizes->len > 0) {
@@ -385,6 +399,13 @@ static void build_pipeline(void) {
   gst_object_unref(sink);
   rate_cap = gst_bin_get_by_name(GST_BIN(pipeline), "ratecap");
   source_streams_watch(GST_BIN(pipeline));
+  if (options.skip_nonref_from_fps > 0) {
+    /* Only under a cap: what is decoded must still meet it. */
+    if (!rate_cap) usage_error("--skip-nonref-from-fps needs an fps cap (videorate name=ratecap)");
+    int max_rate = 0;
+    g_object_get(rate_cap, "max-rate", &max_rate, NULL);
+    skip_nonref_watch(GST_BIN(pipeline), options.skip_nonref_from_fps, max_rate);
+  }
 }
 
 /* Only the frame protocol may reach the pipe: stdout moves to a private descriptor and fd 1 becomes stderr, so a

@@ -64,7 +64,7 @@ void psd_send_frame(uint8_t *message, const struct psd_frame_info *info, size_t 
   put_u32(frame + 16, info->format);
   put_u32(frame + 20, info->cap_drops);
   put_u32(frame + 24, info->behind_drops);
-  put_u32(frame + 28, 0);
+  put_u32(frame + 28, info->skip_drops);
   put_i64(frame + 32, info->pts_ns);
   pthread_mutex_lock(&output_lock);
   write_all(message, psd_frame_pixels_offset() + pixel_bytes);

@@ -19,7 +19,8 @@
  *   20  u32  frames the fps cap dropped since the previous frame message
  *   24  u32  decoded frames dropped since the previous frame message because ingest was behind (live mode only:
  *            a newer frame replaced one that was not converted yet)
- *   28  u32  zero
+ *   28  u32  frames the decoder skipped (left undecoded: non-reference frames under an fps cap, skip-nonref.h)
+ *            since the previous frame message; zero from decoders before this field (same version: it was zero)
  *   32  i64  media time of the frame in ns (stream time; keeps increasing across loops of a file), -1 if unknown
  * PSD_EOS payload: empty. The end of a file (never sent while looping); the process exits 0 after it.
  * PSD_ERROR payload: u32 code (enum psd_error), then UTF-8 text; the process exits 1 after it.
@@ -54,7 +55,7 @@ enum psd_error {
 };
 
 struct psd_frame_info {
-  uint32_t width, height, source_width, source_height, format, cap_drops, behind_drops;
+  uint32_t width, height, source_width, source_height, format, cap_drops, behind_drops, skip_drops;
   int64_t pts_ns;
 };
 

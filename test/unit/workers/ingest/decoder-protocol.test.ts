@@ -18,7 +18,7 @@ function header(type: number, length: number, version = 1): Buffer {
   return bytes;
 }
 
-function frameMessage(options: { width: number; height: number; sourceWidth: number; sourceHeight: number; format?: number; capDrops?: number; behindDrops?: number; ptsNs?: bigint; fill?: number }): Buffer {
+function frameMessage(options: { width: number; height: number; sourceWidth: number; sourceHeight: number; format?: number; capDrops?: number; behindDrops?: number; skipDrops?: number; ptsNs?: bigint; fill?: number }): Buffer {
   const format = options.format ?? 1;
   const pixels = Buffer.alloc(framePixelBytes(format === 1 ? 'rgb' : 'i420', options.width, options.height), options.fill ?? 9);
   const meta = Buffer.alloc(40);
@@ -28,6 +28,7 @@ function frameMessage(options: { width: number; height: number; sourceWidth: num
   meta.writeUInt32LE(options.sourceHeight, 12);
   meta.writeUInt32LE(format, 16);
   meta.writeUInt32LE(options.capDrops ?? 0, 20);
+  meta.writeUInt32LE(options.skipDrops ?? 0, 28);
   meta.writeUInt32LE(options.behindDrops ?? 0, 24);
   meta.writeBigInt64LE(options.ptsNs ?? -1n, 32);
   return Buffer.concat([header(1, 40 + pixels.length), meta, pixels]);
@@ -42,7 +43,7 @@ const textMessage = (type: number, text: string, code?: number): Buffer => {
 
 const stream = Buffer.concat([
   textMessage(4, 'source 7x5 I420 -> 4x3 RGB'),
-  frameMessage({ width: 4, height: 3, sourceWidth: 7, sourceHeight: 5, capDrops: 2, behindDrops: 1, ptsNs: 33_333_333n, fill: 1 }),
+  frameMessage({ width: 4, height: 3, sourceWidth: 7, sourceHeight: 5, capDrops: 2, behindDrops: 1, skipDrops: 3, ptsNs: 33_333_333n, fill: 1 }),
   frameMessage({ width: 5, height: 3, sourceWidth: 10, sourceHeight: 6, ptsNs: 4_766_666_666n, fill: 2 }),
   header(2, 0),
 ]);
@@ -61,8 +62,8 @@ function parseInChunks(bytes: Buffer, sizes: (index: number) => number): Decoder
 describe('DecoderMessageParser', () => {
   const expected: DecoderMessage[] = [
     { type: 'info', text: 'source 7x5 I420 -> 4x3 RGB' },
-    { type: 'frame', frame: { width: 4, height: 3, sourceWidth: 7, sourceHeight: 5, format: 'rgb', capDrops: 2, behindDrops: 1, ptsMs: 33.333, ptsNs: 33_333_333, pixels: Buffer.alloc(36, 1) } },
-    { type: 'frame', frame: { width: 5, height: 3, sourceWidth: 10, sourceHeight: 6, format: 'rgb', capDrops: 0, behindDrops: 0, ptsMs: 4766.666, ptsNs: 4_766_666_666, pixels: Buffer.alloc(45, 2) } },
+    { type: 'frame', frame: { width: 4, height: 3, sourceWidth: 7, sourceHeight: 5, format: 'rgb', capDrops: 2, behindDrops: 1, skipDrops: 3, ptsMs: 33.333, ptsNs: 33_333_333, pixels: Buffer.alloc(36, 1) } },
+    { type: 'frame', frame: { width: 5, height: 3, sourceWidth: 10, sourceHeight: 6, format: 'rgb', capDrops: 0, behindDrops: 0, skipDrops: 0, ptsMs: 4766.666, ptsNs: 4_766_666_666, pixels: Buffer.alloc(45, 2) } },
     { type: 'eos' },
   ];
 

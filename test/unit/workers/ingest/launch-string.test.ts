@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fitInside } from '../../../../pipeline/pose/letterbox.js';
-import { decoderArgs, decoderLaunch, describeSource, launchString, RTSP_LATENCY_MS } from '../../../../workers/ingest/launch-string.js';
+import { decoderArgs, decoderLaunch, describeSource, launchString, RTSP_LATENCY_MS, skipNonReferenceFromFps } from '../../../../workers/ingest/launch-string.js';
 
 describe('describeSource', () => {
   it('turns plain paths and file:// URLs into file:// URIs, video stream only', () => {
@@ -72,5 +72,18 @@ describe('decoder pipeline and arguments', () => {
     const i420 = decoderArgs(camera, { inputSize: 640, mode: 'live', loop: false, format: 'i420' });
     expect(i420.slice(i420.indexOf('--format'), i420.indexOf('--format') + 2)).toEqual(['--format', 'i420']);
     expect(decoderArgs(file, { inputSize: 640, mode: 'live', loop: false })).not.toContain('--loop');
+  });
+
+  it('skips non-reference frames only for live streams under an fps cap, from twice the (rounded up) cap', () => {
+    expect(skipNonReferenceFromFps({ mode: 'live', fps: 5 })).toBe(10);
+    expect(skipNonReferenceFromFps({ mode: 'live', fps: 7.5 })).toBe(16);
+    expect(skipNonReferenceFromFps({ mode: 'live', fps: 0.2 })).toBe(2);
+    expect(skipNonReferenceFromFps({ mode: 'live' })).toBeUndefined();
+    expect(skipNonReferenceFromFps({ mode: 'lossless', fps: 5 })).toBeUndefined();
+    const capped = decoderArgs(camera, { inputSize: 640, mode: 'live', loop: false, fps: 5 });
+    expect(capped.slice(capped.indexOf('--skip-nonref-from-fps'))).toEqual(['--skip-nonref-from-fps', '10']);
+    expect(decoderArgs(file, { inputSize: 640, mode: 'live', loop: false, fps: 5 })).toContain('--skip-nonref-from-fps');
+    expect(decoderArgs(camera, { inputSize: 640, mode: 'live', loop: false })).not.toContain('--skip-nonref-from-fps');
+    expect(decoderArgs(file, { inputSize: 640, mode: 'lossless', loop: false, fps: 5 })).not.toContain('--skip-nonref-from-fps');
   });
 });

@@ -197,14 +197,14 @@ describe('StreamRunner', () => {
     expect(states.at(-1)).toMatchObject({ state: 'ended', sourceWidth: 320, sourceHeight: 240 });
   });
 
-  it('counts the frames dropped before each published one by reason (fps cap, ingest behind); they get no seq', async () => {
+  it('counts the frames dropped before each published one by reason (fps cap, undecoded under the cap, ingest behind); they get no seq', async () => {
     const metrics = createMetrics();
-    const source = new ScriptedSource(true, [[frame(geometry, { capDrops: 5 }), frame(geometry, { capDrops: 4, behindDrops: 2 }), { kind: 'eos' }]]);
+    const source = new ScriptedSource(true, [[frame(geometry, { capDrops: 5, skipDrops: 3 }), frame(geometry, { capDrops: 4, behindDrops: 2 }), { kind: 'eos' }]]);
     const { runner, sink } = runnerFor(source, streamOf({}), 0, metrics);
     expect(await runner.run()).toBe('ended');
     expect(sink.frames.map((meta) => meta.seq)).toEqual([0, 1]);
     const dropped = (await metrics.framesDropped.get()).values.map(({ labels, value }) => [labels.reason, value]);
-    expect(dropped).toEqual(expect.arrayContaining([['fps_cap', 9], ['ingest_behind', 2]]));
+    expect(dropped).toEqual(expect.arrayContaining([['fps_cap', 9], ['fps_cap_undecoded', 3], ['ingest_behind', 2]]));
   });
 
   it('reports error with the reason when it cannot open, retries with back-off and then runs', async () => {
