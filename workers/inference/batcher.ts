@@ -22,8 +22,8 @@ export interface BatcherOptions<T> {
   maxWaitMs: number;
   /** Batches in flight at most; a function when it changes at run time (AdaptiveEngine's requests follow its mode). */
   maxInFlight: number | (() => number);
-  /** Extra batches in flight when they are full (default 0). */
-  maxQueuedFull?: number;
+  /** Extra batches in flight when they are full (default 0); a function when it changes at run time. */
+  maxQueuedFull?: number | (() => number);
   /** Which stream an item belongs to (the unit of fairness and of ordering). */
   streamOf: (item: T) => string;
   /** Runs one batch; the batch counts as in flight until the promise settles (results published). */
@@ -68,12 +68,15 @@ export class Batcher<T> {
 
   /** How many more items the caller may add before this process holds more than its bound. */
   get capacity(): number {
-    return Math.max(0, (this.maxInFlight() + (this.options.maxQueuedFull ?? 0)) * this.options.batchSize - this.size);
+    return Math.max(0, (this.maxInFlight() + this.maxQueuedFull()) * this.options.batchSize - this.size);
   }
 
   private maxInFlight(): number {
-    const { maxInFlight } = this.options;
-    return typeof maxInFlight === 'number' ? maxInFlight : Math.max(1, maxInFlight());
+    return Math.max(1, valueOf(this.options.maxInFlight));
+  }
+
+  private maxQueuedFull(): number {
+    return Math.max(0, valueOf(this.options.maxQueuedFull ?? 0));
   }
 
   add(item: T): void {
@@ -118,7 +121,7 @@ export class Batcher<T> {
   /** A request is free, or a full batch may wait in the engine behind the busy ones. */
   private hasSlot(): boolean {
     if (this.running < this.maxInFlight()) return true;
-    return this.running < this.maxInFlight() + (this.options.maxQueuedFull ?? 0) && this.waiting.inferable >= this.options.batchSize;
+    return this.running < this.maxInFlight() + this.maxQueuedFull() && this.waiting.inferable >= this.options.batchSize;
   }
 
   /** maxWaitMs > 0: a partial batch waits at most that long from when it could have left. */
@@ -162,4 +165,8 @@ export class Batcher<T> {
       for (const wake of this.idleWaiters.splice(0)) wake();
     }
   }
+}
+
+function valueOf(option: number | (() => number)): number {
+  return typeof option === 'number' ? option : option();
 }

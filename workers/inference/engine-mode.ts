@@ -21,7 +21,7 @@ export interface EngineModeOptions {
   minDwellMs?: number;
 }
 
-export const ENGINE_MODE_DEFAULTS = { windowMs: 2_000, upShare: 0.75, downShare: 0.45, minDwellMs: 5_000 } as const;
+export const ENGINE_MODE_DEFAULTS = { windowMs: 2_000, upShare: 0.4, downShare: 0.2, minDwellMs: 5_000 } as const;
 
 /** Weight of a new measurement in the running cost per frame. */
 const COST_SMOOTHING = 0.2;

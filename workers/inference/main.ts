@@ -123,6 +123,8 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     ...(options.metrics ? { metrics: options.metrics } : {}),
     onPublished: (published) => overload.servedResults(published.filter((r) => r.kind === 'pose' && !directory.isLossless(r.streamId)).length),
   });
+  const queuedFull = Math.max(0, engine.capacity - (engine.mostRequests ?? engine.requests));
+  const ownsLossless = () => ownership.streams.some((id) => directory.isLossless(id));
   const batcher = new Batcher<FrameDelivery>({
     batchSize,
     maxWaitMs: maxBatchWaitMs,
@@ -132,7 +134,9 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     // A function: an AdaptiveEngine's requests follow its mode. The queued full batches count from its most
     // requests, so the batches in flight never exceed engine.capacity in either mode (beyond it infer() rejects).
     maxInFlight: () => Math.min(engine.requests, engine.capacity),
-    maxQueuedFull: Math.max(0, engine.capacity - (engine.mostRequests ?? engine.requests)),
+    // Only while lossless streams are owned: a live frame queued in the engine behind busy requests only gets later,
+    // while in Redis a newer frame of its camera replaces it.
+    maxQueuedFull: () => (ownsLossless() ? queuedFull : 0),
     streamOf: (d) => d.streamId,
     isInferable: (d) => d.entry.kind === 'frame',
     run: async (batch) => {
