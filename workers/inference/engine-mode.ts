@@ -7,8 +7,9 @@ import type { EngineProfile } from './backends/backend.js';
  * a CPU, each taking about twice as long). Pure: the caller passes the clock.
  *
  * The load is the share of the latency model's time the recent frames would need: frames inferred in the last
- * `windowMs` times its cost per frame (measured on it). Above `upShare` the latency model would queue: switch to
- * throughput. Back under `downShare`, and only after `minDwellMs` in throughput, switch back: the gap and the dwell
+ * `windowMs` times its cost per frame (measured on it). Above `upShare` switch to throughput: low (0.4), because a
+ * latency model spread over every core slows down as soon as anything else (decoders, the event loop) wants a core,
+ * and its frames queue behind each other where the throughput model would run two side by side. Back under `downShare`, and only after `minDwellMs` in throughput, switch back: the gap and the dwell
  * keep a load near the threshold from flapping between the two (each switch costs a few slower batches).
  */
 
