@@ -22,8 +22,17 @@ import { PrivateRedis, type PrivateRedisOptions } from './private-redis.js';
 /** Frames of the short lossless clip the suite cuts from the shared squat clip. */
 export const LOSSLESS_FRAMES = 200;
 
-/** The lossless clip (cut once with ffmpeg into build/faults/, 640 px wide, no audio) and its frame count. */
+let madeClip: { file: string; frames: number } | undefined;
+
+/**
+ * The lossless clip (cut once with ffmpeg into build/faults/, 640 px wide, no audio) and its frame count, counted
+ * once per process.
+ */
 export function losslessClip(): { file: string; frames: number } {
+  return (madeClip ??= cutLosslessClip());
+}
+
+function cutLosslessClip(): { file: string; frames: number } {
   const file = path.join(buildDir, 'faults', `lossless-${LOSSLESS_FRAMES}.mp4`);
   if (!existsSync(file)) {
     mkdirSync(path.dirname(file), { recursive: true });
