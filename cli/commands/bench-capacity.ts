@@ -26,9 +26,11 @@ export function registerBench(bench: Command): void {
       .option('--batch <n>', 'worker.batchSize (default: the config default)')
       .option('--hint <THROUGHPUT|LATENCY>', 'model.hint (default: the config default)')
       .option('--chart <file.png>', 'the chart (results/s and p99 vs cameras)', path.join(repoRoot, 'build', 'bench', 'capacity.png'))
-      .option('--no-chart', 'no chart'),
+      .option('--no-chart', 'no chart')
+      .option('--peer', 'also the same camera counts through one Ultralytics predict(stream=True) process per camera, same IR (needs the [ultralytics] extra)'),
   ).action(async (options: Record<string, string | boolean | undefined>) => {
     const { runCapacityBench, formatCapacityBench } = await import('../bench/capacity.js');
+    if (options.peer) await (await import('../bench/peer.js')).requirePeer();
     const result = await runCapacityBench({
       model: String(options.model),
       source: String(options.source ?? '720p'),
@@ -40,6 +42,7 @@ export function registerBench(bench: Command): void {
       ...(typeof options.hint === 'string' ? { hint: hintOption(options.hint) } : {}),
       redis: benchRedisTarget(options),
       ...(typeof options.chart === 'string' ? { chart: options.chart } : {}),
+      peer: options.peer === true,
       log: (line) => process.stderr.write(`${line}\n`),
     });
     process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatCapacityBench(result)}\n`);
