@@ -57,7 +57,11 @@ export async function runModelsJson(args: readonly string[], errorCode: string, 
     child.once('close', (exit) => resolve({ code: exit, stdout: out, stderr: err }));
   });
   if (code !== 0) throw new PosestreamError(errorCode, `${args[0]} failed (exit ${code}): ${stderr.trim().split('\n').slice(-2).join('; ')}`);
-  return JSON.parse(stdout) as unknown;
+  try {
+    return JSON.parse(stdout) as unknown;
+  } catch {
+    throw new PosestreamError(errorCode, `${args[0]} printed no JSON result (stdout starts: ${JSON.stringify(stdout.slice(0, 80))})`);
+  }
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

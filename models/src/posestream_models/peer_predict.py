@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import queue
+import sys
 import tempfile
 import threading
 import time
@@ -136,6 +138,9 @@ def stamp_captures(stamps: ReadStamps) -> None:
 def run_loop(index: int, source: str, settings: PeerSettings, window: Any, reports: Any) -> None:
     """One loop process: reports ('first', i) at its first frame, then ('done', i, frames, latencies, precision)
     once the window has passed, or ('error', i, message)."""
+    # Ultralytics logs on stdout; the CLI's stdout carries the result alone (cli.emit), so this process's goes to stderr.
+    sys.stdout.flush()
+    os.dup2(2, 1)
     try:
         frames, latencies, precision = predict_loop(index, source, settings, window, reports)
         reports.put(("done", index, frames, latencies, precision))
