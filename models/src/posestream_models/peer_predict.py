@@ -5,7 +5,9 @@ would run one Ultralytics script per camera; a process each keeps the GIL out of
 - A file is lossless: every frame, as fast as the loop goes; the file is predicted again and again until the
   measured window ends (like posestream's looping lossless stream).
 - A URL (rtsp://...) is live: Ultralytics' own reader (LoadStreams: an OpenCV capture thread that keeps only the
-  newest frame; `vid_stride` as given) and its own pace.
+  newest frame; `vid_stride` as given) and its own pace. While no new frame is there, LoadStreams sleeps 1/fps s
+  (fps as OpenCV reports the stream) before looking again; that wait is part of what it measures, as it is part of
+  running Ultralytics on a camera.
 
 Measured: frames yielded per second per loop inside one common window (it opens `warmup` seconds after every loop
 yielded its first frame), CPU cores of the loop processes in that window (/proc), and for live sources the latency
