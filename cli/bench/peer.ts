@@ -50,6 +50,12 @@ export async function requirePeer(): Promise<void> {
   if (!check.available) throw new PosestreamError('PS_BENCH_PEER_MISSING', `--peer needs Ultralytics in the models venv; install it with ${INSTALL}`);
 }
 
+/** Every loop process imports torch and Ultralytics and compiles the IR before its first frame: on 2 cores that is
+ * ~10 s for one and grows with the number started together. */
+function firstFrameTimeoutS(loops: number): number {
+  return 60 + 20 * loops;
+}
+
 async function runPeer(run: PeerRun): Promise<PeerPredictResult> {
   const { confidence, iou, inputSize, maxDetections, device } = run.modelSettings;
   // A precision name the runtime did not report (e.g. '?') leaves the choice to OpenVINO, as posestream did.
@@ -58,7 +64,8 @@ async function runPeer(run: PeerRun): Promise<PeerPredictResult> {
     'peer-predict', '--model', path.resolve(run.model), '--source', ...run.sources,
     '--seconds', String(run.seconds), '--warmup', String(run.warmup),
     '--conf', String(confidence), '--iou', String(iou), '--imgsz', String(inputSize), '--max-det', String(maxDetections),
-    '--device', device, '--precision', precision, '--vid-stride', String(run.vidStride ?? 1), '--json',
+    '--device', device, '--precision', precision, '--vid-stride', String(run.vidStride ?? 1),
+    '--first-timeout', String(firstFrameTimeoutS(run.sources.length)), '--json',
   ]; // prettier-ignore
   return (await runModelsJson(args, 'PS_BENCH_PEER_FAILED')) as PeerPredictResult;
 }
