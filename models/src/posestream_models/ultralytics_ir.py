@@ -35,12 +35,16 @@ def ultralytics_yolo(trackers: bool = False) -> Any:
 
 
 def ultralytics_versions() -> dict[str, str] | None:
-    """Versions of what the peers run on, or None without the extra (import only, nothing is loaded)."""
+    """Versions of what the peers run on, or None without the extra (found, not imported: importing torch takes seconds)."""
     import importlib.metadata
+    import importlib.util
 
+    names = ("ultralytics", "torch", "openvino")
     try:
-        return {name: importlib.metadata.version(name) for name in ("ultralytics", "torch", "openvino")}
-    except importlib.metadata.PackageNotFoundError:
+        if any(importlib.util.find_spec(name) is None for name in names):
+            return None
+        return {name: importlib.metadata.version(name) for name in names}
+    except (ImportError, ValueError, importlib.metadata.PackageNotFoundError):
         return None
 
 
