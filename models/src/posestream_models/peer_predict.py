@@ -39,7 +39,13 @@ from typing import Any
 from urllib.parse import urlparse
 
 from posestream_models.errors import ModelsError, first_line, require_file
-from posestream_models.ultralytics_ir import INSTALL_HINT, ultralytics_model_dir, ultralytics_versions, ultralytics_yolo
+from posestream_models.ultralytics_ir import (
+    INSTALL_HINT,
+    require_ultralytics,
+    ultralytics_model_dir,
+    ultralytics_versions,
+    ultralytics_yolo,
+)
 
 LIVE_SCHEMES = frozenset({"rtsp", "rtsps", "rtmp", "rtp", "srt", "tcp", "udp", "http", "https"})
 #: Stamps kept for frames read but not (yet) predicted; the loop only ever takes the newest, so few are pending.
@@ -214,7 +220,7 @@ def run_peer_predict(
     for source in sources:
         if not is_live(source):
             require_file(Path(source), "video")
-    ultralytics_yolo()  # the missing extra is one line here, not one per loop process
+    require_ultralytics()  # the missing extra is one line here, not one per loop process
     modes = {is_live(source) for source in sources}
     with tempfile.TemporaryDirectory(prefix="posestream-peer-") as tmp:
         settings = PeerSettings(

@@ -30,8 +30,18 @@ def ultralytics_yolo(trackers: bool = False) -> Any:
             import lap  # noqa: F401  (Ultralytics' trackers need it and would try to pip-install it)
         from ultralytics import YOLO
     except ImportError as error:
-        raise ModelsError(f"the Ultralytics peers need the [ultralytics] extra ({INSTALL_HINT}): {error}") from error
+        raise missing_extra(str(error)) from error
     return YOLO
+
+
+def require_ultralytics() -> None:
+    """ultralytics_yolo's error without importing it (a process that only starts the peers need not load torch)."""
+    if ultralytics_versions() is None:
+        raise missing_extra("ultralytics, torch or openvino cannot be found")
+
+
+def missing_extra(detail: str) -> ModelsError:
+    return ModelsError(f"the Ultralytics peers need the [ultralytics] extra ({INSTALL_HINT}): {detail}")
 
 
 def ultralytics_versions() -> dict[str, str] | None:
