@@ -6,6 +6,7 @@ import { PosestreamError } from '../../pipeline/errors.js';
 import type { RedisTarget } from '../../pipeline/redis/client.js';
 import { processSample } from './processes.js';
 import { annexB, killRtspServer, launchRtspServer } from './rtsp-server.js';
+import { formatPeerColumns, PEER_COLUMNS_HEADER, peerTableNote, type CapacityPeer } from './peer.js';
 import { summarize } from './stats.js';
 
 /**
@@ -40,6 +41,9 @@ export interface CapacityBenchResult {
   /** One camera alone: p50 capture->result vs one inference (LATENCY hint, batch 1) on the same model. */
   single?: { p50_ms: number; infer_ms: number; ratio: number };
   chart?: string;
+  /** With --peer: the same camera counts through one Ultralytics predict(stream=True) loop per camera (cli/bench/peer.ts). */
+  peer_rows?: CapacityRow[];
+  peer?: Omit<CapacityPeer, 'rows'>;
   model: string;
   precision: string;
   hint: string;
@@ -66,6 +70,8 @@ export interface CapacityBenchOptions {
   redis: RedisTarget;
   /** Where the PNG chart goes (undefined: no chart). */
   chart?: string;
+  /** Also run the Ultralytics peer for each camera count of the sweep. */
+  peer?: boolean;
   log: (line: string) => void;
 }
 
@@ -174,7 +180,27 @@ export async function runCapacityBench(options: CapacityBenchOptions): Promise<C
   const measured = new Map<number, { row: CapacityRow; rates: number[] }>();
   let held = 0;
   let overload: CapacityBenchResult['overload'];
+  let peer: CapacityPeer | undefined;
   try {
+    try {
+      overload = await sweep();
+    } finally {
+      await ingest.stop();
+      await worker.stop();
+    }
+    // The peer after posestream's roles have stopped, against the same cameras.
+    if (options.peer) {
+      const { runCapacityPeer } = await import('./peer.js');
+      const counts = [...new Set([...rows.map((row) => row.cameras), ...(overload ? [overload.cameras] : [])])].sort((a, b) => a - b);
+      peer = await runCapacityPeer({ model: options.model, port: server.port, h264: media.h264, counts, fps: options.fps, seconds: options.seconds, warmup: SETTLE_MS / 1000, modelSettings: config.model, precision: worker.engine.precision, log });
+    }
+  } finally {
+    await killRtspServer(server.child);
+    redis.disconnect();
+  }
+
+  /** Grows N until a step does not hold, then the run at 1.5x what held (fairness past capacity). */
+  async function sweep(): Promise<CapacityBenchResult['overload']> {
     for (let n = 1; n <= options.max; n = n === 1 && options.step > 1 ? options.step : n + options.step) {
       const step = await measure(n);
       measured.set(n, step);
@@ -188,13 +214,9 @@ export async function runCapacityBench(options: CapacityBenchOptions): Promise<C
     if (held > 0 && past <= most) {
       const { row, rates } = measured.get(past) ?? (await measure(past));
       const fastest = Math.max(...rates);
-      overload = { ...row, max_fps: round(fastest, 2), fairness: round(fastest > 0 ? Math.min(...rates) / fastest : 0, 3) };
+      return { ...row, max_fps: round(fastest, 2), fairness: round(fastest > 0 ? Math.min(...rates) / fastest : 0, 3) };
     }
-  } finally {
-    await ingest.stop();
-    await worker.stop();
-    await killRtspServer(server.child);
-    redis.disconnect();
+    return undefined;
   }
 
   const alone = rows.find((row) => row.cameras === 1);
@@ -210,6 +232,7 @@ export async function runCapacityBench(options: CapacityBenchOptions): Promise<C
     rows,
     ...(overload ? { overload } : {}),
     ...(single ? { single } : {}),
+    ...(peer ? { peer_rows: peer.rows, peer: { precision: peer.precision, vid_stride: peer.vid_stride, versions: peer.versions } } : {}),
     model: options.model,
     precision: worker.engine.precision,
     hint: config.model.hint,
@@ -323,16 +346,22 @@ export function formatRow(row: CapacityRow): string {
 }
 
 export function formatCapacityBench(r: CapacityBenchResult): string {
+  // With --peer, the Ultralytics loops' columns for the same N right of the table (cli/bench/peer.ts).
+  const peerRow = (cameras: number) => r.peer_rows?.find((row) => row.cameras === cameras);
+  const peerColumns = (cameras: number) => (r.peer_rows ? formatPeerColumns(peerRow(cameras)) : '');
   const lines = [
     `capacity: live ${r.source} cameras at ${r.fps} fps (RTSP, real time), ${r.seconds} s per step; holds = every camera >= ${MIN_RATE_SHARE * 100} % of its fps and p99 capture->result <= ${MAX_P99_MS} ms`,
-    `cameras  min fps  mean fps  p50 ms  p99 ms    cpu`,
-    ...r.rows.map((row) => `${formatRow(row)}${holds(row, r.fps) ? '' : '  (does not hold)'}`),
+    ...(r.peer ? [peerTableNote(r.peer)] : []),
+    `cameras  min fps  mean fps  p50 ms  p99 ms    cpu${r.peer_rows ? PEER_COLUMNS_HEADER : ''}`,
+    ...r.rows.map((row) => `${formatRow(row)}${peerColumns(row.cameras)}${holds(row, r.fps) ? '' : '  (does not hold)'}`),
     `largest N that holds: ${r.max_cameras}`,
   ];
   if (r.overload) {
     lines.push(
       `past capacity, ${r.overload.cameras} cameras: results/s per camera ${r.overload.min_fps.toFixed(2)} .. ${r.overload.max_fps.toFixed(2)} (slowest/fastest ${r.overload.fairness.toFixed(2)}), p50 ${r.overload.p50_ms.toFixed(0)} ms, p99 ${r.overload.p99_ms.toFixed(0)} ms`,
     );
+    const peerPast = r.rows.some((row) => row.cameras === r.overload!.cameras) ? undefined : peerRow(r.overload.cameras);
+    if (peerPast) lines.push(`  Ultralytics at ${peerPast.cameras} cameras:${formatPeerColumns(peerPast)}`);
   }
   if (r.single) {
     lines.push(`one camera alone: p50 capture->result ${r.single.p50_ms.toFixed(1)} ms, one inference (LATENCY hint, batch 1) ${r.single.infer_ms.toFixed(1)} ms, ratio ${r.single.ratio.toFixed(2)} (target <= 1.5)`);

@@ -26,24 +26,34 @@ export function registerBench(bench: Command): void {
       .option('--batch <n>', 'worker.batchSize (default: the config default)')
       .option('--hint <ADAPTIVE|THROUGHPUT|LATENCY>', 'model.hint (default: the config default)')
       .option('--chart <file.png>', 'the chart (results/s and p99 vs cameras)', path.join(repoRoot, 'build', 'bench', 'capacity.png'))
-      .option('--no-chart', 'no chart'),
+      .option('--no-chart', 'no chart')
+      .option('--peer', 'also the same camera counts through one Ultralytics predict(stream=True) process per camera, same IR (needs the [ultralytics] extra)'),
   ).action(async (options: Record<string, string | boolean | undefined>) => {
-    const { runCapacityBench, formatCapacityBench } = await import('../bench/capacity.js');
-    const result = await runCapacityBench({
-      model: String(options.model),
-      source: String(options.source ?? '720p'),
-      fps: positiveNumber(options.fps, '--fps'),
-      max: positiveInt(options.max, '--max'),
-      step: positiveInt(options.step, '--step'),
-      seconds: positiveNumber(options.seconds, '--seconds'),
-      ...(options.batch === undefined ? {} : { batch: positiveInt(options.batch, '--batch') }),
-      ...(typeof options.hint === 'string' ? { hint: hintOption(options.hint) } : {}),
-      redis: benchRedisTarget(options),
-      ...(typeof options.chart === 'string' ? { chart: options.chart } : {}),
-      log: (line) => process.stderr.write(`${line}\n`),
-    });
-    process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatCapacityBench(result)}\n`);
-    // GStreamer/OpenVINO threads may outlive the roles; the numbers are printed, so leave.
-    setTimeout(() => process.exit(0), 1_000).unref();
+    try {
+      await benchCapacity(options);
+    } finally {
+      // GStreamer/OpenVINO threads may outlive the roles; once the numbers (or the error) are out, leave.
+      setTimeout(() => process.exit(), 1_000).unref();
+    }
   });
+}
+
+async function benchCapacity(options: Record<string, string | boolean | undefined>): Promise<void> {
+  const { runCapacityBench, formatCapacityBench } = await import('../bench/capacity.js');
+  if (options.peer) await (await import('../bench/peer.js')).requirePeer();
+  const result = await runCapacityBench({
+    model: String(options.model),
+    source: String(options.source ?? '720p'),
+    fps: positiveNumber(options.fps, '--fps'),
+    max: positiveInt(options.max, '--max'),
+    step: positiveInt(options.step, '--step'),
+    seconds: positiveNumber(options.seconds, '--seconds'),
+    ...(options.batch === undefined ? {} : { batch: positiveInt(options.batch, '--batch') }),
+    ...(typeof options.hint === 'string' ? { hint: hintOption(options.hint) } : {}),
+    redis: benchRedisTarget(options),
+    ...(typeof options.chart === 'string' ? { chart: options.chart } : {}),
+    peer: options.peer === true,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `${formatCapacityBench(result)}\n`);
 }

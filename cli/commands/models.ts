@@ -16,6 +16,7 @@ const modelsSubcommands: ReadonlyArray<readonly [name: string, summary: string]>
   ['score', 'box + pose mAP of a COCO results file (the reference scoring)'],
   ['track-score', 'IDF1 / MOTA / ID switches of MOT predictions (py-motmetrics, IoU 0.5)'],
   ['track-peers', "Ultralytics' trackers (ByteTrack, BoT-SORT, OC-SORT) on the same IR, scored alike ([ultralytics] extra)"],
+  ['peer-predict', 'Ultralytics predict(stream=True) on the same IR, one loop per file/stream: frames/s, latency, CPU ([ultralytics] extra)'],
   ['predict', 'golden YOLOv8-pose decode of images as JSON'],
   ['bench', 'benchmark_app throughput and latency'],
   ['report', 'FP32 vs INT8 accuracy/speed report with chart'],
@@ -56,7 +57,11 @@ export async function runModelsJson(args: readonly string[], errorCode: string, 
     child.once('close', (exit) => resolve({ code: exit, stdout: out, stderr: err }));
   });
   if (code !== 0) throw new PosestreamError(errorCode, `${args[0]} failed (exit ${code}): ${stderr.trim().split('\n').slice(-2).join('; ')}`);
-  return JSON.parse(stdout) as unknown;
+  try {
+    return JSON.parse(stdout) as unknown;
+  } catch {
+    throw new PosestreamError(errorCode, `${args[0]} printed no JSON result (stdout starts: ${JSON.stringify(stdout.slice(0, 80))})`);
+  }
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

@@ -12,7 +12,7 @@ from conftest import run_cli
 
 from posestream_models.errors import ModelsError
 from posestream_models.mot_eval import score_mot
-from posestream_models.track_peers import ultralytics_model_dir
+from posestream_models.ultralytics_ir import ultralytics_model_dir
 
 # Two people walking towards each other for 10 frames (they never overlap): id 1 left to right, id 2 right to left, 40x100 boxes.
 FRAMES = range(1, 11)

@@ -84,6 +84,23 @@ def cmd_track_peers(args: argparse.Namespace) -> None:
     emit(rows, args.json, "\n".join(f"{row['tracker']:<24} {format_scores(row)}" for row in rows))
 
 
+def cmd_peer_predict(args: argparse.Namespace) -> None:
+    from posestream_models.peer_predict import format_peer, peer_check, run_peer_predict
+
+    if args.check:
+        check = peer_check()
+        emit(check, args.json, "ultralytics peer: " + (f"ready ({check['versions']})" if check["available"] else f"missing; install with {check['install']}"))
+        return
+    if args.model is None or not args.source:
+        raise ModelsError("peer-predict needs --model and at least one --source (or --check)")
+    result = run_peer_predict(
+        args.model, args.source, args.seconds, args.warmup, conf=args.conf, iou=args.iou, imgsz=args.imgsz,
+        max_det=args.max_det, vid_stride=args.vid_stride, device=args.device, precision=args.precision,
+        first_timeout=args.first_timeout,
+    )  # fmt: skip
+    emit(result, args.json, format_peer(result))
+
+
 def cmd_predict(args: argparse.Namespace) -> None:
     from posestream_models.decode import decode_pose
     from posestream_models.preprocess import preprocess_image
@@ -189,6 +206,21 @@ def build_parser() -> argparse.ArgumentParser:
     peers.add_argument("--out", type=Path, help="keep the MOT predictions here (default: a temporary folder)")
     peers.add_argument("--json", action="store_true")
     peers.set_defaults(run=cmd_track_peers)
+
+    peer = sub.add_parser("peer-predict", help="Ultralytics predict(stream=True) on the same IR, one loop per source: frames/s, read->result latency when live, CPU (needs the [ultralytics] extra)")
+    peer.add_argument("--model", type=Path, help="OpenVINO IR .xml (as posestream runs it)")
+    peer.add_argument("--source", nargs="+", default=[], help="video files (lossless, looped) or stream URLs (live): one loop process each")
+    peer.add_argument("--seconds", type=float, default=30, help="measured seconds (default 30)")
+    peer.add_argument("--warmup", type=float, default=5, help="seconds after every loop's first frame before measuring (default 5)")
+    peer.add_argument("--conf", type=float, default=0.25)
+    peer.add_argument("--iou", type=float, default=0.7)
+    peer.add_argument("--imgsz", type=int, default=640)
+    peer.add_argument("--max-det", type=int, default=100, help="default 100, posestream's model.maxDetections (Ultralytics' own default is 300)")
+    peer.add_argument("--vid-stride", type=int, default=1, help="Ultralytics' vid_stride (default 1: every frame)")
+    peer.add_argument("--first-timeout", type=float, default=120, help="seconds every loop may take to its first frame")
+    peer.add_argument("--check", action="store_true", help="only say whether the [ultralytics] extra is installed")
+    add_runtime_options(peer)
+    peer.set_defaults(run=cmd_peer_predict)
 
     predict = sub.add_parser("predict", help="golden pose decode for images (reference for the TS decoder)")
     predict.add_argument("--model", type=Path, required=True)

@@ -33,6 +33,15 @@ describe('capacity chart', () => {
     expect([...again.matchAll(/<polyline [^>]*points="([^"]+)"/g)].map((m) => m[1]!.split(' ').length)).toEqual([2, 2, 9, 9, 9]);
   });
 
+  it('with --peer adds the Ultralytics mean results/s and p99 per N (a row without latency left out of p99)', () => {
+    const peer_rows = [1, 2, 3].map((n) => ({ cameras: n, min_fps: 5, mean_fps: 4.9, p50_ms: 120, p99_ms: n < 3 ? 240 : Number.NaN, cpu: 0.4 * n }));
+    const svg = capacityChartSvg({ ...result, peer_rows, peer: { precision: 'bf16', vid_stride: 6, versions: null } });
+    const lines = [...svg.matchAll(/<polyline [^>]*points="([^"]+)"/g)].map((m) => m[1]!.split(' ').length);
+    expect(lines).toEqual([2, 2, 10, 10, 10, 3, 2]);
+    expect(svg).toContain('Ultralytics, one loop per camera: mean results/s');
+    expect(capacityChartSvg(result)).not.toContain('Ultralytics');
+  });
+
   it('writes a PNG', async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'capacity-chart-')), 'chart.png');
     await writeCapacityChart(result, file);
