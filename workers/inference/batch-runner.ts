@@ -75,17 +75,21 @@ export class BatchRunner {
 
   constructor(private readonly deps: BatchRunnerDeps) {}
 
-  /** Resolves once the batch is published (or given up on, which is logged and counted). */
-  run = async (batch: FrameDelivery[]): Promise<void> => {
+  /**
+   * Resolves once the batch is published (or given up on, which is logged and counted). `inferred` is called when
+   * its inference is over (the request is free for the next batch while this one publishes).
+   */
+  run = async (batch: FrameDelivery[], inferred?: () => void): Promise<void> => {
     // Take the publishing turn now, in dispatch order, before any await.
     const previous = this.publishTurn;
     let finish!: () => void;
     this.publishTurn = new Promise<void>((resolve) => (finish = resolve));
     try {
       const inferStartTs = Date.now();
-      const inferred = await this.inferWithRetry(batch);
+      const persons = await this.inferWithRetry(batch);
+      inferred?.();
       await previous;
-      await this.publish(batch, inferred, inferStartTs);
+      await this.publish(batch, persons, inferStartTs);
     } finally {
       await previous;
       finish();

@@ -26,8 +26,11 @@ export interface BatcherOptions<T> {
   maxQueuedFull?: number | (() => number);
   /** Which stream an item belongs to (the unit of fairness and of ordering). */
   streamOf: (item: T) => string;
-  /** Runs one batch; the batch counts as in flight until the promise settles (results published). */
-  run: (batch: T[]) => Promise<void>;
+  /**
+   * Runs one batch; the batch counts as in flight until the promise settles (results published). It holds an infer
+   * slot until it calls `inferred` (its inference is over: the request is free while it publishes), or settles.
+   */
+  run: (batch: T[], inferred: () => void) => Promise<void>;
   /** false for items that ride along without taking a batch slot (end-of-stream markers). Default: all count. */
   isInferable?: (item: T) => boolean;
   /** Called when run() rejects; the batch is over either way. */
@@ -42,8 +45,12 @@ export class Batcher<T> {
   private timer: unknown;
   private holdExpired = false;
   private flushing = false;
+  /** Batches dispatched and not settled (inferring or publishing), and their items. */
   private running = 0;
   private runningItems = 0;
+  /** Of those, batches still inferring (holding an infer slot), and their items. */
+  private inferring = 0;
+  private inferringItems = 0;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly capacityWaiters: Array<() => void> = [];
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
@@ -66,9 +73,12 @@ export class Batcher<T> {
     return this.running;
   }
 
-  /** How many more items the caller may add before this process holds more than its bound. */
+  /**
+   * How many more items the caller may add before this process holds more than its bound (items waiting or
+   * inferring; batches that are publishing are bounded by hasSlot()).
+   */
   get capacity(): number {
-    return Math.max(0, (this.maxInFlight() + this.maxQueuedFull()) * this.options.batchSize - this.size);
+    return Math.max(0, (this.maxInFlight() + this.maxQueuedFull()) * this.options.batchSize - this.waiting.size - this.inferringItems);
   }
 
   private maxInFlight(): number {
@@ -118,15 +128,21 @@ export class Batcher<T> {
     this.armHold();
   }
 
-  /** A request is free, or a full batch may wait in the engine behind the busy ones. */
+  /**
+   * A request is free, or a full batch may wait in the engine behind the busy ones; and no more than maxInFlight
+   * batches wait to publish (batches publish in dispatch order, so inference cannot run away from publishing).
+   */
   private hasSlot(): boolean {
-    if (this.running < this.maxInFlight()) return true;
-    return this.running < this.maxInFlight() + this.maxQueuedFull() && this.waiting.inferable >= this.options.batchSize;
+    const requests = this.maxInFlight();
+    const queued = this.maxQueuedFull();
+    if (this.running >= 2 * requests + queued) return false;
+    if (this.inferring < requests) return true;
+    return this.inferring < requests + queued && this.waiting.inferable >= this.options.batchSize;
   }
 
   /** maxWaitMs > 0: a partial batch waits at most that long from when it could have left. */
   private armHold(): void {
-    const holding = this.options.maxWaitMs > 0 && this.waiting.inferable > 0 && this.running < this.maxInFlight();
+    const holding = this.options.maxWaitMs > 0 && this.waiting.inferable > 0 && this.inferring < this.maxInFlight();
     if (holding && this.timer === undefined) {
       this.timer = this.setTimer(() => {
         this.timer = undefined;
@@ -142,15 +158,30 @@ export class Batcher<T> {
   private dispatch(batch: T[]): void {
     this.running += 1;
     this.runningItems += batch.length;
+    this.inferring += 1;
+    this.inferringItems += batch.length;
+    let inferenceOver = false;
+    const inferred = () => {
+      if (inferenceOver) return;
+      inferenceOver = true;
+      this.inferring -= 1;
+      this.inferringItems -= batch.length;
+    };
+    const freeSlot = () => {
+      inferred();
+      this.pump();
+      this.notify();
+    };
     let promise: Promise<void>;
     try {
-      promise = this.options.run(batch);
+      promise = this.options.run(batch, freeSlot);
     } catch (error) {
       promise = Promise.reject(error);
     }
     promise
       .catch((error: unknown) => this.options.onError?.(error, batch))
       .finally(() => {
+        inferred();
         this.running -= 1;
         this.runningItems -= batch.length;
         this.pump();

@@ -139,10 +139,10 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     maxQueuedFull: () => (ownsLossless() ? queuedFull : 0),
     streamOf: (d) => d.streamId,
     isInferable: (d) => d.entry.kind === 'frame',
-    run: async (batch) => {
+    run: async (batch, inferred) => {
       busy.start();
       try {
-        await runner.run(batch);
+        await runner.run(batch, inferred);
       } finally {
         busy.end();
         for (const delivery of batch) held.settle(delivery);

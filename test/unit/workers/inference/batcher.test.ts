@@ -6,7 +6,7 @@ interface Item { id: string; eos?: boolean }
 /** A batcher whose timers and batch completions the test drives by hand. */
 function harness(options: { batchSize: number; maxWaitMs?: number; maxInFlight: number | (() => number); maxQueuedFull?: number }) {
   const timers: Array<{ fn: () => void; ms: number; cleared: boolean }> = [];
-  const runs: Array<{ batch: string[]; finish: () => void; fail: (e: Error) => void }> = [];
+  const runs: Array<{ batch: string[]; finish: () => void; fail: (e: Error) => void; inferred: () => void }> = [];
   const errors: unknown[] = [];
   const batcher = new Batcher<Item>({
     batchSize: options.batchSize,
@@ -15,9 +15,9 @@ function harness(options: { batchSize: number; maxWaitMs?: number; maxInFlight: 
     ...(options.maxQueuedFull === undefined ? {} : { maxQueuedFull: options.maxQueuedFull }),
     streamOf: (item) => item.id[0]!,
     isInferable: (item) => !item.eos,
-    run: (batch) =>
+    run: (batch, inferred) =>
       new Promise<void>((resolve, reject) => {
-        runs.push({ batch: batch.map((i) => i.id), finish: resolve, fail: reject });
+        runs.push({ batch: batch.map((i) => i.id), finish: resolve, fail: reject, inferred });
       }),
     onError: (error) => errors.push(error),
     setTimer: (fn, ms) => {
@@ -35,6 +35,29 @@ function harness(options: { batchSize: number; maxWaitMs?: number; maxInFlight: 
 }
 
 describe('Batcher', () => {
+  it('a batch whose inference is over frees its request while it publishes; at most maxInFlight wait to publish', async () => {
+    const h = harness({ batchSize: 1, maxInFlight: 1 });
+    for (const id of ['a0', 'b0', 'c0', 'd0']) h.batcher.add({ id });
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0']]);
+    h.runs[0]!.inferred();
+    await h.settle();
+    // a0 publishes, b0 infers.
+    expect(h.runs.map((r) => r.batch)).toEqual([['a0'], ['b0']]);
+    h.runs[1]!.inferred();
+    h.runs[1]!.inferred(); // twice is once
+    await h.settle();
+    // Two batches wait to publish (a0, b0): c0 waits for a0 to publish.
+    expect(h.runs).toHaveLength(2);
+    h.runs[0]!.finish();
+    await h.settle();
+    expect(h.runs.map((r) => r.batch)[2]).toEqual(['c0']);
+    // A batch that settles without calling inferred frees its slot too.
+    h.runs[1]!.finish();
+    h.runs[2]!.finish();
+    await h.settle();
+    expect(h.runs.map((r) => r.batch)[3]).toEqual(['d0']);
+  });
+
   it('maxInFlight as a function is read before each dispatch (an engine whose requests follow its mode)', async () => {
     let limit = 1;
     const h = harness({ batchSize: 2, maxInFlight: () => limit });
