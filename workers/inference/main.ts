@@ -129,13 +129,13 @@ export async function startWorker(config: PosestreamConfig, options: WorkerOptio
     batchSize,
     maxWaitMs: maxBatchWaitMs,
     // One batch per infer request: whatever is ready leaves at once while a request is free (a lone camera's frame
-    // is inferred on arrival), and while all are busy frames gather here into the next, fuller batch; full batches
-    // may also wait in the engine's queue, so under full load no request idles while a batch publishes.
-    // A function: an AdaptiveEngine's requests follow its mode. The queued full batches count from its most
-    // requests, so the batches in flight never exceed engine.capacity in either mode (beyond it infer() rejects).
+    // is inferred on arrival), and while all are busy frames gather here into the next, fuller batch. A function: an
+    // AdaptiveEngine's requests follow its mode.
     maxInFlight: () => Math.min(engine.requests, engine.capacity),
-    // Only while lossless streams are owned: a live frame queued in the engine behind busy requests only gets later,
-    // while in Redis a newer frame of its camera replaces it.
+    // Full batches may also wait in the engine's queue (its native thread starts them the moment a request is free,
+    // without a turn of the event loop), counted from the most requests so that calls never exceed engine.capacity.
+    // Only while lossless streams are owned: a live frame queued there only gets later, while in Redis a newer frame
+    // of its camera replaces it.
     maxQueuedFull: () => (ownsLossless() ? queuedFull : 0),
     streamOf: (d) => d.streamId,
     isInferable: (d) => d.entry.kind === 'frame',
