@@ -1,6 +1,6 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { PosestreamError } from '../../pipeline/errors.js';
+import { processCpuSeconds } from './processes.js';
 import { DECODER_PATH } from '../../workers/ingest/decoder-source.js';
 import { DecoderMessageParser } from '../../workers/ingest/decoder-protocol.js';
 import { decoderArgs, describeSource, type DecoderOptions } from '../../workers/ingest/launch-string.js';
@@ -27,19 +27,6 @@ export interface DecoderCpu {
   /** Frames dropped in the window: by the fps cap after decoding, and left undecoded (skipped non-reference frames). */
   cap_drops: number;
   skip_drops: number;
-}
-
-let clockTicks: number | undefined;
-function ticksPerSecond(): number {
-  clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-  return clockTicks;
-}
-
-/** utime + stime of a running process, in seconds (fields 14 and 15 of /proc/<pid>/stat, after "(comm)"). */
-export function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
 }
 
 export interface DecoderCpuOptions {

@@ -44,3 +44,17 @@ export function positiveInt(value: unknown, name: string): number {
   if (!Number.isInteger(number) || number < 1) throw new PosestreamError('PS_CLI_BAD_OPTION', `${name} must be a positive integer, got ${String(value)}`);
   return number;
 }
+
+/**
+ * The action of a bench command that runs pipeline roles in this process: GStreamer/OpenVINO threads may outlive the
+ * roles, so once the numbers (or the error) are out, the process leaves.
+ */
+export function thenLeave(run: (options: Record<string, string | boolean | undefined>) => Promise<void>) {
+  return async (options: Record<string, string | boolean | undefined>): Promise<void> => {
+    try {
+      await run(options);
+    } finally {
+      setTimeout(() => process.exit(), 1_000).unref();
+    }
+  };
+}

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -66,16 +66,27 @@ export function stopChild(child: ChildProcess, graceMs: number): Promise<number 
   });
 }
 
-/** Linux clock ticks per second (getconf CLK_TCK). */
-const CLOCK_TICKS = 100;
+let clockTicks: number | undefined;
+
+/** Linux clock ticks per second (getconf CLK_TCK; 100 when it cannot say). */
+function ticksPerSecond(): number {
+  clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  return clockTicks;
+}
+
+/** utime + stime of a running process, in seconds (fields 14 and 15 of /proc/<pid>/stat, after "(comm)"). */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
+}
 
 /** CPU seconds (user + system) and resident memory of a process, from /proc; NaN when it is gone. */
 export function processSample(pid: number | undefined): { cpuSeconds: number; rssMb: number } {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuSeconds = processCpuSeconds(pid!);
     const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS, rssMb: Number(rss?.[1] ?? Number.NaN) / 1024 };
+    return { cpuSeconds, rssMb: Number(rss?.[1] ?? Number.NaN) / 1024 };
   } catch {
     return { cpuSeconds: Number.NaN, rssMb: Number.NaN };
   }

@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { MODEL_HINTS } from '../../config/schema.js';
 import { repoRoot } from '../../pipeline/assets.js';
 import { PosestreamError } from '../../pipeline/errors.js';
-import { benchRedisTarget, positiveInt, positiveNumber, withPipelineBenchOptions } from '../bench/options.js';
-
+import { benchRedisTarget, thenLeave, positiveInt, positiveNumber, withPipelineBenchOptions } from '../bench/options.js';
 
 function hintOption(value: string): string {
   const hint = value.toUpperCase();
@@ -28,14 +27,7 @@ export function registerBench(bench: Command): void {
       .option('--chart <file.png>', 'the chart (results/s and p99 vs cameras)', path.join(repoRoot, 'build', 'bench', 'capacity.png'))
       .option('--no-chart', 'no chart')
       .option('--peer', 'also the same camera counts through one Ultralytics predict(stream=True) process per camera, same IR (needs the [ultralytics] extra)'),
-  ).action(async (options: Record<string, string | boolean | undefined>) => {
-    try {
-      await benchCapacity(options);
-    } finally {
-      // GStreamer/OpenVINO threads may outlive the roles; once the numbers (or the error) are out, leave.
-      setTimeout(() => process.exit(), 1_000).unref();
-    }
-  });
+  ).action(thenLeave(benchCapacity));
 }
 
 async function benchCapacity(options: Record<string, string | boolean | undefined>): Promise<void> {

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { MODEL_INPUT_FORMATS, type ModelInputFormat } from '../../pipeline/image/i420.js';
-import { benchRedisTarget, positiveNumber, withPipelineBenchOptions } from '../bench/options.js';
+import { benchRedisTarget, thenLeave, positiveNumber, withPipelineBenchOptions } from '../bench/options.js';
 
 /** `posestream bench pipeline`: see cli/bench/pipeline.ts. */
 export function registerBench(bench: Command): void {
@@ -16,14 +16,7 @@ export function registerBench(bench: Command): void {
       .addOption(new Option('--input-format <format>', 'model.inputFormat: how frames travel through Redis (the engine baseline takes the same)').choices([...MODEL_INPUT_FORMATS]).default('i420'))
       .option('--peer', 'also one lossless stream vs one Ultralytics predict(stream=True) loop on the same IR and clip, frames/s and ratio (needs the [ultralytics] extra)')
   )
-    .action(async (options: Record<string, string | boolean | undefined>) => {
-      try {
-        await benchPipeline(options);
-      } finally {
-        // GStreamer/OpenVINO threads may outlive the roles; once the numbers (or the error) are out, leave.
-        setTimeout(() => process.exit(), 1_000).unref();
-      }
-    });
+    .action(thenLeave(benchPipeline));
 }
 
 async function benchPipeline(options: Record<string, string | boolean | undefined>): Promise<void> {

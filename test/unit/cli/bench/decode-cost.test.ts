@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeInclusiveLimit, formatDecodeLimit, processCpuSeconds } from '../../../../cli/bench/decode-cost.js';
+import { decodeInclusiveLimit, formatDecodeLimit } from '../../../../cli/bench/decode-cost.js';
+import { processCpuSeconds } from '../../../../cli/bench/processes.js';
 
 describe('decode-inclusive limit (bench pipeline, issue 14)', () => {
   it('is 1 / (1/engine_fps + decode CPU s per frame / cores)', () => {
