@@ -7,7 +7,7 @@
 # POSESTREAM_REDIS_CLUSTER_MASTERS (default 3), POSESTREAM_REDIS_CLUSTER_REPLICAS (default 1).
 # Each node lives in build/redis-cluster-BASE/PORT (its nodes.conf, log and pid); it is started with exec, so the
 # PID kept is the server's (tests kill -9 it to force a failover, then `start` brings it back: it rejoins as a
-# replica of the master promoted meanwhile). No persistence, noeviction, cluster-node-timeout 2000 ms (a failover
+# replica of the master promoted meanwhile). Nodes on these ports that another directory started are shut down first. No persistence, noeviction, cluster-node-timeout 2000 ms (a failover
 # takes ~3 s), cluster-require-full-coverage no (a dead master stops only its own slots, not the whole cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,10 +16,24 @@ base=${POSESTREAM_REDIS_CLUSTER_PORT:-7100}
 masters=${POSESTREAM_REDIS_CLUSTER_MASTERS:-3}
 replicas=${POSESTREAM_REDIS_CLUSTER_REPLICAS:-1}
 count=$((masters * (1 + replicas)))
-root=$(pwd)/build/redis-cluster-$base
+root=$(pwd -P)/build/redis-cluster-$base
 ports=$(seq "$base" $((base + count - 1)))
 
 answers() { redis-cli -p "$1" ping >/dev/null 2>&1; }
+
+# A node answering on our port but running from another directory (say, another clone's build/) is not ours: its
+# nodes.conf and PID are elsewhere, so a killed node could not be brought back from here. Such nodes are shut down.
+foreign() { [ "$(redis-cli -p "$1" config get dir 2>/dev/null | sed -n 2p)" != "$root/$1" ]; }
+
+stop_foreign_nodes() {
+  for port in $ports; do
+    if answers "$port" && foreign "$port"; then
+      echo "redis cluster node $port runs from another directory; shutting it down to start this checkout's" >&2
+      redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+      for _ in $(seq 1 50); do answers "$port" || break; sleep 0.1; done
+    fi
+  done
+}
 
 start_node() {
   local port=$1 dir=$root/$1
@@ -37,6 +51,7 @@ cluster_formed() { redis-cli -p "$base" cluster info 2>/dev/null | grep -q '^clu
 
 case "$action" in
   start)
+    stop_foreign_nodes
     fresh=true
     for port in $ports; do answers "$port" && fresh=false; done
     # No node answers: start from scratch (an old nodes.conf would name node ids that no longer exist).
