@@ -97,6 +97,8 @@ export class IngestResyncError extends PosestreamError {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const OOM = /\bOOM\b/;
+/** Longest sleep between XLEN polls of a full lossless stream. */
+const FULL_POLL_MAX_MS = 50;
 /** Lossless frames refused for memory are retried this often (the source waits). */
 const OOM_RETRY_MS = 500;
 
@@ -115,6 +117,8 @@ export class FramePublisher {
   /** This publisher's fencing token, taken by the first resume(); 0 = none yet. */
   private token = 0;
   private refusingForMemory = false;
+  /** Entries in the stream after this publisher's last publish or XLEN (lossless: at most that many now). */
+  private knownDepth: number | undefined;
 
   constructor(
     private readonly redis: RedisClient,
@@ -130,6 +134,7 @@ export class FramePublisher {
    * read, and throw IngestFencedError when a newer owner took the stream meanwhile.
    */
   async resume(signal?: AbortSignal): Promise<ResumePoint> {
+    this.knownDepth = undefined;
     const fields = ['token', 'seq', 'pts', 'source'] as const;
     const read = await this.retrying(async () => {
       if (this.token !== 0) return (await this.redis.hmget(this.recordKey, ...fields)) as Array<string | null>;
@@ -156,17 +161,29 @@ export class FramePublisher {
   }
 
   /**
-   * lossless: resolves once the stream has room (XLEN < losslessQueueLength), polling with short sleeps that grow
-   * to 20 ms while workers are busy; live: resolves at once. Rejects with the signal's reason when aborted.
+   * lossless: resolves once the stream has room (XLEN < losslessQueueLength); live: resolves at once. Rejects with
+   * the signal's reason when aborted. The depth each publish returns is remembered: only this publisher adds entries
+   * (a newer owner fences it) and workers only remove them, so while that depth is under the bound there is room
+   * without asking Redis. A full stream is polled (sleeps growing to FULL_POLL_MAX_MS) until a quarter of it has
+   * drained, so one wait lets several frames through; the three quarters still queued keep the workers busy
+   * meanwhile. (Polling XLEN before every frame cost ~8 round trips per frame at full load.)
    */
   async waitForRoom(signal?: AbortSignal): Promise<void> {
     if (this.options.mode === 'live') return;
-    let pause = 1;
-    for (;;) {
-      signal?.throwIfAborted();
-      if ((await this.retrying(() => this.redis.xlen(this.key), signal)) < this.options.losslessQueueLength) return;
+    const bound = this.options.losslessQueueLength;
+    const xlen = () => this.retrying(() => this.redis.xlen(this.key), signal);
+    signal?.throwIfAborted();
+    this.knownDepth ??= await xlen();
+    if (this.knownDepth < bound) return;
+    const drained = bound - Math.max(1, Math.floor(bound / 4));
+    for (let pause = 1; ; pause = Math.min(FULL_POLL_MAX_MS, pause * 2)) {
       await sleep(pause);
-      pause = Math.min(20, pause * 2);
+      signal?.throwIfAborted();
+      const depth = await xlen();
+      if (depth <= drained) {
+        this.knownDepth = depth;
+        return;
+      }
     }
   }
 
@@ -245,6 +262,7 @@ export class FramePublisher {
     }
     const { id, stale, depth } = publishFrameReply(reply);
     if (stale > 0) this.options.onStaleDrop?.(stale);
+    this.knownDepth = depth;
     this.options.onQueueDepth?.(depth);
     return id;
   }

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRedis, type RedisClient } from '../../pipeline/redis/client.js';
 import { FrameConsumer, FramePublisher, IngestFencedError, IngestResyncError, type FrameDelivery } from '../../pipeline/redis/frame-stream.js';
 import { FRAME_CONSUMER_GROUP, keys } from '../../pipeline/redis/keys.js';
@@ -159,6 +159,27 @@ describe('frame streams on Redis', () => {
     const aborted = publisher.waitForRoom(abort.signal);
     abort.abort(new Error('stream removed'));
     await expect(aborted).rejects.toThrow('stream removed');
+  });
+
+  it('lossless: no XLEN while the last publish left room; a full stream waits until a quarter has drained', async () => {
+    const publisher = new FramePublisher(redis, { streamId: 'lq', mode: 'lossless', liveQueueLength: 3, losslessQueueLength: 8 });
+    const xlen = vi.spyOn(redis, 'xlen');
+    for (let seq = 0; seq < 8; seq += 1) {
+      await publisher.waitForRoom();
+      await publisher.publish(frame('lq', seq).meta, frame('lq', seq).pixels);
+    }
+    // One XLEN before the first frame (nothing known yet); each publish's reply says the depth from then on.
+    expect(xlen).toHaveBeenCalledTimes(1);
+    let released = false;
+    const waiting = publisher.waitForRoom().then(() => (released = true));
+    const consumer = new FrameConsumer(connection(), { consumer: 'w1', claimIdleMs: 1_000 });
+    await ack(consumer, await consumer.read(['lq'], { count: 1, blockMs: 10 }));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(released).toBe(false); // 7 of 8: room for one frame, but a quarter (2) has not drained yet
+    await ack(consumer, await consumer.read(['lq'], { count: 1, blockMs: 10 }));
+    await waiting;
+    expect(released).toBe(true);
+    xlen.mockRestore();
   });
 
   it('frames taken by a consumer that died are claimed by another one, none lost', async () => {
