@@ -19,7 +19,7 @@ import { WorkerHeartbeat } from './heartbeat.js';
 import { HeldFrames } from './held-frames.js';
 import { OverloadMonitor, type OverloadNumbers } from './overload-monitor.js';
 import { Periodic } from './periodic.js';
-import { PoseEngine, blankFrame, type PoseInference } from './pose-engine.js';
+import { PoseEngine, blankFrame, warmUpBatchSizes, type PoseInference } from './pose-engine.js';
 import { AdaptiveEngine } from './adaptive-engine.js';
 import { SeqGuard } from './result-builder.js';
 import { ResultStages } from './result-stages.js';
@@ -301,10 +301,16 @@ async function createEngine(config: PosestreamConfig, report: { logger: Logger; 
       decode: { confidence: model.confidence, iou: model.iou, maxDetections: model.maxDetections },
       settings: backendSettings(model, profile),
     });
-  const throughput = await compile('throughput', config.worker.inferRequests);
-  if (model.hint !== 'ADAPTIVE') return throughput;
-  const latency = await compile('latency', 1);
   const { logger, processId, metrics } = report;
+  const warmed = async (engine: PoseEngine, profile: EngineProfile) => {
+    const started = performance.now();
+    await warmUpBatchSizes(engine, blankFrame(inputFormat, engine.inputSize));
+    logger.info({ profile, maxBatch: engine.maxBatch, ms: Math.round(performance.now() - started) }, 'inference warmed up for every batch size');
+    return engine;
+  };
+  const throughput = await warmed(await compile('throughput', config.worker.inferRequests), 'throughput');
+  if (model.hint !== 'ADAPTIVE') return throughput;
+  const latency = await warmed(await compile('latency', 1), 'latency');
   metrics?.workerEngineMode.set({ worker: processId }, 0);
   return AdaptiveEngine.create({
     latency,

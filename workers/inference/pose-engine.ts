@@ -83,6 +83,16 @@ export function blankFrame(format: FrameFormat, size: number): EngineFrame {
   return { pixels: new Uint8Array(frameBytes(format, size, size)).fill(128), format, width: size, height: size, sourceWidth: size, sourceHeight: size };
 }
 
+/**
+ * Runs one batch of every size 1..maxBatch. A model with a dynamic batch prepares its kernels for an input shape
+ * the first time it meets it: measured with the INT8 IR on 2 cores, batches of 1-4 took 324-384 ms the first time
+ * and 48-140 ms after. Unwarmed, the first batch of each new size stalls every camera of the worker just as its
+ * load grows (a p99 of ~0.5-1 s at the step where batches first grow, in `bench capacity`).
+ */
+export async function warmUpBatchSizes(engine: PoseInference, frame: EngineFrame): Promise<void> {
+  for (let size = 1; size <= engine.maxBatch; size += 1) await engine.infer(Array.from({ length: size }, () => frame));
+}
+
 interface BufferSlot {
   buffer: Uint8Array;
   output: Float32Array;
