@@ -7,8 +7,9 @@
 # POSESTREAM_REDIS_CLUSTER_MASTERS (default 3), POSESTREAM_REDIS_CLUSTER_REPLICAS (default 1).
 # Each node lives in build/redis-cluster-BASE/PORT (its nodes.conf, log and pid); it is started with exec, so the
 # PID kept is the server's (tests kill -9 it to force a failover, then `start` brings it back: it rejoins as a
-# replica of the master promoted meanwhile). Nodes on these ports that another directory started are shut down first. No persistence, noeviction, cluster-node-timeout 2000 ms (a failover
-# takes ~3 s), cluster-require-full-coverage no (a dead master stops only its own slots, not the whole cluster).
+# replica of the master promoted meanwhile). Nodes on these ports that another directory started are shut down
+# first. No persistence, noeviction, cluster-node-timeout 2000 ms (a failover takes ~3 s),
+# cluster-require-full-coverage no (a dead master stops only its own slots, not the whole cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 action=${1:-start}

@@ -287,7 +287,7 @@ function benchMedia(source: string): { label: string; h264: string } {
  * Median of one-frame inferences (letterbox, request, decode) on an engine compiled for latency (LATENCY hint,
  * batch 1, one request) with the pipeline's input format, so the same graph (colour conversion included) is timed:
  * back to back (the usual single-request latency, the target's baseline), and paced at `fps` with the engine idle in
- * between, as one camera runs it (idle cores and caches make each such inference slower: ~20 vs ~15.5 ms measured).
+ * between, as one camera runs it (idle cores and caches make each such inference slower: 20.6 vs 18.4 ms in one run).
  */
 async function singleInferenceMs(config: PosestreamConfig, fps: number): Promise<{ backToBack: number; paced: number }> {
   const { PoseEngine } = await import('../../workers/inference/pose-engine.js');
