@@ -52,14 +52,13 @@ export class AdaptiveEngine implements PoseInference {
     this.onSwitch = options.onSwitch;
   }
 
-  /** Measures the latency model's cost per frame, then starts in latency mode. */
+  /** Measures the latency model's cost per frame, then starts in latency mode. Warm both models first (warmUpBatchSizes). */
   static async create(options: AdaptiveEngineOptions): Promise<AdaptiveEngine> {
     if (options.latency.maxBatch !== options.throughput.maxBatch) {
       throw new PosestreamError('PS_ENGINE_BAD_OPTION', `both models need the same batch size (${options.latency.maxBatch} vs ${options.throughput.maxBatch})`);
     }
     const costs: number[] = [];
     for (let run = 0; run < PROBE_RUNS; run += 1) costs.push((await options.latency.infer([options.probe])).inferMs);
-    await options.throughput.infer([options.probe]);
     costs.sort((a, b) => a - b);
     const now = options.now ?? (() => performance.now());
     return new AdaptiveEngine(options, new EngineModeSelector({ ...options.mode, latencyCostPerFrameMs: Math.max(1, costs[PROBE_RUNS >> 1]!) }, now()));

@@ -302,20 +302,22 @@ async function createEngine(config: PosestreamConfig, report: { logger: Logger; 
       settings: backendSettings(model, profile),
     });
   const { logger, processId, metrics } = report;
-  const warmed = async (engine: PoseEngine, profile: EngineProfile) => {
+  const throughput = await compile('throughput', config.worker.inferRequests);
+  const probe = blankFrame(inputFormat, throughput.inputSize);
+  const warmUp = async (engine: PoseEngine, profile: EngineProfile) => {
     const started = performance.now();
-    await warmUpBatchSizes(engine, blankFrame(inputFormat, engine.inputSize));
+    await warmUpBatchSizes(engine, probe);
     logger.info({ profile, maxBatch: engine.maxBatch, ms: Math.round(performance.now() - started) }, 'inference warmed up for every batch size');
-    return engine;
   };
-  const throughput = await warmed(await compile('throughput', config.worker.inferRequests), 'throughput');
+  await warmUp(throughput, 'throughput');
   if (model.hint !== 'ADAPTIVE') return throughput;
-  const latency = await warmed(await compile('latency', 1), 'latency');
+  const latency = await compile('latency', 1);
+  await warmUp(latency, 'latency');
   metrics?.workerEngineMode.set({ worker: processId }, 0);
   return AdaptiveEngine.create({
     latency,
     throughput,
-    probe: blankFrame(inputFormat, throughput.inputSize),
+    probe,
     onSwitch: (mode, load) => {
       metrics?.workerEngineMode.set({ worker: processId }, mode === 'throughput' ? 1 : 0);
       logger.info({ mode, load: Number(load.toFixed(2)) }, `inference switched to the model compiled for ${mode}`);

@@ -32,7 +32,7 @@ const frame: EngineFrame = { pixels: new Uint8Array(12), width: 2, height: 2, so
 async function adaptive(clock: { now: number }) {
   const latency = fakeEngine(1, 25);
   const throughput = fakeEngine(2, 40);
-  // create() probes both models: finish those calls as they come.
+  // create() probes the latency model: finish those calls as they come.
   const probing = setInterval(() => [latency, throughput].forEach((f) => f.pending.splice(0).forEach((finish) => finish())), 1);
   const switches: string[] = [];
   const engine = await AdaptiveEngine.create({ latency: latency.engine, throughput: throughput.engine, probe: frame, now: () => clock.now, onSwitch: (mode) => switches.push(mode) });
